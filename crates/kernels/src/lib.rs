@@ -1,0 +1,20 @@
+//! # nabla-kernels
+//!
+//! SIMD-optimized CPU numeric kernels on slices, for `f32` and `f64`: GEMM, reductions,
+//! elementwise arithmetic, activations with their derivatives, and the softmax family.
+//! No tensors, no autodiff, no allocation policy: slices in, slices out.
+//!
+//! * **Dispatch**: the instruction set is detected once at run time ([`isa`]); a portable build
+//!   reaches AVX-512 and AVX2+FMA code. `NABLA_ISA` forces a lower path, `NABLA_ISA_STRICT=1`
+//!   makes a forced path the CPU lacks an error.
+//! * **Threads**: [`parallel`] decides when rayon is used; results never depend on the thread
+//!   count.
+//! * **Accuracy**: each function states its bound in ULPs; the tests check it on sweeps of the
+//!   whole `f32` range against an `f64` reference.
+
+pub mod element;
+pub mod isa;
+pub mod parallel;
+pub mod simd;
+
+pub use element::Element;

@@ -1,0 +1,314 @@
+//! The SIMD abstraction: one small trait, one implementation per instruction set, and the single
+//! [`dispatch`] function that enters a target-feature context.
+//!
+//! A kernel is written once, generically over [`Simd<T>`], as a [`SimdOp`]. [`dispatch`] calls
+//! its `run` inside a function compiled with the path's `#[target_feature]`s; because every
+//! method here and every kernel body is `#[inline(always)]`, the whole kernel is compiled for
+//! that instruction set. A portable binary (no `-C target-cpu`) thus still reaches AVX-512 code.
+//!
+//! Tokens ([`Scalar`], and on x86-64 `Sse2`, `Avx2`, `Avx512`) are zero-sized proofs that the
+//! CPU has the features: the x86 ones can only be made by a constructor that checks.
+
+use crate::element::Element;
+use crate::isa::Isa;
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+#[cfg(target_arch = "x86_64")]
+pub use x86::{Avx2, Avx512, Sse2};
+
+/// The widest vector, in elements (AVX-512 `f32`). Tail buffers use it.
+pub const MAX_LANES: usize = 16;
+
+/// Vector operations on `LANES` elements of `T`, for one instruction set.
+///
+/// Semantics every implementation keeps, so that one algorithm serves all paths:
+/// * `min`/`max` follow x86: when either operand is NaN, the **second** operand is returned.
+///   Put the value that should propagate NaN second.
+/// * comparisons are ordered (false when either operand is NaN).
+/// * `mul_add(a, b, c) = a*b + c`, fused where the ISA has FMA (AVX2, AVX-512), rounded twice
+///   otherwise (scalar, SSE2). Algorithms must be accurate either way.
+/// * `load`/`store` are unaligned.
+pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
+    /// A vector of `LANES` elements.
+    type V: Copy;
+    /// A lane mask from a comparison.
+    type M: Copy;
+    /// Elements per vector.
+    const LANES: usize;
+
+    /// All lanes `x`.
+    fn splat(self, x: T) -> Self::V;
+    /// All lanes hold the bit pattern `bits` (low 32 bits for `f32`).
+    fn splat_bits(self, bits: u64) -> Self::V;
+    /// Loads `LANES` elements.
+    ///
+    /// # Safety
+    /// `p..p+LANES` must be readable.
+    unsafe fn load(self, p: *const T) -> Self::V;
+    /// Stores `LANES` elements.
+    ///
+    /// # Safety
+    /// `p..p+LANES` must be writable.
+    unsafe fn store(self, p: *mut T, v: Self::V);
+
+    /// `a + b`.
+    fn add(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a - b`.
+    fn sub(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b`.
+    fn mul(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a / b`, correctly rounded.
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b + c` (see the trait docs on fusion).
+    fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// Square root, correctly rounded.
+    fn sqrt(self, a: Self::V) -> Self::V;
+    /// `min(a, b)`; `b` if either is NaN.
+    fn min(self, a: Self::V, b: Self::V) -> Self::V;
+    /// `max(a, b)`; `b` if either is NaN.
+    fn max(self, a: Self::V, b: Self::V) -> Self::V;
+
+    /// `a < b` per lane.
+    fn lt(self, a: Self::V, b: Self::V) -> Self::M;
+    /// `a <= b` per lane.
+    fn le(self, a: Self::V, b: Self::V) -> Self::M;
+    /// `a == b` per lane.
+    fn eq(self, a: Self::V, b: Self::V) -> Self::M;
+    /// `a` is NaN per lane.
+    fn is_nan(self, a: Self::V) -> Self::M;
+    /// Lane-wise `m ? a : b`.
+    fn select(self, m: Self::M, a: Self::V, b: Self::V) -> Self::V;
+    /// Lane-wise `m1 && m2`.
+    fn mask_and(self, m1: Self::M, m2: Self::M) -> Self::M;
+    /// Lane-wise `m1 || m2`.
+    fn mask_or(self, m1: Self::M, m2: Self::M) -> Self::M;
+    /// Whether any lane is set.
+    fn any(self, m: Self::M) -> bool;
+
+    /// Bitwise and of the lanes' bit patterns.
+    fn bit_and(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Bitwise or of the lanes' bit patterns.
+    fn bit_or(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Bitwise xor of the lanes' bit patterns.
+    fn bit_xor(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Each lane's bit pattern shifted left by `T::MANTISSA_BITS` (zeros in).
+    fn shl_mantissa(self, a: Self::V) -> Self::V;
+    /// Each lane's bit pattern shifted right (logical) by `T::MANTISSA_BITS`.
+    fn shr_mantissa(self, a: Self::V) -> Self::V;
+
+    /// Sum of the lanes (fixed order: deterministic for a given ISA).
+    fn reduce_add(self, a: Self::V) -> T;
+    /// Maximum of the lanes (NaN-free input assumed).
+    fn reduce_max(self, a: Self::V) -> T;
+    /// Minimum of the lanes (NaN-free input assumed).
+    fn reduce_min(self, a: Self::V) -> T;
+
+    /// Loads `src.len() < LANES` elements, the other lanes set to `fill`.
+    #[inline(always)]
+    fn load_partial(self, src: &[T], fill: T) -> Self::V {
+        debug_assert!(src.len() <= Self::LANES);
+        let mut buf = [fill; MAX_LANES];
+        buf[..src.len()].copy_from_slice(src);
+        // SAFETY: `buf` holds MAX_LANES >= LANES elements.
+        unsafe { self.load(buf.as_ptr()) }
+    }
+
+    /// Stores the first `dst.len() < LANES` lanes of `v`.
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [T], v: Self::V) {
+        debug_assert!(dst.len() <= Self::LANES);
+        let mut buf = [T::ZERO; MAX_LANES];
+        // SAFETY: `buf` holds MAX_LANES >= LANES elements.
+        unsafe { self.store(buf.as_mut_ptr(), v) };
+        let n = dst.len();
+        dst.copy_from_slice(&buf[..n]);
+    }
+}
+
+/// A kernel body, generic over the SIMD path: the unit [`dispatch`] runs.
+///
+/// Implementations mark `run` `#[inline(always)]` so it is compiled for each path.
+pub trait SimdOp<T: Element> {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel with the token `s`.
+    fn run<S: Simd<T>>(self, s: S) -> Self::Output;
+}
+
+/// The portable path: one element per "vector", plain Rust (runs under Miri).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scalar;
+
+impl<T: Element> Simd<T> for Scalar {
+    type V = T;
+    type M = bool;
+    const LANES: usize = 1;
+
+    #[inline(always)]
+    fn splat(self, x: T) -> T {
+        x
+    }
+    #[inline(always)]
+    fn splat_bits(self, bits: u64) -> T {
+        T::from_bits_u64(bits)
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const T) -> T {
+        // SAFETY: the caller guarantees `p` is readable.
+        unsafe { p.read_unaligned() }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut T, v: T) {
+        // SAFETY: the caller guarantees `p` is writable.
+        unsafe { p.write_unaligned(v) }
+    }
+    #[inline(always)]
+    fn add(self, a: T, b: T) -> T {
+        a + b
+    }
+    #[inline(always)]
+    fn sub(self, a: T, b: T) -> T {
+        a - b
+    }
+    #[inline(always)]
+    fn mul(self, a: T, b: T) -> T {
+        a * b
+    }
+    #[inline(always)]
+    fn div(self, a: T, b: T) -> T {
+        a / b
+    }
+    #[inline(always)]
+    fn mul_add(self, a: T, b: T, c: T) -> T {
+        a * b + c
+    }
+    #[inline(always)]
+    fn sqrt(self, a: T) -> T {
+        a.sqrt()
+    }
+    #[inline(always)]
+    fn min(self, a: T, b: T) -> T {
+        if a < b { a } else { b }
+    }
+    #[inline(always)]
+    fn max(self, a: T, b: T) -> T {
+        if a > b { a } else { b }
+    }
+    #[inline(always)]
+    fn lt(self, a: T, b: T) -> bool {
+        a < b
+    }
+    #[inline(always)]
+    fn le(self, a: T, b: T) -> bool {
+        a <= b
+    }
+    #[inline(always)]
+    fn eq(self, a: T, b: T) -> bool {
+        a == b
+    }
+    #[inline(always)]
+    fn is_nan(self, a: T) -> bool {
+        a.is_nan()
+    }
+    #[inline(always)]
+    fn select(self, m: bool, a: T, b: T) -> T {
+        if m { a } else { b }
+    }
+    #[inline(always)]
+    fn mask_and(self, m1: bool, m2: bool) -> bool {
+        m1 && m2
+    }
+    #[inline(always)]
+    fn mask_or(self, m1: bool, m2: bool) -> bool {
+        m1 || m2
+    }
+    #[inline(always)]
+    fn any(self, m: bool) -> bool {
+        m
+    }
+    #[inline(always)]
+    fn bit_and(self, a: T, b: T) -> T {
+        T::from_bits_u64(a.to_bits_u64() & b.to_bits_u64())
+    }
+    #[inline(always)]
+    fn bit_or(self, a: T, b: T) -> T {
+        T::from_bits_u64(a.to_bits_u64() | b.to_bits_u64())
+    }
+    #[inline(always)]
+    fn bit_xor(self, a: T, b: T) -> T {
+        T::from_bits_u64(a.to_bits_u64() ^ b.to_bits_u64())
+    }
+    #[inline(always)]
+    fn shl_mantissa(self, a: T) -> T {
+        // `from_bits_u64` keeps the low 32 bits for f32, as a 32-bit shift would.
+        T::from_bits_u64(a.to_bits_u64() << T::MANTISSA_BITS)
+    }
+    #[inline(always)]
+    fn shr_mantissa(self, a: T) -> T {
+        T::from_bits_u64(a.to_bits_u64() >> T::MANTISSA_BITS)
+    }
+    #[inline(always)]
+    fn reduce_add(self, a: T) -> T {
+        a
+    }
+    #[inline(always)]
+    fn reduce_max(self, a: T) -> T {
+        a
+    }
+    #[inline(always)]
+    fn reduce_min(self, a: T) -> T {
+        a
+    }
+}
+
+/// Runs `op` on the path `isa`, inside a function compiled for that path's target features.
+///
+/// # Panics
+/// If the CPU lacks `isa` (a broken invariant: [`crate::isa`] only hands out supported paths).
+#[inline]
+pub fn dispatch<T, O>(isa: Isa, op: O) -> O::Output
+where
+    T: Element,
+    O: SimdOp<T>,
+    Scalar: Simd<T>,
+    X86Tokens: X86Simd<T>,
+{
+    <X86Tokens as X86Simd<T>>::dispatch(isa, op)
+}
+
+/// Bound helper: on x86-64, "the x86 tokens implement `Simd<T>`"; elsewhere always true.
+#[doc(hidden)]
+pub struct X86Tokens;
+
+/// See [`X86Tokens`].
+#[doc(hidden)]
+pub trait X86Simd<T: Element> {
+    /// Dispatches on x86-64 paths, falling back to scalar.
+    fn dispatch<O: SimdOp<T>>(isa: Isa, op: O) -> O::Output;
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<T: Element> X86Simd<T> for X86Tokens
+where
+    Sse2: Simd<T>,
+    Avx2: Simd<T>,
+    Avx512: Simd<T>,
+{
+    #[inline]
+    fn dispatch<O: SimdOp<T>>(isa: Isa, op: O) -> O::Output {
+        x86::dispatch(isa, op)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+impl<T: Element> X86Simd<T> for X86Tokens {
+    #[inline]
+    fn dispatch<O: SimdOp<T>>(isa: Isa, op: O) -> O::Output {
+        assert!(
+            isa.is_supported(),
+            "nabla-kernels: {isa} path used but unsupported"
+        );
+        op.run(Scalar)
+    }
+}
