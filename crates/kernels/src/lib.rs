@@ -18,3 +18,4 @@ pub mod parallel;
 pub mod simd;
 
 pub use element::Element;
+pub use error::KernelError;
