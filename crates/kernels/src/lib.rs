@@ -13,6 +13,7 @@
 //!   whole `f32` range against an `f64` reference.
 
 pub mod element;
+pub mod error;
 pub mod isa;
 pub mod parallel;
 pub mod simd;
