@@ -15,6 +15,7 @@
 pub mod element;
 pub mod error;
 pub mod isa;
+pub mod math;
 pub mod parallel;
 pub mod simd;
 
