@@ -36,6 +36,8 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     type M: Copy;
     /// Elements per vector.
     const LANES: usize;
+    /// Architectural vector registers (16, or 32 with AVX-512): sizes GEMM's register tile.
+    const REGISTERS: usize = 16;
 
     /// All lanes `x`.
     fn splat(self, x: T) -> Self::V;

@@ -617,6 +617,7 @@ impl Simd<f32> for Avx512 {
     type V = __m512;
     type M = __mmask16;
     const LANES: usize = 16;
+    const REGISTERS: usize = 32;
     #[inline(always)]
     fn splat(self, x: f32) -> __m512 {
         intrinsic!(_mm512_set1_ps(x))
@@ -755,6 +756,7 @@ impl Simd<f64> for Avx512 {
     type V = __m512d;
     type M = __mmask8;
     const LANES: usize = 8;
+    const REGISTERS: usize = 32;
     #[inline(always)]
     fn splat(self, x: f64) -> __m512d {
         intrinsic!(_mm512_set1_pd(x))

@@ -1,0 +1,169 @@
+//! The register-tile micro-kernel and the tile update (alpha, beta, bias, activation).
+//!
+//! One generic kernel serves every path: an `MR x NR` tile (`NR = NV * LANES`) is accumulated
+//! in `MR * NV` vector registers over a packed A panel and a packed B panel, one rank-1 update
+//! per `k` (broadcast an A element, multiply-add with `NV` B vectors). `MR`/`NV` are chosen per
+//! register file by [`super::driver`]: 12 x 2 vectors with AVX-512's 32 registers (24
+//! accumulators), 6 x 2 with 16.
+
+use super::Activation;
+use crate::element::Element;
+use crate::simd::{MAX_LANES, Simd};
+
+/// How a finished tile is written to C: `C = act(alpha * AB + beta * C + bias)`.
+///
+/// `beta == 0` never reads C. For all but the last depth block `bias` is `None` and `act` is
+/// identity (the epilogue runs once, on the complete sum).
+#[derive(Clone, Copy)]
+pub(crate) struct Update<'a, T> {
+    pub alpha: T,
+    pub beta: T,
+    pub bias: Bias<'a, T>,
+    pub act: Activation,
+}
+
+/// A bias broadcast over C.
+#[derive(Clone, Copy)]
+pub(crate) enum Bias<'a, T> {
+    None,
+    /// One value per column of C (a row vector added to every row).
+    PerColumn(&'a [T]),
+    /// One value per row of C.
+    PerRow(&'a [T]),
+}
+
+/// A raw view of C shared by the threads that write disjoint tiles of it.
+#[derive(Clone, Copy)]
+pub(crate) struct CPtr<T> {
+    pub ptr: *mut T,
+    pub rs: usize,
+    pub cs: usize,
+}
+// SAFETY: a `CPtr` is only dereferenced at tiles the driver hands to exactly one task, so no
+// element is written by two threads or read while another writes it.
+unsafe impl<T: Send> Send for CPtr<T> {}
+// SAFETY: as above: shared between tasks that write disjoint tiles.
+unsafe impl<T: Send> Sync for CPtr<T> {}
+
+/// Applies an epilogue activation to a vector.
+#[inline(always)]
+pub(crate) fn activate<T: Element, S: Simd<T>>(s: S, act: Activation, v: S::V) -> S::V {
+    match act {
+        Activation::Identity => v,
+        // max(0, v) returns v when v is NaN: NaN propagates.
+        Activation::Relu => s.max(s.splat(T::ZERO), v),
+        Activation::Sigmoid => todo_math(v),
+        Activation::Tanh => todo_math(v),
+        Activation::Gelu => {
+            let half = s.splat(T::from_f64(0.5));
+            let e = todo_math(s.mul(v, s.splat(T::from_f64(core::f64::consts::FRAC_1_SQRT_2))));
+            s.mul(s.mul(half, v), s.add(s.splat(T::ONE), e))
+        }
+    }
+}
+
+/// Multiplies a packed `MR x kc` A panel by a packed `kc x NR` B panel and updates the tile of C
+/// at `(i0, j0)`, of which `m x n` elements (`m <= MR`, `n <= NR`) lie inside C.
+///
+/// # Safety
+/// `a` holds `MR * kc` and `b` holds `NR * kc` readable elements; `c` addresses a C for which
+/// `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in bounds, written by no other thread now.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
+    s: S,
+    kc: usize,
+    a: *const T,
+    b: *const T,
+    c: CPtr<T>,
+    i0: usize,
+    j0: usize,
+    m: usize,
+    n: usize,
+    upd: &Update<'_, T>,
+) {
+    let lanes = S::LANES;
+    let nr = NV * lanes;
+    let mut acc = [[s.splat(T::ZERO); NV]; MR];
+    for k in 0..kc {
+        let mut bv = [s.splat(T::ZERO); NV];
+        for (j, v) in bv.iter_mut().enumerate() {
+            // SAFETY: k < kc, so the NR elements at b + k*NR and MR at a + k*MR are in the panels.
+            *v = unsafe { s.load(b.add(k * nr + j * lanes)) };
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: as above.
+            let av = s.splat(unsafe { *a.add(k * MR + i) });
+            for (accv, &bj) in row.iter_mut().zip(bv.iter()) {
+                *accv = s.mul_add(av, bj, *accv);
+            }
+        }
+    }
+
+    let alpha = s.splat(upd.alpha);
+    let beta = s.splat(upd.beta);
+    let read_c = upd.beta != T::ZERO;
+    if m == MR && n == nr && c.cs == 1 {
+        // Full tile, unit-stride rows: update C in place, vector by vector.
+        for (i, row) in acc.iter().enumerate() {
+            // SAFETY: row i0+i, columns j0..j0+NR are inside C (full tile).
+            let crow = unsafe { c.ptr.add((i0 + i) * c.rs + j0) };
+            for (j, &v) in row.iter().enumerate() {
+                let mut v = s.mul(alpha, v);
+                if read_c {
+                    // SAFETY: see above.
+                    v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
+                }
+                match upd.bias {
+                    Bias::None => {}
+                    Bias::PerColumn(bias) => {
+                        // SAFETY: the driver checked bias.len() == cols of C >= j0 + NR.
+                        v = s.add(v, unsafe { s.load(bias.as_ptr().add(j0 + j * lanes)) });
+                    }
+                    Bias::PerRow(bias) => v = s.add(v, s.splat(bias[i0 + i])),
+                }
+                v = activate(s, upd.act, v);
+                // SAFETY: see above.
+                unsafe { s.store(crow.add(j * lanes), v) };
+            }
+        }
+    } else {
+        // Edge tile or strided C: go through a stack buffer, one row of vectors at a time.
+        let mut buf = [T::ZERO; MAX_LANES];
+        for (i, row) in acc.iter().enumerate().take(m) {
+            for (j, &v) in row.iter().enumerate() {
+                let cols = (n.saturating_sub(j * lanes)).min(lanes);
+                if cols == 0 {
+                    break;
+                }
+                let col0 = j0 + j * lanes;
+                let cptr = |jj: usize| (i0 + i) * c.rs + (col0 + jj) * c.cs;
+                let mut v = s.mul(alpha, v);
+                if read_c {
+                    for (jj, x) in buf.iter_mut().enumerate().take(cols) {
+                        // SAFETY: (i0+i, col0+jj) is inside C: i < m, j*lanes + jj < n.
+                        *x = unsafe { *c.ptr.add(cptr(jj)) };
+                    }
+                    v = s.mul_add(beta, s.load_partial(&buf[..cols], T::ZERO), v);
+                }
+                match upd.bias {
+                    Bias::None => {}
+                    Bias::PerColumn(bias) => {
+                        v = s.add(v, s.load_partial(&bias[col0..col0 + cols], T::ZERO))
+                    }
+                    Bias::PerRow(bias) => v = s.add(v, s.splat(bias[i0 + i])),
+                }
+                v = activate(s, upd.act, v);
+                s.store_partial(&mut buf[..cols], v);
+                for (jj, &x) in buf.iter().enumerate().take(cols) {
+                    // SAFETY: as above.
+                    unsafe { *c.ptr.add(cptr(jj)) = x };
+                }
+            }
+        }
+    }
+}
+
+fn todo_math<V>(_v: V) -> V {
+    unimplemented!()
+}

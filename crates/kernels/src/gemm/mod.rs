@@ -1,0 +1,670 @@
+//! General matrix multiplication: `C = act(alpha * op(A) * op(B) + beta * C + bias)`.
+//!
+//! nabla's own GEMM, in the BLIS scheme: the depth is cut into blocks of `KC`, B into panels of
+//! `NC` columns packed once per depth block ([`pack`]), A into blocks of `MC` rows packed per
+//! task, and a register-tile micro-kernel ([`kernel`]) sweeps each packed A block against each
+//! `NR`-wide sliver of the B panel. `op(X)` is any strided view ([`MatRef::t`] transposes for
+//! free).
+//!
+//! # Contract
+//! * Shapes: `op(A)` is `m x k`, `op(B)` is `k x n`, `C` is `m x n`; anything else is
+//!   [`KernelError::ShapeMismatch`] naming both shapes (the panicking forms panic with it).
+//! * `beta == 0` never reads C: C may hold NaN or garbage. `alpha == 0` (or `k == 0`) does not
+//!   read A or B (as BLAS): C becomes `act(beta * C + bias)`.
+//! * Accuracy: each `C[i][j]` is a sum of `k` products accumulated in `T` in a fixed order, so
+//!   `|C - C_exact| <= k * eps * sum_p |A[i][p]| |B[p][j]|` (plus the epilogue's own bound).
+//! * Threads: blocks are fixed by the shape and ISA, never by the thread count, so results are
+//!   bit-identical on 1 or many threads. Work under [`PAR_THRESHOLD_FLOPS`] never touches the
+//!   rayon pool; [`crate::parallel`] controls the rest.
+//!
+//! ```
+//! use nabla_kernels::gemm::{gemm, MatMut, MatRef};
+//! let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2x3
+//! let b = [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3x2
+//! let mut c = [f32::NAN; 4];                  // beta = 0: never read
+//! gemm(1.0, MatRef::row_major(&a, 2, 3), MatRef::row_major(&b, 3, 2), 0.0, MatMut::row_major(&mut c, 2, 2));
+//! assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
+//! ```
+
+mod kernel;
+mod pack;
+mod scratch;
+mod view;
+
+pub use view::{MatMut, MatRef};
+
+use crate::element::Element;
+use crate::error::{KernelError, unwrap_or_panic};
+use crate::isa::{self, Isa};
+use crate::parallel::should_split;
+use crate::simd::{Simd, SimdOp};
+use kernel::{Bias, CPtr, Update};
+use rayon::prelude::*;
+
+/// The activations the fused epilogue applies (forward only; see [`crate::activation`] for
+/// their definitions and accuracy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// `x`.
+    #[default]
+    Identity,
+    /// `max(0, x)` (NaN propagates).
+    Relu,
+    /// `x * Phi(x)`, the exact (erf) form.
+    Gelu,
+    /// `1 / (1 + exp(-x))`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+}
+
+/// What is added and applied after the product: `C = act(alpha*AB + beta*C + bias)`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Epilogue<'a, T> {
+    /// A row vector of length `n` added to every row of C (as a layer's bias), or `None`.
+    pub bias: Option<&'a [T]>,
+    /// The activation applied last.
+    pub act: Activation,
+}
+
+impl<'a, T> Epilogue<'a, T> {
+    /// No bias, identity activation: plain GEMM.
+    pub fn none() -> Self {
+        Epilogue {
+            bias: None,
+            act: Activation::Identity,
+        }
+    }
+    /// `act(AB + bias)`: the fused dense-layer epilogue.
+    pub fn bias_act(bias: &'a [T], act: Activation) -> Self {
+        Epilogue {
+            bias: Some(bias),
+            act,
+        }
+    }
+}
+
+/// Below this many flops (`2*m*n*k`) a GEMM runs on the calling thread only. Measured on the
+/// `gemm` bench: at 128^3 (4.2 MFLOP) one AVX-512 core takes about 40 us, about what a rayon
+/// fork-join round trip costs on a busy two-core machine.
+pub const PAR_THRESHOLD_FLOPS: usize = 8 << 20;
+
+/// `C = alpha * op(A) * op(B) + beta * C`.
+///
+/// # Panics
+/// If the shapes do not agree (the message names both); see [`try_gemm`].
+#[track_caller]
+pub fn gemm<T: Element>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
+    unwrap_or_panic(try_gemm_with(alpha, a, b, beta, c, Epilogue::none()))
+}
+
+/// [`gemm`] returning an error instead of panicking.
+///
+/// # Errors
+/// [`KernelError::ShapeMismatch`] when `op(A)`, `op(B)` and `C` do not form an `m x k`,
+/// `k x n`, `m x n` triple.
+pub fn try_gemm<T: Element>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) -> Result<(), KernelError> {
+    try_gemm_with(alpha, a, b, beta, c, Epilogue::none())
+}
+
+/// `C = act(A * B + bias)` in one pass over C: the dense layer `y = act(x W + b)`.
+///
+/// # Panics
+/// If the shapes do not agree or `bias.len() != n`.
+///
+/// ```
+/// use nabla_kernels::gemm::{gemm_bias_act, Activation, MatMut, MatRef};
+/// let x = [1.0f64, -2.0]; // 1x2
+/// let w = [1.0f64, 1.0, 1.0, 1.0]; // 2x2
+/// let mut y = [0.0; 2];
+/// gemm_bias_act(MatRef::row_major(&x, 1, 2), MatRef::row_major(&w, 2, 2), &[0.5, 2.0], Activation::Relu, MatMut::row_major(&mut y, 1, 2));
+/// assert_eq!(y, [0.0, 1.0]);
+/// ```
+#[track_caller]
+pub fn gemm_bias_act<T: Element>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    bias: &[T],
+    act: Activation,
+    c: MatMut<'_, T>,
+) {
+    unwrap_or_panic(try_gemm_with(
+        T::ONE,
+        a,
+        b,
+        T::ZERO,
+        c,
+        Epilogue::bias_act(bias, act),
+    ))
+}
+
+/// The general form: `C = act(alpha * op(A) * op(B) + beta * C + bias)`.
+///
+/// # Errors
+/// [`KernelError::ShapeMismatch`] for incompatible shapes; [`KernelError::LengthMismatch`] when
+/// the bias length is not `n`.
+pub fn try_gemm_with<T: Element>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    epilogue: Epilogue<'_, T>,
+) -> Result<(), KernelError> {
+    check_shapes("gemm", &a, &b, &c, epilogue.bias)?;
+    let bias = epilogue.bias.map_or(Bias::None, Bias::PerColumn);
+    run(isa::active(), alpha, a, b, beta, c, bias, epilogue.act);
+    Ok(())
+}
+
+/// `C_t = alpha * op(A_t) * op(B_t) + beta * C_t` for `t < batch`, where matrix `t` of each
+/// operand starts `t * stride` elements after the view's first element.
+///
+/// Small problems run one per task across threads; large ones run in turn, each threaded.
+///
+/// # Errors
+/// Shape errors as [`try_gemm`]; [`KernelError::OutOfBounds`] when the last matrix of a batch
+/// reaches past its slice; [`KernelError::Invalid`] when C's stride makes batch entries overlap.
+#[allow(clippy::too_many_arguments)]
+pub fn try_gemm_batched<T: Element>(
+    batch: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    a_stride: usize,
+    b: MatRef<'_, T>,
+    b_stride: usize,
+    beta: T,
+    c: MatMut<'_, T>,
+    c_stride: usize,
+) -> Result<(), KernelError> {
+    check_shapes("gemm_batched", &a, &b, &c, None)?;
+    if batch == 0 {
+        return Ok(());
+    }
+    let last = batch - 1;
+    let view_end = |len_of_first: usize, stride: usize, len: usize| -> Result<(), KernelError> {
+        let needed = last
+            .checked_mul(stride)
+            .and_then(|o| o.checked_add(len_of_first))
+            .unwrap_or(usize::MAX);
+        if len_of_first > 0 && needed > len {
+            return Err(KernelError::OutOfBounds {
+                op: "gemm_batched",
+                needed,
+                len,
+            });
+        }
+        Ok(())
+    };
+    let extent = |rows: usize, cols: usize, rs: usize, cs: usize| {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * rs + (cols - 1) * cs + 1
+        }
+    };
+    let (ea, eb, ec) = (
+        extent(a.rows, a.cols, a.rs, a.cs),
+        extent(b.rows, b.cols, b.rs, b.cs),
+        extent(c.rows, c.cols, c.rs, c.cs),
+    );
+    view_end(ea, a_stride, a.data.len())?;
+    view_end(eb, b_stride, b.data.len())?;
+    view_end(ec, c_stride, c.data.len())?;
+    if batch > 1 && ec > 0 && c_stride < ec {
+        return Err(KernelError::Invalid {
+            op: "gemm_batched",
+            reason: format!(
+                "C stride {c_stride} is shorter than one C ({ec} elements): batch entries overlap"
+            ),
+        });
+    }
+    let isa = isa::active();
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    fn view<'x, T>(x: &MatRef<'x, T>, t: usize, stride: usize) -> MatRef<'x, T> {
+        MatRef {
+            data: &x.data[t * stride..],
+            ..*x
+        }
+    }
+    let (c_shape, c_strides) = (c.shape(), (c.rs, c.cs));
+    let one = |t: usize, cdata: &mut [T]| {
+        let ct = MatMut {
+            data: cdata,
+            rows: c_shape.0,
+            cols: c_shape.1,
+            rs: c_strides.0,
+            cs: c_strides.1,
+        };
+        run(
+            isa,
+            alpha,
+            view(&a, t, a_stride),
+            view(&b, t, b_stride),
+            beta,
+            ct,
+            Bias::None,
+            Activation::Identity,
+        );
+    };
+    let cdata = c.data;
+    let per_matrix = 2 * m * n * k;
+    if batch > 1
+        && per_matrix < PAR_THRESHOLD_FLOPS
+        && should_split(per_matrix * batch, PAR_THRESHOLD_FLOPS)
+    {
+        // Entries are disjoint (checked above): hand each task its own chunk of C.
+        cdata
+            .par_chunks_mut(c_stride.max(1))
+            .take(batch)
+            .enumerate()
+            .for_each(|(t, chunk)| {
+                crate::isa::with_isa(isa, || one(t, chunk)).expect("isa checked")
+            });
+    } else {
+        for (t, chunk) in cdata.chunks_mut(c_stride.max(1)).take(batch).enumerate() {
+            one(t, chunk);
+        }
+    }
+    Ok(())
+}
+
+/// [`try_gemm_batched`], panicking on error.
+///
+/// # Panics
+/// On the errors [`try_gemm_batched`] returns.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_batched<T: Element>(
+    batch: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    a_stride: usize,
+    b: MatRef<'_, T>,
+    b_stride: usize,
+    beta: T,
+    c: MatMut<'_, T>,
+    c_stride: usize,
+) {
+    unwrap_or_panic(try_gemm_batched(
+        batch, alpha, a, a_stride, b, b_stride, beta, c, c_stride,
+    ))
+}
+
+fn check_shapes<T>(
+    op: &'static str,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    c: &MatMut<'_, T>,
+    bias: Option<&[T]>,
+) -> Result<(), KernelError> {
+    if a.cols != b.rows {
+        return Err(KernelError::ShapeMismatch {
+            op,
+            lhs: a.shape(),
+            rhs: b.shape(),
+        });
+    }
+    if c.rows != a.rows || c.cols != b.cols {
+        return Err(KernelError::ShapeMismatch {
+            op,
+            lhs: (a.rows, b.cols),
+            rhs: c.shape(),
+        });
+    }
+    if let Some(bias) = bias
+        && bias.len() != c.cols
+    {
+        return Err(KernelError::LengthMismatch {
+            op,
+            expected: c.cols,
+            got: bias.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Blocking parameters of one path and element type.
+#[derive(Clone, Copy, Debug)]
+struct Blocking {
+    mr: usize,
+    nr: usize,
+    kc: usize,
+    mc: usize,
+    nc: usize,
+}
+
+/// Register-tile rows for a register file: 12 rows x 2 vectors (24 accumulators) with 32
+/// registers, 6 x 2 (12) with 16. The one place the tile shape is decided.
+const fn tile_rows(registers: usize) -> usize {
+    if registers >= 32 { R32 } else { 6 }
+}
+/// Vectors per tile row.
+const fn tile_vecs(registers: usize) -> usize {
+    if registers >= 32 { V32 } else { 2 }
+}
+const R32: usize = 16;
+const V32: usize = 1;
+
+struct ShapeOf;
+impl<T: Element> SimdOp<T> for ShapeOf {
+    type Output = (usize, usize);
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, _s: S) -> (usize, usize) {
+        (tile_rows(S::REGISTERS), tile_vecs(S::REGISTERS) * S::LANES)
+    }
+}
+
+fn blocking<T: Element>(isa: Isa) -> Blocking {
+    let (mr, nr) = T::dispatch(isa, ShapeOf);
+    // KC x NR of B (one micro-panel) stays in L1 while the A block (MC x KC) sits in L2.
+    let kc = if size_of::<T>() == 4 { 256 } else { 192 };
+    let mc = mr * if mr >= 12 { 12 } else { 32 };
+    let nc = nr * (4096 / nr);
+    let env = |name: &str, d: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (kc, mc, nc) = (env("TUNE_KC", kc), env("TUNE_MC", mc), env("TUNE_NC", nc));
+    Blocking { mr, nr, kc, mc, nc }
+}
+
+/// Computes one product after validation: the driver.
+#[allow(clippy::too_many_arguments)]
+fn run<T: Element>(
+    isa: Isa,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    bias: Bias<'_, T>,
+    act: Activation,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    // A column-major C is computed as C^T = op(B)^T op(A)^T, so C's rows are always the
+    // unit-stride axis the micro-kernel writes along.
+    if c.cs != 1 && c.rs == 1 && m > 1 {
+        let bias = match bias {
+            Bias::PerColumn(v) => Bias::PerRow(v),
+            Bias::PerRow(v) => Bias::PerColumn(v),
+            Bias::None => Bias::None,
+        };
+        return run(isa, alpha, b.t(), a.t(), beta, c.t(), bias, act);
+    }
+    let cptr = CPtr {
+        ptr: c.data.as_mut_ptr(),
+        rs: c.rs,
+        cs: c.cs,
+    };
+    if k == 0 || alpha == T::ZERO {
+        let upd = Update {
+            alpha: T::ZERO,
+            beta,
+            bias,
+            act,
+        };
+        T::dispatch(
+            isa,
+            ScaleC {
+                c: cptr,
+                m,
+                n,
+                upd: &upd,
+            },
+        );
+        return;
+    }
+    if isa == Isa::Neon {
+        // No NEON micro-kernel yet: matrixmultiply's (which has one), then the epilogue pass.
+        // SAFETY: the views were bounds-checked when built; C does not alias A or B (&mut).
+        unsafe {
+            T::reference_gemm(
+                m,
+                k,
+                n,
+                alpha,
+                a.data.as_ptr(),
+                a.rs as isize,
+                a.cs as isize,
+                b.data.as_ptr(),
+                b.rs as isize,
+                b.cs as isize,
+                beta,
+                cptr.ptr,
+                c.rs as isize,
+                c.cs as isize,
+            )
+        };
+        let upd = Update {
+            alpha: T::ZERO,
+            beta: T::ONE,
+            bias,
+            act,
+        };
+        if !matches!(bias, Bias::None) || act != Activation::Identity {
+            T::dispatch(
+                isa,
+                ScaleC {
+                    c: cptr,
+                    m,
+                    n,
+                    upd: &upd,
+                },
+            );
+        }
+        return;
+    }
+
+    let bl = blocking::<T>(isa);
+    let parallel = should_split(2 * m * n * k, PAR_THRESHOLD_FLOPS);
+    let threads = if parallel {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    for j0 in (0..n).step_by(bl.nc) {
+        let nc = bl.nc.min(n - j0);
+        let n_panels = nc.div_ceil(bl.nr);
+        for p0 in (0..k).step_by(bl.kc) {
+            let kc = bl.kc.min(k - p0);
+            let last = p0 + kc == k;
+            let upd = Update {
+                alpha,
+                beta: if p0 == 0 { beta } else { T::ONE },
+                bias: if last { bias } else { Bias::None },
+                act: if last { act } else { Activation::Identity },
+            };
+            scratch::with_scratch::<T, _>(&scratch::PACK_B, n_panels * bl.nr * kc, |bpack| {
+                pack::pack_b(&b, p0, kc, j0, nc, bl.nr, bpack);
+                let bpack: &[T] = bpack;
+                let m_blocks = m.div_ceil(bl.mc);
+                // Enough tasks to keep every thread busy: split B's panels when A has few blocks.
+                let n_chunks = if threads > 1 {
+                    (2 * threads).div_ceil(m_blocks).min(n_panels)
+                } else {
+                    1
+                };
+                let panels_per_chunk = n_panels.div_ceil(n_chunks);
+                let task = |t: usize| {
+                    let (ib, jc) = (t / n_chunks, t % n_chunks);
+                    let q0 = jc * panels_per_chunk;
+                    let q1 = (q0 + panels_per_chunk).min(n_panels);
+                    if q0 >= q1 {
+                        return;
+                    }
+                    let i0 = ib * bl.mc;
+                    let mc = bl.mc.min(m - i0);
+                    let alen = mc.div_ceil(bl.mr) * bl.mr * kc;
+                    scratch::with_scratch::<T, _>(&scratch::PACK_A, alen, |apack| {
+                        pack::pack_a(&a, i0, mc, p0, kc, bl.mr, apack);
+                        let block = Block {
+                            apack,
+                            bpack,
+                            c: cptr,
+                            bl,
+                            i0,
+                            mc,
+                            kc,
+                            j0,
+                            nc,
+                            q0,
+                            q1,
+                            upd: &upd,
+                        };
+                        T::dispatch(isa, block);
+                    });
+                };
+                let tasks = m_blocks * n_chunks;
+                if tasks > 1 && threads > 1 {
+                    (0..tasks).into_par_iter().for_each(task);
+                } else {
+                    (0..tasks).for_each(task);
+                }
+            });
+        }
+    }
+}
+
+/// One task: a packed A block swept against B panels `q0..q1`.
+///
+/// Everything inside `run` is `#[inline(always)]` and closure-free, so it is all compiled with
+/// the path's target features (a closure would be a separate function compiled without them).
+struct Block<'a, T> {
+    apack: &'a [T],
+    bpack: &'a [T],
+    c: CPtr<T>,
+    bl: Blocking,
+    i0: usize,
+    mc: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    q0: usize,
+    q1: usize,
+    upd: &'a Update<'a, T>,
+}
+
+impl<T: Element> SimdOp<T> for Block<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        if S::REGISTERS >= 32 {
+            self.sweep::<S, { tile_rows(32) }, { tile_vecs(32) }>(s)
+        } else {
+            self.sweep::<S, { tile_rows(16) }, { tile_vecs(16) }>(s)
+        }
+    }
+}
+
+impl<T: Element> Block<'_, T> {
+    #[inline(always)]
+    fn sweep<S: Simd<T>, const MR: usize, const NV: usize>(self, s: S) {
+        let Block {
+            apack,
+            bpack,
+            c,
+            bl,
+            i0,
+            mc,
+            kc,
+            j0,
+            nc,
+            q0,
+            q1,
+            upd,
+        } = self;
+        debug_assert_eq!(MR, bl.mr);
+        let (m_end, n_end) = (i0 + mc, j0 + nc);
+        for q in q0..q1 {
+            let bp = &bpack[q * bl.nr * kc..][..bl.nr * kc];
+            let jt = j0 + q * bl.nr;
+            for p in 0..mc.div_ceil(MR) {
+                let ap = &apack[p * MR * kc..][..MR * kc];
+                let it = i0 + p * MR;
+                // SAFETY: the panels hold MR*kc and NR*kc elements; the tile (it, jt) clipped
+                // to (m_end, n_end) lies inside C, and tasks own disjoint (A block, B panel
+                // range) pairs, hence disjoint tiles.
+                unsafe {
+                    kernel::tile::<T, S, MR, NV>(
+                        s,
+                        kc,
+                        ap.as_ptr(),
+                        bp.as_ptr(),
+                        c,
+                        it,
+                        jt,
+                        (m_end - it).min(MR),
+                        (n_end - jt).min(bl.nr),
+                        upd,
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// `C = act(beta * C + bias)` (the `k == 0` / `alpha == 0` case, and the NEON epilogue pass).
+struct ScaleC<'a, T> {
+    c: CPtr<T>,
+    m: usize,
+    n: usize,
+    upd: &'a Update<'a, T>,
+}
+
+impl<T: Element> SimdOp<T> for ScaleC<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        let lanes = S::LANES;
+        let mr = tile_rows(S::REGISTERS);
+        let nr = tile_vecs(S::REGISTERS) * lanes;
+        // An all-zero "product" through the tile update: zero panels, the same epilogue code.
+        let zeros = [T::ZERO; 0];
+        for i0 in (0..self.m).step_by(mr) {
+            for j0 in (0..self.n).step_by(nr) {
+                // SAFETY: kc = 0 reads nothing from the panels; the clipped tile lies inside C.
+                unsafe {
+                    if S::REGISTERS >= 32 {
+                        kernel::tile::<T, S, { tile_rows(32) }, { tile_vecs(32) }>(
+                            s,
+                            0,
+                            zeros.as_ptr(),
+                            zeros.as_ptr(),
+                            self.c,
+                            i0,
+                            j0,
+                            (self.m - i0).min(mr),
+                            (self.n - j0).min(nr),
+                            self.upd,
+                        )
+                    } else {
+                        kernel::tile::<T, S, { tile_rows(16) }, { tile_vecs(16) }>(
+                            s,
+                            0,
+                            zeros.as_ptr(),
+                            zeros.as_ptr(),
+                            self.c,
+                            i0,
+                            j0,
+                            (self.m - i0).min(mr),
+                            (self.n - j0).min(nr),
+                            self.upd,
+                        )
+                    }
+                }
+            }
+        }
+    }
+}

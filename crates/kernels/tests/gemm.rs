@@ -1,0 +1,541 @@
+//! GEMM against a scalar f64 reference, on every SIMD path this CPU has.
+//!
+//! Tolerance: each `C[i][j]` accumulates `k` products in `T`, so the classic bound is
+//! `|C - C_ref| <= gamma_k * (|alpha| sum_p |A_ip||B_pj| + |beta||C_ij|)` with
+//! `gamma_k = k * eps / (1 - k * eps)`; we allow `(k + 2) * eps` times that magnitude (the `+ 2`
+//! covers the alpha and beta roundings) and never less than the smallest normal.
+
+use nabla_kernels::gemm::{self, Activation, Epilogue, MatMut, MatRef};
+use nabla_kernels::isa::{self, Isa};
+use nabla_kernels::parallel::{Parallelism, with_parallelism};
+use nabla_kernels::{Element, KernelError};
+use proptest::prelude::*;
+
+/// A strided layout for an `r x c` matrix: row-major, column-major, or either with padding.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    col_major: bool,
+    pad: usize,
+    offset: usize,
+}
+
+impl Layout {
+    fn strides(self, r: usize, c: usize) -> (usize, usize) {
+        if self.col_major {
+            (1, r + self.pad)
+        } else {
+            (c + self.pad, 1)
+        }
+    }
+    fn len(self, r: usize, c: usize) -> usize {
+        let (rs, cs) = self.strides(r, c);
+        self.offset
+            + if r == 0 || c == 0 {
+                0
+            } else {
+                (r - 1) * rs + (c - 1) * cs + 1
+            }
+    }
+    fn index(self, r: usize, c: usize, i: usize, j: usize) -> usize {
+        let (rs, cs) = self.strides(r, c);
+        self.offset + i * rs + j * cs
+    }
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    (any::<bool>(), 0usize..3, 0usize..3).prop_map(|(col_major, pad, offset)| Layout {
+        col_major,
+        pad,
+        offset,
+    })
+}
+
+/// A deterministic pseudo-random value in [-1, 1).
+fn val(seed: u64, i: usize) -> f64 {
+    let mut x = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+}
+
+struct Case<T> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Vec<T>,
+    b: Vec<T>,
+    c: Vec<T>,
+    la: Layout,
+    lb: Layout,
+    lc: Layout,
+}
+
+impl<T: Element> Case<T> {
+    fn new(m: usize, k: usize, n: usize, la: Layout, lb: Layout, lc: Layout, seed: u64) -> Self {
+        let fill =
+            |len: usize, s: u64| (0..len).map(|i| T::from_f64(val(s, i))).collect::<Vec<T>>();
+        Case {
+            m,
+            k,
+            n,
+            a: fill(la.len(m, k), seed),
+            b: fill(lb.len(k, n), seed + 1),
+            c: fill(lc.len(m, n), seed + 2),
+            la,
+            lb,
+            lc,
+        }
+    }
+
+    fn a_ref(&self) -> MatRef<'_, T> {
+        let (rs, cs) = self.la.strides(self.m, self.k);
+        MatRef::from_strides(&self.a[self.la.offset..], self.m, self.k, rs, cs).unwrap()
+    }
+    fn b_ref(&self) -> MatRef<'_, T> {
+        let (rs, cs) = self.lb.strides(self.k, self.n);
+        MatRef::from_strides(&self.b[self.lb.offset..], self.k, self.n, rs, cs).unwrap()
+    }
+
+    /// Runs nabla's GEMM on a copy of C and returns it.
+    fn run(&self, alpha: T, beta: T, epi: Epilogue<'_, T>) -> Vec<T> {
+        let mut c = self.c.clone();
+        let (rs, cs) = self.lc.strides(self.m, self.n);
+        let off = self.lc.offset;
+        let cm = MatMut::from_strides(&mut c[off..], self.m, self.n, rs, cs).unwrap();
+        gemm::try_gemm_with(alpha, self.a_ref(), self.b_ref(), beta, cm, epi).unwrap();
+        c
+    }
+
+    /// Checks `got` against the f64 reference of `alpha*A*B + beta*C + bias`, then `act`.
+    fn check(
+        &self,
+        got: &[T],
+        alpha: T,
+        beta: T,
+        bias: Option<&[T]>,
+        act: fn(f64) -> f64,
+        act_tol: f64,
+    ) {
+        let eps = T::EPSILON.to_f64();
+        let (m, k, n) = (self.m, self.k, self.n);
+        for i in 0..m {
+            for j in 0..n {
+                let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                for p in 0..k {
+                    let x = self.a[self.la.index(m, k, i, p)].to_f64();
+                    let y = self.b[self.lb.index(k, n, p, j)].to_f64();
+                    exact += x * y;
+                    mag += (x * y).abs();
+                }
+                let ci = self.lc.index(m, n, i, j);
+                let mut want = alpha.to_f64() * exact;
+                mag *= alpha.to_f64().abs();
+                if beta != T::ZERO {
+                    want += beta.to_f64() * self.c[ci].to_f64();
+                    mag += (beta.to_f64() * self.c[ci].to_f64()).abs();
+                }
+                if let Some(bias) = bias {
+                    want += bias[j].to_f64();
+                    mag += bias[j].to_f64().abs();
+                }
+                let pre_tol = (k as f64 + 3.0) * eps * mag + T::MIN_POSITIVE.to_f64();
+                let want_act = act(want);
+                // The activation is 1-Lipschitz for all supported ones (|act'| <= 1.13 for gelu).
+                let tol = 1.13 * pre_tol + act_tol * want_act.abs() + T::MIN_POSITIVE.to_f64();
+                let g = got[ci].to_f64();
+                assert!(
+                    (g - want_act).abs() <= tol,
+                    "C[{i}][{j}] = {g}, want {want_act} (tol {tol}) for m={m} k={k} n={n}"
+                );
+            }
+        }
+        // Elements of C's buffer outside the view are untouched.
+        let (rs, cs) = self.lc.strides(m, n);
+        let inside = |idx: usize| {
+            idx >= self.lc.offset && {
+                let r = idx - self.lc.offset;
+                (0..m).any(|i| (0..n).any(|j| i * rs + j * cs == r))
+            }
+        };
+        for (idx, (g, c0)) in got.iter().zip(&self.c).enumerate() {
+            if !inside(idx) {
+                assert_eq!(
+                    g.to_bits_u64(),
+                    c0.to_bits_u64(),
+                    "element {idx} outside C changed"
+                );
+            }
+        }
+    }
+}
+
+fn for_each_path(mut f: impl FnMut(Isa)) {
+    for path in isa::available() {
+        isa::with_isa(path, || f(path)).unwrap();
+    }
+}
+
+fn check_plain<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    la: Layout,
+    lb: Layout,
+    lc: Layout,
+    ab: (f64, f64),
+    seed: u64,
+) {
+    let case = Case::<T>::new(m, k, n, la, lb, lc, seed);
+    let (alpha, beta) = (T::from_f64(ab.0), T::from_f64(ab.1));
+    for_each_path(|_| {
+        let got = case.run(alpha, beta, Epilogue::none());
+        case.check(&got, alpha, beta, None, |x| x, 0.0);
+    });
+}
+
+fn coef() -> impl Strategy<Value = f64> {
+    prop_oneof![Just(0.0), Just(1.0), Just(-1.0), -2.0f64..2.0]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn gemm_f32_matches_reference(m in 0usize..40, k in 0usize..40, n in 0usize..40,
+        la in layout(), lb in layout(), lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
+        check_plain::<f32>(m, k, n, la, lb, lc, (alpha, beta), seed);
+    }
+
+    #[test]
+    fn gemm_f64_matches_reference(m in 0usize..40, k in 0usize..40, n in 0usize..40,
+        la in layout(), lb in layout(), lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
+        check_plain::<f64>(m, k, n, la, lb, lc, (alpha, beta), seed);
+    }
+}
+
+#[test]
+fn gemm_spans_several_blocks() {
+    // k above every depth block (so partial sums are carried through C with beta = 1), n above
+    // the column panel, m above the row block, ragged everywhere.
+    let rm = Layout {
+        col_major: false,
+        pad: 0,
+        offset: 0,
+    };
+    let cm = Layout {
+        col_major: true,
+        pad: 1,
+        offset: 0,
+    };
+    check_plain::<f32>(131, 700, 45, rm, rm, rm, (1.0, 0.5), 1);
+    check_plain::<f64>(45, 413, 70, cm, rm, rm, (-0.5, 0.0), 2);
+    check_plain::<f32>(3, 5, 4200, rm, cm, rm, (1.0, 1.0), 3);
+    check_plain::<f64>(200, 70, 9, rm, rm, cm, (2.0, 0.0), 4);
+}
+
+#[test]
+fn beta_zero_never_reads_c_and_alpha_zero_never_reads_ab() {
+    for_each_path(|path| {
+        let (m, k, n) = (19, 23, 37);
+        let a: Vec<f32> = (0..m * k).map(|i| val(7, i) as f32).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| val(8, i) as f32).collect();
+        let mut c = vec![f32::NAN; m * n];
+        gemm::gemm(
+            1.0,
+            MatRef::row_major(&a, m, k),
+            MatRef::row_major(&b, k, n),
+            0.0,
+            MatMut::row_major(&mut c, m, n),
+        );
+        assert!(
+            c.iter().all(|x| x.is_finite()),
+            "{path}: NaN leaked from C with beta = 0"
+        );
+
+        let nan_a = vec![f64::NAN; m * k];
+        let nan_b = vec![f64::INFINITY; k * n];
+        let mut c: Vec<f64> = (0..m * n).map(|i| i as f64).collect();
+        gemm::gemm(
+            0.0,
+            MatRef::row_major(&nan_a, m, k),
+            MatRef::row_major(&nan_b, k, n),
+            2.0,
+            MatMut::row_major(&mut c, m, n),
+        );
+        assert!(
+            c.iter().enumerate().all(|(i, &x)| x == 2.0 * i as f64),
+            "{path}: alpha = 0 read A or B"
+        );
+    });
+}
+
+#[test]
+fn nan_and_inf_in_inputs_propagate() {
+    for_each_path(|path| {
+        let (m, k, n) = (5, 7, 33);
+        let mut a = vec![1.0f32; m * k];
+        a[2 * k + 3] = f32::NAN;
+        let b = vec![1.0f32; k * n];
+        let mut c = vec![0.0f32; m * n];
+        gemm::gemm(
+            1.0,
+            MatRef::row_major(&a, m, k),
+            MatRef::row_major(&b, k, n),
+            0.0,
+            MatMut::row_major(&mut c, m, n),
+        );
+        for i in 0..m {
+            for j in 0..n {
+                assert_eq!(
+                    c[i * n + j].is_nan(),
+                    i == 2,
+                    "{path}: C[{i}][{j}] = {}",
+                    c[i * n + j]
+                );
+            }
+        }
+    });
+}
+
+fn act_ref(act: Activation) -> fn(f64) -> f64 {
+    match act {
+        Activation::Identity => |x| x,
+        Activation::Relu => |x| x.max(0.0),
+        Activation::Sigmoid => |x| 1.0 / (1.0 + (-x).exp()),
+        Activation::Tanh => f64::tanh,
+        Activation::Gelu => |x| 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
+    }
+}
+
+/// erf to ~1e-15 relative (series below 3, continued fraction above): an independent reference.
+fn erf(x: f64) -> f64 {
+    let ax = x.abs();
+    let r = if ax < 3.0 {
+        let (mut term, mut sum, x2) = (ax, ax, ax * ax);
+        for n in 1..200 {
+            term *= -x2 / n as f64;
+            let add = term / (2 * n + 1) as f64;
+            sum += add;
+            if add.abs() < 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        2.0 / std::f64::consts::PI.sqrt() * sum
+    } else {
+        // erfc continued fraction (Lentz), converges fast for x >= 3.
+        let mut f = ax;
+        for n in (1..60).rev() {
+            f = ax + (n as f64 / 2.0) / f;
+        }
+        1.0 - (-ax * ax).exp() / (std::f64::consts::PI.sqrt() * f)
+    };
+    r.copysign(x)
+}
+
+#[test]
+fn fused_bias_activation_matches_gemm_then_activation() {
+    let layouts = [
+        Layout {
+            col_major: false,
+            pad: 0,
+            offset: 0,
+        },
+        Layout {
+            col_major: true,
+            pad: 2,
+            offset: 1,
+        },
+    ];
+    let acts = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Gelu,
+    ];
+    for (t, &(m, k, n)) in [(1, 1, 1), (7, 300, 19), (64, 64, 64), (33, 5, 70)]
+        .iter()
+        .enumerate()
+    {
+        for lc in layouts {
+            for act in acts {
+                let rm = layouts[0];
+                let case = Case::<f32>::new(m, k, n, rm, rm, lc, 10 + t as u64);
+                let bias: Vec<f32> = (0..n).map(|j| val(99, j) as f32).collect();
+                for beta in [0.0f32, 0.75] {
+                    for_each_path(|_| {
+                        let got = case.run(
+                            1.0,
+                            beta,
+                            Epilogue {
+                                bias: Some(&bias),
+                                act,
+                            },
+                        );
+                        // The activations' own bound is 2 ULP (see crate::activation).
+                        case.check(
+                            &got,
+                            1.0,
+                            beta,
+                            Some(&bias),
+                            act_ref(act),
+                            4.0 * f32::EPSILON as f64,
+                        );
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let (m, k, n) = (300, 300, 260);
+    let a: Vec<f32> = (0..m * k).map(|i| val(1, i) as f32).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| val(2, i) as f32).collect();
+    let bias: Vec<f32> = (0..n).map(|i| val(3, i) as f32).collect();
+    let run = |policy| {
+        let mut c = vec![0.0f32; m * n];
+        with_parallelism(policy, || {
+            gemm::gemm_bias_act(
+                MatRef::row_major(&a, m, k),
+                MatRef::row_major(&b, n, k).t(),
+                &bias,
+                Activation::Gelu,
+                MatMut::row_major(&mut c, m, n),
+            )
+        });
+        c
+    };
+    let b = MatRef::row_major(&b, k, n);
+    let _ = b;
+    let one = run(Parallelism::Sequential);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let many = pool.install(|| run(Parallelism::Always));
+    assert!(
+        one.iter()
+            .zip(&many)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    );
+}
+
+#[test]
+fn batched_equals_one_at_a_time() {
+    let (batch, m, k, n) = (5, 9, 13, 17);
+    let a: Vec<f64> = (0..batch * m * k).map(|i| val(4, i)).collect();
+    let b: Vec<f64> = (0..batch * k * n + 3).map(|i| val(5, i)).collect();
+    let c0: Vec<f64> = (0..batch * m * n).map(|i| val(6, i)).collect();
+    for policy in [Parallelism::Sequential, Parallelism::Always] {
+        let mut c = c0.clone();
+        with_parallelism(policy, || {
+            gemm::gemm_batched(
+                batch,
+                0.5,
+                MatRef::row_major(&a, m, k),
+                m * k,
+                MatRef::row_major(&b, k, n),
+                k * n,
+                2.0,
+                MatMut::row_major(&mut c, m, n),
+                m * n,
+            )
+        });
+        for t in 0..batch {
+            let mut want = c0[t * m * n..(t + 1) * m * n].to_vec();
+            gemm::gemm(
+                0.5,
+                MatRef::row_major(&a[t * m * k..], m, k),
+                MatRef::row_major(&b[t * k * n..], k, n),
+                2.0,
+                MatMut::row_major(&mut want, m, n),
+            );
+            assert_eq!(&c[t * m * n..(t + 1) * m * n], &want[..], "batch entry {t}");
+        }
+    }
+}
+
+#[test]
+fn errors_name_both_shapes() {
+    let a = [0.0f32; 6];
+    let b = [0.0f32; 8];
+    let mut c = [0.0f32; 8];
+    let err = gemm::try_gemm(
+        1.0,
+        MatRef::row_major(&a, 2, 3),
+        MatRef::row_major(&b, 4, 2),
+        0.0,
+        MatMut::row_major(&mut c, 2, 2),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::ShapeMismatch {
+            op: "gemm",
+            lhs: (2, 3),
+            rhs: (4, 2)
+        }
+    );
+    assert_eq!(err.to_string(), "gemm: shape mismatch: 2x3 and 4x2");
+    let err = gemm::try_gemm(
+        1.0,
+        MatRef::row_major(&a, 2, 3),
+        MatRef::row_major(&b[..6], 3, 2),
+        0.0,
+        MatMut::row_major(&mut c, 4, 2),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::ShapeMismatch {
+            op: "gemm",
+            lhs: (2, 2),
+            rhs: (4, 2)
+        }
+    );
+    let err = gemm::try_gemm_with(
+        1.0,
+        MatRef::row_major(&a, 2, 3),
+        MatRef::row_major(&b[..6], 3, 2),
+        0.0,
+        MatMut::row_major(&mut c[..4], 2, 2),
+        Epilogue::bias_act(&[1.0; 3], Activation::Relu),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::LengthMismatch {
+            op: "gemm",
+            expected: 2,
+            got: 3
+        }
+    );
+    assert!(matches!(
+        MatRef::from_strides(&a, 3, 3, 3, 1),
+        Err(KernelError::OutOfBounds {
+            needed: 9,
+            len: 6,
+            ..
+        })
+    ));
+    assert!(matches!(
+        MatMut::from_strides(&mut c, 2, 2, 1, 1),
+        Err(KernelError::Invalid { .. })
+    ));
+    assert!(MatMut::from_strides(&mut c, 1, 8, 0, 1).is_ok());
+    let r = std::panic::catch_unwind(|| {
+        let mut c = [0.0f32; 4];
+        gemm::gemm(
+            1.0,
+            MatRef::row_major(&a, 2, 3),
+            MatRef::row_major(&a, 2, 3),
+            0.0,
+            MatMut::row_major(&mut c, 2, 2),
+        );
+    });
+    let msg = r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("2x3 and 2x3"), "{msg}");
+}
