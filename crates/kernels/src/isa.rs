@@ -119,6 +119,19 @@ pub fn available() -> Vec<Isa> {
     Isa::ALL.into_iter().filter(|i| i.is_supported()).collect()
 }
 
+/// The paths a test suite should cover: the one `NABLA_ISA` forces (so a CI job per path tests
+/// exactly that path, and with `NABLA_ISA_STRICT=1` fails if the CPU lacks it), else every path
+/// this CPU has.
+///
+/// # Panics
+/// As [`active`], in strict mode when the forced path is unavailable.
+pub fn test_paths() -> Vec<Isa> {
+    match std::env::var("NABLA_ISA") {
+        Ok(v) if !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("native") => vec![active()],
+        _ => available(),
+    }
+}
+
 /// The best path this CPU has (probed once, cached).
 pub fn detected() -> Isa {
     static BEST: OnceLock<Isa> = OnceLock::new();
