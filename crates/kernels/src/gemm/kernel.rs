@@ -62,11 +62,11 @@ pub(crate) fn activate<T: Element, S: Simd<T>>(s: S, act: Activation, v: S::V) -
     }
 }
 
-/// Multiplies a packed `MR x kc` A panel by a packed `kc x NR` B panel and updates the tile of C
+/// Multiplies a packed `MR x kc` A panel by a `kc x NR` B panel (rows `b_ks` apart) and updates the tile of C
 /// at `(i0, j0)`, of which `m x n` elements (`m <= MR`, `n <= NR`) lie inside C.
 ///
 /// # Safety
-/// `a` holds `MR * kc` and `b` holds `NR * kc` readable elements; `c` addresses a C for which
+/// `a` holds `MR * kc` readable elements and `b + k*b_ks .. + NR` is readable for `k < kc`; `c` addresses a C for which
 /// `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in bounds, written by no other thread now.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -75,6 +75,7 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     kc: usize,
     a: *const T,
     b: *const T,
+    b_ks: usize,
     c: CPtr<T>,
     i0: usize,
     j0: usize,
@@ -88,8 +89,8 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     for k in 0..kc {
         let mut bv = [s.splat(T::ZERO); NV];
         for (j, v) in bv.iter_mut().enumerate() {
-            // SAFETY: k < kc, so the NR elements at b + k*NR and MR at a + k*MR are in the panels.
-            *v = unsafe { s.load(b.add(k * nr + j * lanes)) };
+            // SAFETY: k < kc: the caller guarantees these NR elements and the MR at a + k*MR.
+            *v = unsafe { s.load(b.add(k * b_ks + j * lanes)) };
         }
         for (i, row) in acc.iter_mut().enumerate() {
             // SAFETY: as above.

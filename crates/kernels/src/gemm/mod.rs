@@ -486,9 +486,25 @@ fn run<T: Element>(
                 bias: if last { bias } else { Bias::None },
                 act: if last { act } else { Activation::Identity },
             };
-            scratch::with_scratch::<T, _>(&scratch::PACK_B, n_panels * bl.nr * kc, |bpack| {
-                pack::pack_b(&b, p0, kc, j0, nc, bl.nr, bpack);
-                let bpack: &[T] = bpack;
+            // A small row-major B whose width is a whole number of panels is read in place:
+            // packing it would cost more than its strided rows cost the micro-kernel.
+            let direct = b.cs == 1 && nc % bl.nr == 0 && kc * nc * size_of::<T>() <= DIRECT_B_BYTES;
+            let blen = if direct { 0 } else { n_panels * bl.nr * kc };
+            scratch::with_scratch::<T, _>(&scratch::PACK_B, blen, |bpack| {
+                let bsrc = if direct {
+                    Panels {
+                        data: &b.data[p0 * b.rs + j0..],
+                        panel_stride: bl.nr,
+                        k_stride: b.rs,
+                    }
+                } else {
+                    pack::pack_b(&b, p0, kc, j0, nc, bl.nr, bpack);
+                    Panels {
+                        data: bpack,
+                        panel_stride: bl.nr * kc,
+                        k_stride: bl.nr,
+                    }
+                };
                 let m_blocks = m.div_ceil(bl.mc);
                 // Enough tasks to keep every thread busy: split B's panels when A has few blocks.
                 let n_chunks = if threads > 1 {
@@ -511,7 +527,7 @@ fn run<T: Element>(
                         pack::pack_a(&a, i0, mc, p0, kc, bl.mr, apack);
                         let block = Block {
                             apack,
-                            bpack,
+                            b: bsrc,
                             c: cptr,
                             bl,
                             i0,
@@ -537,13 +553,27 @@ fn run<T: Element>(
     }
 }
 
+/// B read in place when it is at most this big (one depth block): about a quarter of L1d.
+const DIRECT_B_BYTES: usize = 16 << 10;
+
+/// Where the micro-kernel finds B's panels: packed, or in place.
+#[derive(Clone, Copy)]
+struct Panels<'a, T> {
+    /// Panel 0, depth 0.
+    data: &'a [T],
+    /// Elements from panel `q` to panel `q + 1`.
+    panel_stride: usize,
+    /// Elements from depth `k` to `k + 1` within a panel.
+    k_stride: usize,
+}
+
 /// One task: a packed A block swept against B panels `q0..q1`.
 ///
 /// Everything inside `run` is `#[inline(always)]` and closure-free, so it is all compiled with
 /// the path's target features (a closure would be a separate function compiled without them).
 struct Block<'a, T> {
     apack: &'a [T],
-    bpack: &'a [T],
+    b: Panels<'a, T>,
     c: CPtr<T>,
     bl: Blocking,
     i0: usize,
@@ -573,7 +603,7 @@ impl<T: Element> Block<'_, T> {
     fn sweep<S: Simd<T>, const MR: usize, const NV: usize>(self, s: S) {
         let Block {
             apack,
-            bpack,
+            b,
             c,
             bl,
             i0,
@@ -588,12 +618,13 @@ impl<T: Element> Block<'_, T> {
         debug_assert_eq!(MR, bl.mr);
         let (m_end, n_end) = (i0 + mc, j0 + nc);
         for q in q0..q1 {
-            let bp = &bpack[q * bl.nr * kc..][..bl.nr * kc];
+            let bp = &b.data[q * b.panel_stride..][..(kc - 1) * b.k_stride + bl.nr];
             let jt = j0 + q * bl.nr;
             for p in 0..mc.div_ceil(MR) {
                 let ap = &apack[p * MR * kc..][..MR * kc];
                 let it = i0 + p * MR;
-                // SAFETY: the panels hold MR*kc and NR*kc elements; the tile (it, jt) clipped
+                // SAFETY: the A panel holds MR*kc elements, the B slice kc rows of NR at
+                // `k_stride` (bounds-checked by the slicing above); the tile (it, jt) clipped
                 // to (m_end, n_end) lies inside C, and tasks own disjoint (A block, B panel
                 // range) pairs, hence disjoint tiles.
                 unsafe {
@@ -602,6 +633,7 @@ impl<T: Element> Block<'_, T> {
                         kc,
                         ap.as_ptr(),
                         bp.as_ptr(),
+                        b.k_stride,
                         c,
                         it,
                         jt,
@@ -642,6 +674,7 @@ impl<T: Element> SimdOp<T> for ScaleC<'_, T> {
                             0,
                             zeros.as_ptr(),
                             zeros.as_ptr(),
+                            0,
                             self.c,
                             i0,
                             j0,
@@ -655,6 +688,7 @@ impl<T: Element> SimdOp<T> for ScaleC<'_, T> {
                             0,
                             zeros.as_ptr(),
                             zeros.as_ptr(),
+                            0,
                             self.c,
                             i0,
                             j0,
