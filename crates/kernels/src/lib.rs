@@ -17,7 +17,12 @@ pub mod error;
 pub mod isa;
 pub mod math;
 pub mod parallel;
+pub mod reduce;
 pub mod simd;
 
 pub use element::Element;
 pub use error::KernelError;
+pub use reduce::{
+    argmax, argmax_rows, argmin, argmin_rows, dot, dot_rows, l2_norm, l2_norm_rows, max, max_rows,
+    mean, mean_rows, min, min_rows, sum, sum_rows, try_dot, variance, variance_rows,
+};
