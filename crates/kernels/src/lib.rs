@@ -13,6 +13,7 @@
 //!   whole `f32` range against an `f64` reference.
 
 pub mod element;
+pub mod elementwise;
 pub mod error;
 pub mod isa;
 pub mod math;
@@ -21,6 +22,13 @@ pub mod reduce;
 pub mod simd;
 
 pub use element::Element;
+pub use elementwise::{
+    add, add_assign, add_row_bias, add_scalar, add_scalar_assign, axpy, copy, div, div_assign,
+    div_scalar, div_scalar_assign, fill, mul, mul_assign, mul_scalar, mul_scalar_assign, scale,
+    sub, sub_assign, sub_scalar, sub_scalar_assign, try_add, try_add_assign, try_add_row_bias,
+    try_add_scalar, try_axpy, try_copy, try_div, try_div_assign, try_div_scalar, try_mul,
+    try_mul_assign, try_mul_scalar, try_sub, try_sub_assign, try_sub_scalar,
+};
 pub use error::KernelError;
 pub use reduce::{
     argmax, argmax_rows, argmin, argmin_rows, dot, dot_rows, l2_norm, l2_norm_rows, max, max_rows,
