@@ -92,30 +92,22 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
     let xp = ptr(x);
     let yp = if O::ARITY == 2 { ptr(y) } else { xp };
     let l = S::LANES;
-    // One vector at element `i`.
-    // SAFETY (of the calls below): `i + LANES <= n`; `xp`, `yp` and `zp` address `n` elements
-    // each (`z`, or inputs checked above). An input either is `z` itself, read at `i` before
-    // the store at `i` and never after it, or is a distinct shared slice, which cannot overlap
-    // the `&mut` slice `z`.
-    let vec_at = |i: usize| {
-        debug_assert!(i + l <= n);
-        // SAFETY: see above.
-        unsafe {
-            let a = s.load(xp.add(i));
-            let b = if O::ARITY == 2 { s.load(yp.add(i)) } else { a };
-            s.store(zp.add(i), op.apply(s, a, b));
-        }
-    };
     const U: usize = 4;
     let mut i = 0;
+    // SAFETY (all `map_vec` calls): `i + LANES <= n`; `xp`, `yp` and `zp` address `n` elements
+    // each (`z`, or inputs checked above). An input either is `z` itself, read at `i` before the
+    // store at `i` and never after it, or is a distinct shared slice, which cannot overlap the
+    // `&mut` slice `z`.
     while i + U * l <= n {
         for k in 0..U {
-            vec_at(i + k * l);
+            // SAFETY: see above.
+            unsafe { map_vec(s, op, xp, yp, zp, i + k * l) };
         }
         i += U * l;
     }
     while i + l <= n {
-        vec_at(i);
+        // SAFETY: see above.
+        unsafe { map_vec(s, op, xp, yp, zp, i) };
         i += l;
     }
     if i < n {
@@ -138,6 +130,29 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
             s.store(buf.as_mut_ptr(), op.apply(s, a, b));
             core::ptr::copy_nonoverlapping(buf.as_ptr(), zp.add(i), m);
         }
+    }
+}
+
+/// `z[i..i + LANES] = op(x[i..], y[i..])`: one vector of [`map_into`] (a function, not a
+/// closure, so that it is always inlined into the target-feature context).
+///
+/// # Safety
+/// `xp`, `yp` (when `O::ARITY == 2`) readable and `zp` writable at `i..i + LANES`; an input
+/// pointer equals `zp` or does not overlap it.
+#[inline(always)]
+unsafe fn map_vec<T: Element, S: Simd<T>, O: Ew<T>>(
+    s: S,
+    op: O,
+    xp: *const T,
+    yp: *const T,
+    zp: *mut T,
+    i: usize,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let a = s.load(xp.add(i));
+        let b = if O::ARITY == 2 { s.load(yp.add(i)) } else { a };
+        s.store(zp.add(i), op.apply(s, a, b));
     }
 }
 
@@ -213,7 +228,7 @@ binary_op!(DivOp, div);
 
 /// A binary operation with a scalar right operand: `a op c`.
 #[derive(Clone, Copy)]
-pub(crate) struct WithScalar<O, T>(O, T);
+pub(crate) struct WithScalar<O, T>(pub(crate) O, pub(crate) T);
 
 impl<T: Element, O: Ew<T>> Ew<T> for WithScalar<O, T> {
     const ARITY: usize = 1;

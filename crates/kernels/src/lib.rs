@@ -20,6 +20,7 @@ pub mod math;
 pub mod parallel;
 pub mod reduce;
 pub mod simd;
+pub mod softmax;
 
 pub use element::Element;
 pub use elementwise::{
@@ -33,4 +34,8 @@ pub use error::KernelError;
 pub use reduce::{
     argmax, argmax_rows, argmin, argmin_rows, dot, dot_rows, l2_norm, l2_norm_rows, max, max_rows,
     mean, mean_rows, min, min_rows, sum, sum_rows, try_dot, variance, variance_rows,
+};
+pub use softmax::{
+    log_softmax, log_softmax_backward, log_softmax_inplace, logsumexp, softmax, softmax_backward,
+    softmax_inplace,
 };

@@ -127,6 +127,11 @@ pub(crate) fn rows_per_task(rows: usize, cols: usize) -> usize {
 /// `step(acc, vectors, i)` receives the element offset `i` of the vectors. The order is fixed
 /// for a given length and path.
 ///
+/// `step` must stay a few vector operations: a closure cannot be `#[inline(always)]`, and one
+/// LLVM declines to inline is compiled without the path's target features (every intrinsic in
+/// it becomes a call). Larger bodies belong in `#[inline(always)]` functions called directly,
+/// as `softmax::exp_vec` is.
+///
 /// # Panics
 /// If the slices differ in length.
 #[inline(always)]
@@ -151,27 +156,21 @@ where
         );
     }
     let l = S::LANES;
-    let load = |i: usize| {
-        debug_assert!(i + l <= n);
-        let mut v = [s.splat(T::ZERO); N];
-        for j in 0..N {
-            // SAFETY: every caller below passes `i` with `i + LANES <= n`, and each slice has
-            // exactly `n` elements (asserted above).
-            v[j] = unsafe { s.load(xs[j].as_ptr().add(i)) };
-        }
-        v
-    };
+    // SAFETY (all `load_n` calls below): `i + LANES <= n`, and each slice has exactly `n`
+    // elements (asserted above).
     let mut acc = [init; U];
     let mut i = 0;
     while i + U * l <= n {
         for (k, a) in acc.iter_mut().enumerate() {
-            *a = step(*a, load(i + k * l), i + k * l);
+            // SAFETY: see above.
+            *a = step(*a, unsafe { load_n(s, &xs, i + k * l) }, i + k * l);
         }
         i += U * l;
     }
     for a in acc.iter_mut() {
         if i + l <= n {
-            *a = step(*a, load(i), i);
+            // SAFETY: see above.
+            *a = step(*a, unsafe { load_n(s, &xs, i) }, i);
             i += l;
         }
     }
@@ -183,6 +182,25 @@ where
         acc[U - 1] = step(acc[U - 1], v, i);
     }
     acc
+}
+
+/// Loads the vector at element `i` of each of `N` slices.
+///
+/// # Safety
+/// `i + LANES <= x.len()` for every slice `x`.
+#[inline(always)]
+unsafe fn load_n<T: Element, S: Simd<T>, const N: usize>(
+    s: S,
+    xs: &[&[T]; N],
+    i: usize,
+) -> [S::V; N] {
+    let mut v = [s.splat(T::ZERO); N];
+    for j in 0..N {
+        debug_assert!(i + S::LANES <= xs[j].len());
+        // SAFETY: the caller's contract.
+        v[j] = unsafe { s.load(xs[j].as_ptr().add(i)) };
+    }
+    v
 }
 
 /// Combines `U` (a power of two) accumulators pairwise: `acc[j] = merge(acc[j], acc[j + w])` for
@@ -215,7 +233,7 @@ const COUNTER_DEPTH: usize = usize::BITS as usize;
 
 /// Streaming pairwise combination: a binary counter whose entries are complete power-of-two
 /// subtrees. Pushing `m` partials and finishing gives a tree that depends only on `m`.
-struct Counter<P> {
+pub(crate) struct Counter<P> {
     stack: [Option<P>; COUNTER_DEPTH],
     len: usize,
     count: usize,
@@ -223,7 +241,7 @@ struct Counter<P> {
 
 impl<P: Copy> Counter<P> {
     #[inline(always)]
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Counter {
             stack: [None; COUNTER_DEPTH],
             len: 0,
@@ -238,7 +256,7 @@ impl<P: Copy> Counter<P> {
     }
 
     #[inline(always)]
-    fn push(&mut self, mut p: P, combine: impl Fn(P, P) -> P) {
+    pub(crate) fn push(&mut self, mut p: P, combine: impl Fn(P, P) -> P) {
         let mut c = self.count;
         while c & 1 == 1 {
             p = combine(self.pop(), p);
@@ -251,7 +269,7 @@ impl<P: Copy> Counter<P> {
 
     /// Combines the entries right to left, `last` (a partial of everything after them) first.
     #[inline(always)]
-    fn finish(mut self, last: Option<P>, combine: impl Fn(P, P) -> P) -> Option<P> {
+    pub(crate) fn finish(mut self, last: Option<P>, combine: impl Fn(P, P) -> P) -> Option<P> {
         let mut acc = last;
         while self.len > 0 {
             let left = self.pop();
@@ -266,7 +284,7 @@ impl<P: Copy> Counter<P> {
 
 /// The partial of blocks `first..last` (non-empty) of an `n`-element reduction, on one thread.
 #[inline(always)]
-fn reduce_blocks<T: Element, S: Simd<T>, K: BlockReduce<T>>(
+pub(crate) fn reduce_blocks<T: Element, S: Simd<T>, K: BlockReduce<T>>(
     s: S,
     k: &K,
     n: usize,
@@ -437,8 +455,8 @@ fn from_count<T: Element>(n: usize) -> T {
 // ============================================================================ kernels
 
 /// Sum of one slice.
-struct SumK<'a, T> {
-    x: &'a [T],
+pub(crate) struct SumK<'a, T> {
+    pub(crate) x: &'a [T],
 }
 
 impl<T: Element> BlockReduce<T> for SumK<'_, T> {
@@ -461,9 +479,9 @@ impl<T: Element> BlockReduce<T> for SumK<'_, T> {
 }
 
 /// Dot product of two slices.
-struct DotK<'a, T> {
-    x: &'a [T],
-    y: &'a [T],
+pub(crate) struct DotK<'a, T> {
+    pub(crate) x: &'a [T],
+    pub(crate) y: &'a [T],
 }
 
 impl<T: Element> BlockReduce<T> for DotK<'_, T> {
@@ -486,8 +504,8 @@ impl<T: Element> BlockReduce<T> for DotK<'_, T> {
 }
 
 /// Maximum (`MAX = true`) or minimum, propagating NaN.
-struct ExtremeK<'a, T, const MAX: bool> {
-    x: &'a [T],
+pub(crate) struct ExtremeK<'a, T, const MAX: bool> {
+    pub(crate) x: &'a [T],
 }
 
 impl<T: Element, const MAX: bool> ExtremeK<'_, T, MAX> {

@@ -1,0 +1,624 @@
+//! The softmax family over the rows of a row-major matrix, `f32` and `f64`: [`softmax`],
+//! [`log_softmax`] (also in place), [`logsumexp`] (one value per row), and the backward passes
+//! [`softmax_backward`] and [`log_softmax_backward`].
+//!
+//! # Layout
+//!
+//! Every matrix argument is row-major, `rows x cols`, with the same row stride `ld >= cols`:
+//! element `(r, j)` is at `r * ld + j`, and a slice needs `(rows - 1) * ld + cols` elements.
+//! Elements between rows are neither read nor written. Shapes that do not fit panic with a
+//! [`KernelError`](crate::KernelError) message.
+//!
+//! # Algorithm
+//!
+//! Per row, with `m` the row maximum: pass 1 computes `m`; pass 2 computes `e_j = exp(x_j - m)`
+//! with the crate's vector [`exp`](crate::math::exp), storing `e_j` into the output (softmax)
+//! and summing it in the fixed blocked order of [`sum`](crate::sum); pass 3 scales by `1 / sum`
+//! (softmax) or writes `(x_j - m) - ln(sum)` (log-softmax). Subtracting the maximum makes every
+//! exponent `<= 0`, so nothing overflows whatever the input size, and `sum >= 1`. A row is read
+//! twice and written twice (softmax) - about the minimum without an online rescaling that
+//! would evaluate `exp` twice; rows up to the L2 size stay cached between the passes.
+//!
+//! # Special values (conventions)
+//!
+//! | row contains | `softmax` | `log_softmax` | `logsumexp` |
+//! |---|---|---|---|
+//! | a NaN | all NaN | all NaN | NaN |
+//! | `+inf` (`k` times, no NaN) | `1/k` at the `+inf`s, `0` elsewhere | `-ln k` at the `+inf`s, `-inf` elsewhere | `+inf` |
+//! | only `-inf` | all NaN | all NaN | `-inf` |
+//! | some `-inf`, some finite | `0` at the `-inf`s | `-inf` at the `-inf`s | finite |
+//! | nothing (`cols == 0`) | - | - | `-inf` |
+//!
+//! Rows with `+inf` get the limit of the finite formula (what the math gives as the entries go
+//! to `+inf`), never a NaN. A row of only `-inf` has no softmax (`0/0`): it is NaN, as in PyTorch
+//! and JAX, while its `logsumexp` (`ln 0`) is `-inf`, as in JAX and PyTorch.
+//!
+//! # Accuracy
+//!
+//! `x_j - m` is exact when `x_j >= m/2`; otherwise its rounding (relative `eps/2`) makes the
+//! exponent off by up to `eps/2 * |x_j - m|`. With [`exp`](crate::math::exp) within 1 ULP and
+//! the sum within `d * eps` (`d` the summation depth of [`sum`](crate::sum)), each softmax output
+//! has relative error about `(|x_j - m| / 2 + d + 3) * eps`; log-softmax outputs have absolute
+//! error about `(|x_j - m| + |ln sum| + d + 3) * eps`; logsumexp `(|lse| + d + 2) * eps`.
+//!
+//! # Threads
+//!
+//! Rows are spread over rayon's pool when `rows * cols >= PAR_THRESHOLD`
+//! (under [`Parallelism::Auto`](crate::parallel::Parallelism::Auto)); rows are independent
+//! and each is computed in a fixed order, so results never depend on the thread count. A single
+//! row is never split.
+
+use crate::element::Element;
+use crate::elementwise::{Ew, MulOp, Src, WithScalar, map_into};
+use crate::error::unwrap_or_panic;
+use crate::isa::{self, Isa};
+use crate::math;
+use crate::parallel;
+use crate::reduce::{
+    BLOCK, Counter, DotK, ExtremeK, SumK, check_len, check_matrix, merge_tree, reduce_blocks,
+    rows_per_task,
+};
+use crate::simd::{MAX_LANES, Simd, SimdOp};
+use rayon::prelude::*;
+
+/// Under [`Parallelism::Auto`](crate::parallel::Parallelism::Auto), the softmax family uses
+/// rayon from `rows * cols >=` this many elements on (2^18). Each element costs an `exp`
+/// (about 0.3 ns/element on one AVX-512 core), so 2^18 elements are ~80 microseconds of work,
+/// several times the 10-15 microsecond fan-out cost measured on a 2-core host.
+pub const PAR_THRESHOLD: usize = 1 << 18;
+
+// ============================================================================ row machinery
+
+/// Work on one row, generic over the SIMD path.
+trait RowJob<T: Element>: Sync {
+    /// Output element type.
+    type Out: Send;
+    /// Computes row `r`; `out` is that row's output (`cols` elements, or 1 for per-row values).
+    fn row<S: Simd<T>>(&self, s: S, r: usize, out: &mut [Self::Out]);
+}
+
+/// Runs a job on `rows` consecutive rows of an output chunk.
+struct RowsOp<'a, J, O> {
+    job: &'a J,
+    out: &'a mut [O],
+    first_row: usize,
+    rows: usize,
+    out_cols: usize,
+    out_ld: usize,
+}
+
+impl<T: Element, O: Send, J: RowJob<T, Out = O>> SimdOp<T> for RowsOp<'_, J, O> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        for i in 0..self.rows {
+            let start = i * self.out_ld;
+            let out = &mut self.out[start..start + self.out_cols];
+            self.job.row(s, self.first_row + i, out);
+        }
+    }
+}
+
+/// Runs `job` on every row; output row `r` is `out[r * out_ld..][..out_cols]`. `cols` is the
+/// input width (the work measure). Shapes must have been checked.
+#[allow(clippy::too_many_arguments)]
+fn run_rows<T: Element, J: RowJob<T>>(
+    isa: Isa,
+    job: &J,
+    out: &mut [J::Out],
+    rows: usize,
+    cols: usize,
+    out_cols: usize,
+    out_ld: usize,
+) {
+    if rows == 0 || out_cols == 0 {
+        return;
+    }
+    let out = &mut out[..(rows - 1) * out_ld + out_cols];
+    let run = |out: &mut [J::Out], first_row: usize, rows: usize| {
+        T::dispatch(
+            isa,
+            RowsOp {
+                job,
+                out,
+                first_row,
+                rows,
+                out_cols,
+                out_ld,
+            },
+        )
+    };
+    if rows >= 2 && parallel::should_split(rows.saturating_mul(cols.max(1)), PAR_THRESHOLD) {
+        let per = rows_per_task(rows, cols);
+        out.par_chunks_mut(per * out_ld)
+            .enumerate()
+            .for_each(|(c, o)| run(o, c * per, per.min(rows - c * per)));
+    } else {
+        run(out, 0, rows);
+    }
+}
+
+/// The row maximum, NaN if the row has a NaN (`-inf` for an empty row).
+#[inline(always)]
+fn row_max<T: Element, S: Simd<T>>(s: S, x: &[T]) -> T {
+    if x.is_empty() {
+        return T::NEG_INFINITY;
+    }
+    let k = ExtremeK::<T, true> { x };
+    reduce_blocks(s, &k, x.len(), 0, x.len().div_ceil(BLOCK))
+}
+
+/// `sum_j exp(x_j - m)` over `n` elements at `xp`, in blocks of [`BLOCK`] combined as
+/// [`sum`](crate::sum) combines them; with `STORE`, also `y_j = exp(x_j - m)`.
+///
+/// # Safety
+/// `xp` must be readable for `n` elements; with `STORE`, `yp` writable for `n` elements and
+/// either equal to `xp` or not overlapping it.
+#[inline(always)]
+unsafe fn exp_sum<T: Element, S: Simd<T>, const STORE: bool>(
+    s: S,
+    xp: *const T,
+    yp: *mut T,
+    n: usize,
+    m: T,
+) -> T {
+    const U: usize = 4;
+    let l = S::LANES;
+    let mv = s.splat(m);
+    let zero = s.splat(T::ZERO);
+    // SAFETY (all `exp_vec` calls): `i + LANES <= n`, and the function's contract covers the
+    // pointers.
+    let mut counter = Counter::new();
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        let mut acc = [zero; U];
+        let mut i = start;
+        while i + U * l <= end {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: see above.
+                *a = s.add(*a, unsafe {
+                    exp_vec::<T, S, STORE>(s, xp, yp, i + k * l, mv)
+                });
+            }
+            i += U * l;
+        }
+        for a in acc.iter_mut() {
+            if i + l <= end {
+                // SAFETY: see above.
+                *a = s.add(*a, unsafe { exp_vec::<T, S, STORE>(s, xp, yp, i, mv) });
+                i += l;
+            }
+        }
+        if i < end {
+            // The missing lanes hold -inf: exp(-inf - m) = 0 adds nothing.
+            let k = end - i;
+            let mut buf = [T::NEG_INFINITY; MAX_LANES];
+            // SAFETY: `k < LANES <= MAX_LANES` elements from `i` are readable (`i + k == end <=
+            // n`) and, with `STORE`, writable; the read precedes the write.
+            unsafe {
+                core::ptr::copy_nonoverlapping(xp.add(i), buf.as_mut_ptr(), k);
+                let e = math::exp(s, s.sub(s.load(buf.as_ptr()), mv));
+                if STORE {
+                    s.store(buf.as_mut_ptr(), e);
+                    core::ptr::copy_nonoverlapping(buf.as_ptr(), yp.add(i), k);
+                }
+                acc[U - 1] = s.add(acc[U - 1], e);
+            }
+        }
+        counter.push(s.reduce_add(merge_tree(acc, |a, b| s.add(a, b))), |a, b| {
+            a + b
+        });
+        start = end;
+    }
+    counter.finish(None, |a, b| a + b).unwrap_or(T::ZERO)
+}
+
+/// `exp(x - m)` of the vector at `i`, stored to `yp` when `STORE` (a function, not a closure,
+/// so that it is always inlined into the target-feature context).
+///
+/// # Safety
+/// `xp` readable at `i..i + LANES`; with `STORE`, `yp` writable there, equal to `xp` or not
+/// overlapping it.
+#[inline(always)]
+unsafe fn exp_vec<T: Element, S: Simd<T>, const STORE: bool>(
+    s: S,
+    xp: *const T,
+    yp: *mut T,
+    i: usize,
+    mv: S::V,
+) -> S::V {
+    // SAFETY: the caller's contract; the load precedes the store.
+    unsafe {
+        let e = math::exp(s, s.sub(s.load(xp.add(i)), mv));
+        if STORE {
+            s.store(yp.add(i), e);
+        }
+        e
+    }
+}
+
+/// `ln` of a positive scalar (through `f64`: correctly rounded for `f32`, `std`'s for `f64`).
+#[inline(always)]
+fn ln<T: Element>(x: T) -> T {
+    T::from_f64(x.to_f64().ln())
+}
+
+/// How a row's maximum classifies it.
+enum RowCase<T> {
+    /// NaN somewhere.
+    Nan,
+    /// Only `-inf` (or empty).
+    AllNegInf,
+    /// `k >= 1` entries are `+inf` (no NaN).
+    PosInf(usize),
+    /// Finite maximum.
+    Finite(T),
+}
+
+#[inline(always)]
+fn classify<T: Element>(m: T, x: &[T]) -> RowCase<T> {
+    if m.is_nan() {
+        RowCase::Nan
+    } else if m == T::NEG_INFINITY {
+        RowCase::AllNegInf
+    } else if m == T::INFINITY {
+        RowCase::PosInf(x.iter().filter(|v| **v == T::INFINITY).count())
+    } else {
+        RowCase::Finite(m)
+    }
+}
+
+/// `(a - m) - c`: the last pass of log-softmax.
+#[derive(Clone, Copy)]
+struct ShiftOp<T> {
+    m: T,
+    c: T,
+}
+
+impl<T: Element> Ew<T> for ShiftOp<T> {
+    const ARITY: usize = 1;
+    #[inline(always)]
+    fn apply<S: Simd<T>>(self, s: S, a: S::V, _: S::V) -> S::V {
+        s.sub(s.sub(a, s.splat(self.m)), s.splat(self.c))
+    }
+}
+
+// ============================================================================ forward jobs
+
+/// Softmax or log-softmax of each row, from `x` or in place.
+struct Forward<'a, T> {
+    log: bool,
+    /// `None`: in place (the input is the output).
+    x: Option<&'a [T]>,
+    cols: usize,
+    ld: usize,
+}
+
+impl<T: Element> RowJob<T> for Forward<'_, T> {
+    type Out = T;
+    #[inline(always)]
+    fn row<S: Simd<T>>(&self, s: S, r: usize, y: &mut [T]) {
+        let x_row = self.x.map(|x| &x[r * self.ld..r * self.ld + self.cols]);
+        let n = y.len();
+        let case = {
+            let xs: &[T] = x_row.unwrap_or(&*y);
+            classify(row_max(s, xs), xs)
+        };
+        let src = x_row.map_or(Src::Out, Src::In);
+        match case {
+            RowCase::Nan | RowCase::AllNegInf => y.fill(T::NAN),
+            RowCase::PosInf(k) => {
+                let (hit, miss) = if self.log {
+                    (-ln(T::from_f64(k as f64)), T::NEG_INFINITY)
+                } else {
+                    (T::from_f64(1.0 / k as f64), T::ZERO)
+                };
+                for (j, yj) in y.iter_mut().enumerate() {
+                    let v = x_row.map_or(*yj, |x| x[j]);
+                    *yj = if v == T::INFINITY { hit } else { miss };
+                }
+            }
+            RowCase::Finite(m) => {
+                let yp = y.as_mut_ptr();
+                let xp = x_row.map_or(yp as *const T, <[T]>::as_ptr);
+                if self.log {
+                    // SAFETY: `xp` addresses `n` readable elements (the input row, or `y`).
+                    let sum = unsafe { exp_sum::<T, S, false>(s, xp, yp, n, m) };
+                    map_into(s, ShiftOp { m, c: ln(sum) }, y, src, Src::Out);
+                } else {
+                    // SAFETY: `xp` addresses `n` readable elements, `yp` `n` writable ones; they
+                    // are equal (in place) or distinct (`x` is shared, `y` exclusive).
+                    let sum = unsafe { exp_sum::<T, S, true>(s, xp, yp, n, m) };
+                    map_into(s, WithScalar(MulOp, T::ONE / sum), y, Src::Out, Src::Out);
+                }
+            }
+        }
+    }
+}
+
+/// `logsumexp` of each row, into one value per row.
+struct Lse<'a, T> {
+    x: &'a [T],
+    cols: usize,
+    ld: usize,
+}
+
+impl<T: Element> RowJob<T> for Lse<'_, T> {
+    type Out = T;
+    #[inline(always)]
+    fn row<S: Simd<T>>(&self, s: S, r: usize, out: &mut [T]) {
+        let x = if self.cols == 0 {
+            &[]
+        } else {
+            &self.x[r * self.ld..r * self.ld + self.cols]
+        };
+        out[0] = match classify(row_max(s, x), x) {
+            RowCase::Nan => T::NAN,
+            RowCase::AllNegInf => T::NEG_INFINITY,
+            RowCase::PosInf(_) => T::INFINITY,
+            RowCase::Finite(m) => {
+                // SAFETY: `x` has `x.len()` readable elements; nothing is stored.
+                let sum = unsafe {
+                    exp_sum::<T, S, false>(s, x.as_ptr(), core::ptr::null_mut(), x.len(), m)
+                };
+                m + ln(sum)
+            }
+        };
+    }
+}
+
+// ============================================================================ backward jobs
+
+/// `y * (dy - c)`: softmax backward with `c = sum(dy * y)`.
+#[derive(Clone, Copy)]
+struct SoftmaxBwdOp<T>(T);
+
+impl<T: Element> Ew<T> for SoftmaxBwdOp<T> {
+    const ARITY: usize = 2;
+    #[inline(always)]
+    fn apply<S: Simd<T>>(self, s: S, y: S::V, dy: S::V) -> S::V {
+        s.mul(y, s.sub(dy, s.splat(self.0)))
+    }
+}
+
+/// `dy - exp(y) * c`: log-softmax backward with `c = sum(dy)`.
+#[derive(Clone, Copy)]
+struct LogSoftmaxBwdOp<T>(T);
+
+impl<T: Element> Ew<T> for LogSoftmaxBwdOp<T> {
+    const ARITY: usize = 2;
+    #[inline(always)]
+    fn apply<S: Simd<T>>(self, s: S, y: S::V, dy: S::V) -> S::V {
+        s.sub(dy, s.mul(math::exp(s, y), s.splat(self.0)))
+    }
+}
+
+/// Backward of softmax (`log == false`) or log-softmax, row by row, into `dx`.
+struct Backward<'a, T> {
+    log: bool,
+    y: &'a [T],
+    dy: &'a [T],
+    cols: usize,
+    ld: usize,
+}
+
+impl<T: Element> RowJob<T> for Backward<'_, T> {
+    type Out = T;
+    #[inline(always)]
+    fn row<S: Simd<T>>(&self, s: S, r: usize, dx: &mut [T]) {
+        let range = r * self.ld..r * self.ld + self.cols;
+        let (y, dy) = (&self.y[range.clone()], &self.dy[range]);
+        let nb = self.cols.div_ceil(BLOCK);
+        if self.log {
+            let c = reduce_blocks(s, &SumK { x: dy }, self.cols, 0, nb);
+            map_into(s, LogSoftmaxBwdOp(c), dx, Src::In(y), Src::In(dy));
+        } else {
+            let c = reduce_blocks(s, &DotK { x: dy, y }, self.cols, 0, nb);
+            map_into(s, SoftmaxBwdOp(c), dx, Src::In(y), Src::In(dy));
+        }
+    }
+}
+
+// ============================================================================ public API
+
+/// Checks one matrix argument of the family.
+fn check(op: &'static str, len: usize, rows: usize, cols: usize, ld: usize) {
+    unwrap_or_panic(check_matrix(op, len, rows, cols, ld));
+}
+
+/// Row-wise softmax: `y[r, j] = exp(x[r, j] - m_r) / sum_k exp(x[r, k] - m_r)` with `m_r` the
+/// row maximum.
+///
+/// `x` and `y` are row-major `rows x cols` with row stride `ld` (see the [module docs](self)
+/// for layout, the special-value conventions, accuracy and threading). Each output row sums to
+/// 1 within a few `eps`, and no input size overflows.
+///
+/// # Panics
+/// If `ld < cols` (with more than one row) or `x` or `y` is shorter than
+/// `(rows - 1) * ld + cols`.
+///
+/// ```
+/// let x = [1.0f32, 2.0, 3.0, 1000.0, 1000.0, f32::NEG_INFINITY];
+/// let mut y = [0.0f32; 6];
+/// nabla_kernels::softmax(&x, 2, 3, 3, &mut y);
+/// assert!((y[2] - 0.665_240_94).abs() < 1e-6);
+/// assert_eq!(&y[3..], &[0.5, 0.5, 0.0]); // huge inputs: no overflow; -inf gives 0
+/// ```
+#[track_caller]
+pub fn softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: &mut [T]) {
+    check("softmax", x.len(), rows, cols, ld);
+    check("softmax", y.len(), rows, cols, ld);
+    let job = Forward {
+        log: false,
+        x: Some(x),
+        cols,
+        ld,
+    };
+    run_rows(isa::active(), &job, y, rows, cols, cols, ld);
+}
+
+/// [`softmax`] in place: `x` is overwritten by its row-wise softmax.
+///
+/// # Panics
+/// As [`softmax`].
+///
+/// ```
+/// let mut x = [0.0f64, 0.0, f64::INFINITY, 1.0];
+/// nabla_kernels::softmax_inplace(&mut x, 1, 4, 4);
+/// assert_eq!(x, [0.0, 0.0, 1.0, 0.0]); // +inf takes all the mass
+/// ```
+#[track_caller]
+pub fn softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: usize) {
+    check("softmax_inplace", x.len(), rows, cols, ld);
+    let job = Forward {
+        log: false,
+        x: None,
+        cols,
+        ld,
+    };
+    run_rows(isa::active(), &job, x, rows, cols, cols, ld);
+}
+
+/// Row-wise log-softmax: `y[r, j] = (x[r, j] - m_r) - ln(sum_k exp(x[r, k] - m_r))`.
+///
+/// Computed without forming `ln(softmax)`: outputs far below the maximum are accurate (no
+/// `ln(0)`), e.g. `-1000` stays `-1000`. Layout, conventions, accuracy and threading as in the
+/// [module docs](self).
+///
+/// # Panics
+/// As [`softmax`].
+///
+/// ```
+/// let x = [0.0f32, -1000.0];
+/// let mut y = [0.0f32; 2];
+/// nabla_kernels::log_softmax(&x, 1, 2, 2, &mut y);
+/// assert_eq!(y, [0.0, -1000.0]);
+/// ```
+#[track_caller]
+pub fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: &mut [T]) {
+    check("log_softmax", x.len(), rows, cols, ld);
+    check("log_softmax", y.len(), rows, cols, ld);
+    let job = Forward {
+        log: true,
+        x: Some(x),
+        cols,
+        ld,
+    };
+    run_rows(isa::active(), &job, y, rows, cols, cols, ld);
+}
+
+/// [`log_softmax`] in place.
+///
+/// # Panics
+/// As [`softmax`].
+#[track_caller]
+pub fn log_softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: usize) {
+    check("log_softmax_inplace", x.len(), rows, cols, ld);
+    let job = Forward {
+        log: true,
+        x: None,
+        cols,
+        ld,
+    };
+    run_rows(isa::active(), &job, x, rows, cols, cols, ld);
+}
+
+/// Row-wise log-sum-exp: `out[r] = m_r + ln(sum_j exp(x[r, j] - m_r))`, one value per row.
+///
+/// `-inf` for a row of only `-inf` and for `cols == 0`; `+inf` if the row has a `+inf`; NaN if
+/// it has a NaN. Accuracy about `(|out| + d + 2) * eps` absolute (`d` the summation depth).
+///
+/// # Panics
+/// If `ld < cols` (with more than one row), `x` is shorter than `(rows - 1) * ld + cols`, or
+/// `out.len() != rows`.
+///
+/// ```
+/// let x = [1e4f64, 1e4, 0.0, f64::NEG_INFINITY];
+/// let mut out = [0.0f64; 2];
+/// nabla_kernels::logsumexp(&x, 2, 2, 2, &mut out);
+/// assert_eq!(out[0], 1e4 + std::f64::consts::LN_2);
+/// assert_eq!(out[1], 0.0);
+/// ```
+#[track_caller]
+pub fn logsumexp<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, out: &mut [T]) {
+    check("logsumexp", x.len(), rows, cols, ld);
+    unwrap_or_panic(check_len("logsumexp", rows, out.len()));
+    let job = Lse { x, cols, ld };
+    run_rows(isa::active(), &job, out, rows, cols, 1, 1);
+}
+
+/// Backward of [`softmax`]: given its output `y` and the gradient `dy` of a loss with respect
+/// to `y`, writes `dx[r, j] = y[r, j] * (dy[r, j] - sum_k dy[r, k] * y[r, k])`.
+///
+/// All three matrices share the shape and stride. The row dot product follows [`dot`](crate::dot)
+/// (same order and accuracy); each output then takes two roundings.
+///
+/// # Panics
+/// If a matrix is shorter than `(rows - 1) * ld + cols`, or `ld < cols` with more than one row.
+///
+/// ```
+/// let y = [0.25f32, 0.75];
+/// let dy = [1.0f32, 0.0];
+/// let mut dx = [0.0f32; 2];
+/// nabla_kernels::softmax_backward(&y, &dy, 1, 2, 2, &mut dx);
+/// assert_eq!(dx, [0.25 * 0.75, -0.75 * 0.25]);
+/// ```
+#[track_caller]
+pub fn softmax_backward<T: Element>(
+    y: &[T],
+    dy: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    dx: &mut [T],
+) {
+    for len in [y.len(), dy.len(), dx.len()] {
+        check("softmax_backward", len, rows, cols, ld);
+    }
+    let job = Backward {
+        log: false,
+        y,
+        dy,
+        cols,
+        ld,
+    };
+    run_rows(isa::active(), &job, dx, rows, cols, cols, ld);
+}
+
+/// Backward of [`log_softmax`]: given its output `y` and the gradient `dy`, writes
+/// `dx[r, j] = dy[r, j] - exp(y[r, j]) * sum_k dy[r, k]`.
+///
+/// Uses the vector [`exp`](crate::math::exp) (1 ULP); the row sum follows [`sum`](crate::sum).
+///
+/// # Panics
+/// As [`softmax_backward`].
+///
+/// ```
+/// let y = [0.5f64.ln(), 0.5f64.ln()];
+/// let dy = [1.0f64, 3.0];
+/// let mut dx = [0.0f64; 2];
+/// nabla_kernels::log_softmax_backward(&y, &dy, 1, 2, 2, &mut dx);
+/// assert!((dx[0] + 1.0).abs() < 1e-15 && (dx[1] - 1.0).abs() < 1e-15);
+/// ```
+#[track_caller]
+pub fn log_softmax_backward<T: Element>(
+    y: &[T],
+    dy: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    dx: &mut [T],
+) {
+    for len in [y.len(), dy.len(), dx.len()] {
+        check("log_softmax_backward", len, rows, cols, ld);
+    }
+    let job = Backward {
+        log: true,
+        y,
+        dy,
+        cols,
+        ld,
+    };
+    run_rows(isa::active(), &job, dx, rows, cols, cols, ld);
+}
