@@ -17,7 +17,7 @@
 //!
 //! **Errors**: slices whose lengths disagree make the plain forms panic with a message naming
 //! the operation and both lengths; the `try_` forms return
-//! [`KernelError::LengthMismatch`](crate::KernelError::LengthMismatch) instead.
+//! [`crate::KernelError::LengthMismatch`] instead.
 
 use crate::element::Element;
 use crate::error::{KernelError, unwrap_or_panic};

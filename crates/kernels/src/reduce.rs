@@ -8,7 +8,7 @@
 //! block partials are combined in a fixed binary tree that depends only on the number of
 //! blocks: the tree a left-to-right binary counter builds (complete power-of-two subtrees left to
 //! right, then the leftover subtrees combined right to left). When the input is large enough
-//! ([`parallel`](crate::parallel) decides, with the threshold [`PAR_THRESHOLD`]) aligned
+//! ([`crate::parallel`] decides, with the threshold [`PAR_THRESHOLD`]) aligned
 //! power-of-two groups of blocks are reduced on rayon's pool; such groups are exactly subtrees
 //! of that tree, so **the result is bit-identical whatever the thread count**. It may differ
 //! between instruction-set paths (they have different vector widths, and only AVX2/AVX-512 fuse
