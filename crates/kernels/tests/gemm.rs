@@ -176,16 +176,10 @@ fn for_each_path(mut f: impl FnMut(Isa)) {
     }
 }
 
-fn check_plain<T: Element>(
-    m: usize,
-    k: usize,
-    n: usize,
-    la: Layout,
-    lb: Layout,
-    lc: Layout,
-    ab: (f64, f64),
-    seed: u64,
-) {
+/// Shapes `(m, k, n)` and layouts of A, B and C.
+type Shape = ((usize, usize, usize), (Layout, Layout, Layout));
+
+fn check_plain<T: Element>(((m, k, n), (la, lb, lc)): Shape, ab: (f64, f64), seed: u64) {
     let case = Case::<T>::new(m, k, n, la, lb, lc, seed);
     let (alpha, beta) = (T::from_f64(ab.0), T::from_f64(ab.1));
     for_each_path(|_| {
@@ -204,13 +198,13 @@ proptest! {
     #[test]
     fn gemm_f32_matches_reference(m in 0usize..40, k in 0usize..40, n in 0usize..40,
         la in layout(), lb in layout(), lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
-        check_plain::<f32>(m, k, n, la, lb, lc, (alpha, beta), seed);
+        check_plain::<f32>(((m, k, n), (la, lb, lc)), (alpha, beta), seed);
     }
 
     #[test]
     fn gemm_f64_matches_reference(m in 0usize..40, k in 0usize..40, n in 0usize..40,
         la in layout(), lb in layout(), lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
-        check_plain::<f64>(m, k, n, la, lb, lc, (alpha, beta), seed);
+        check_plain::<f64>(((m, k, n), (la, lb, lc)), (alpha, beta), seed);
     }
 }
 
@@ -228,10 +222,10 @@ fn gemm_spans_several_blocks() {
         pad: 1,
         offset: 0,
     };
-    check_plain::<f32>(131, 700, 45, rm, rm, rm, (1.0, 0.5), 1);
-    check_plain::<f64>(45, 413, 70, cm, rm, rm, (-0.5, 0.0), 2);
-    check_plain::<f32>(3, 5, 4200, rm, cm, rm, (1.0, 1.0), 3);
-    check_plain::<f64>(200, 70, 9, rm, rm, cm, (2.0, 0.0), 4);
+    check_plain::<f32>(((131, 700, 45), (rm, rm, rm)), (1.0, 0.5), 1);
+    check_plain::<f64>(((45, 413, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
+    check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
+    check_plain::<f64>(((200, 70, 9), (rm, rm, cm)), (2.0, 0.0), 4);
 }
 
 #[test]
