@@ -12,6 +12,7 @@
 //! * **Accuracy**: each function states its bound in ULPs; the tests check it on sweeps of the
 //!   whole `f32` range against an `f64` reference.
 
+pub mod activation;
 pub mod element;
 pub mod elementwise;
 pub mod error;
