@@ -52,13 +52,9 @@ pub(crate) fn activate<T: Element, S: Simd<T>>(s: S, act: Activation, v: S::V) -
         Activation::Identity => v,
         // max(0, v) returns v when v is NaN: NaN propagates.
         Activation::Relu => s.max(s.splat(T::ZERO), v),
-        Activation::Sigmoid => todo_math(v),
-        Activation::Tanh => todo_math(v),
-        Activation::Gelu => {
-            let half = s.splat(T::from_f64(0.5));
-            let e = todo_math(s.mul(v, s.splat(T::from_f64(core::f64::consts::FRAC_1_SQRT_2))));
-            s.mul(s.mul(half, v), s.add(s.splat(T::ONE), e))
-        }
+        Activation::Sigmoid => crate::math::sigmoid(s, v),
+        Activation::Tanh => crate::math::tanh(s, v),
+        Activation::Gelu => crate::math::gelu(s, v),
     }
 }
 
@@ -163,8 +159,4 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
             }
         }
     }
-}
-
-fn todo_math<V>(_v: V) -> V {
-    unimplemented!()
 }

@@ -340,24 +340,31 @@ struct Blocking {
     nc: usize,
 }
 
-/// Register-tile rows for a register file: 12 rows x 2 vectors (24 accumulators) with 32
-/// registers, 6 x 2 (12) with 16. The one place the tile shape is decided.
-const fn tile_rows(registers: usize) -> usize {
-    if registers >= 32 { R32 } else { 6 }
+/// The register tile `(MR, NV)`: `MR` rows by `NV` vectors, by register file and element size.
+/// The one place the tile shape is decided.
+///
+/// * 32 registers (AVX-512): one vector per row and 16 (f32) or F64_ROWS (f64) rows, so each
+///   A element is used once and folds into its FMA as an embedded broadcast.
+/// * 16 registers (AVX2, SSE2, scalar): 6 rows x 2 vectors = 12 accumulators.
+const fn tile_shape(registers: usize, bytes: usize) -> (usize, usize) {
+    match (registers >= 32, bytes) {
+        (true, 4) => (16, 1),
+        (true, _) => (F64_ROWS, F64_VECS),
+        (false, _) => (6, 2),
+    }
 }
-/// Vectors per tile row.
-const fn tile_vecs(registers: usize) -> usize {
-    if registers >= 32 { V32 } else { 2 }
-}
-const R32: usize = 16;
-const V32: usize = 1;
+const F64_ROWS: usize = 8;
+const F64_VECS: usize = 2;
 
 struct ShapeOf;
 impl<T: Element> SimdOp<T> for ShapeOf {
     type Output = (usize, usize);
     #[inline(always)]
     fn run<S: Simd<T>>(self, _s: S) -> (usize, usize) {
-        (tile_rows(S::REGISTERS), tile_vecs(S::REGISTERS) * S::LANES)
+        {
+            let (mr, nv) = tile_shape(S::REGISTERS, size_of::<T>());
+            (mr, nv * S::LANES)
+        }
     }
 }
 
@@ -590,10 +597,10 @@ impl<T: Element> SimdOp<T> for Block<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
-        if S::REGISTERS >= 32 {
-            self.sweep::<S, { tile_rows(32) }, { tile_vecs(32) }>(s)
-        } else {
-            self.sweep::<S, { tile_rows(16) }, { tile_vecs(16) }>(s)
+        match (S::REGISTERS >= 32, size_of::<T>()) {
+            (true, 4) => self.sweep::<S, { tile_shape(32, 4).0 }, { tile_shape(32, 4).1 }>(s),
+            (true, _) => self.sweep::<S, { tile_shape(32, 8).0 }, { tile_shape(32, 8).1 }>(s),
+            _ => self.sweep::<S, { tile_shape(16, 4).0 }, { tile_shape(16, 4).1 }>(s),
         }
     }
 }
@@ -659,44 +666,27 @@ impl<T: Element> SimdOp<T> for ScaleC<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
-        let lanes = S::LANES;
-        let mr = tile_rows(S::REGISTERS);
-        let nr = tile_vecs(S::REGISTERS) * lanes;
-        // An all-zero "product" through the tile update: zero panels, the same epilogue code.
-        let zeros = [T::ZERO; 0];
-        for i0 in (0..self.m).step_by(mr) {
-            for j0 in (0..self.n).step_by(nr) {
-                // SAFETY: kc = 0 reads nothing from the panels; the clipped tile lies inside C.
+        // An empty product (kc = 0) through the tile update, one row of one vector at a time:
+        // the same epilogue code as the multiply.
+        for i in 0..self.m {
+            for j0 in (0..self.n).step_by(S::LANES) {
+                let no_panel: [T; 0] = [];
+                // SAFETY: kc = 0 reads nothing from the panels; the clipped 1 x LANES tile at
+                // (i, j0) lies inside C.
                 unsafe {
-                    if S::REGISTERS >= 32 {
-                        kernel::tile::<T, S, { tile_rows(32) }, { tile_vecs(32) }>(
-                            s,
-                            0,
-                            zeros.as_ptr(),
-                            zeros.as_ptr(),
-                            0,
-                            self.c,
-                            i0,
-                            j0,
-                            (self.m - i0).min(mr),
-                            (self.n - j0).min(nr),
-                            self.upd,
-                        )
-                    } else {
-                        kernel::tile::<T, S, { tile_rows(16) }, { tile_vecs(16) }>(
-                            s,
-                            0,
-                            zeros.as_ptr(),
-                            zeros.as_ptr(),
-                            0,
-                            self.c,
-                            i0,
-                            j0,
-                            (self.m - i0).min(mr),
-                            (self.n - j0).min(nr),
-                            self.upd,
-                        )
-                    }
+                    kernel::tile::<T, S, 1, 1>(
+                        s,
+                        0,
+                        no_panel.as_ptr(),
+                        no_panel.as_ptr(),
+                        0,
+                        self.c,
+                        i,
+                        j0,
+                        1,
+                        (self.n - j0).min(S::LANES),
+                        self.upd,
+                    )
                 }
             }
         }
