@@ -16,6 +16,7 @@ pub mod activation;
 pub mod element;
 pub mod elementwise;
 pub mod error;
+pub mod gemm;
 pub mod isa;
 pub mod math;
 pub mod parallel;
