@@ -370,7 +370,8 @@ backward!(
     ReluB,
     "ReLU derivative: `dx = dy` where `x > 0`, else `0` (the subgradient at 0 is taken as 0), \
      exact. Takes the input `x` (the output `y` would do equally: `y > 0` iff `x > 0`). \
-     NaN in `x` gives NaN."
+     NaN in `x` gives NaN; where `x <= 0` the result is 0 even for a NaN `dy` (as PyTorch's \
+     `threshold_backward`)."
 );
 
 /// Leaky ReLU: `y = x` for `x > 0`, else `alpha * x` (one rounding). NaN gives NaN.

@@ -1,0 +1,678 @@
+//! The activation slice kernels: derivatives (against analytic `f64` derivatives and central
+//! finite differences), every path on random lengths, offsets and special values (proptest),
+//! in-place forms, the parallel split, and argument checking.
+
+use nabla_kernels::KernelError;
+use nabla_kernels::activation as act;
+use nabla_kernels::isa::{self, Isa};
+use nabla_kernels::parallel::{Parallelism, with_parallelism};
+use proptest::prelude::*;
+
+// ------------------------------------------------------------------ references (f64)
+
+fn phi(x: f64) -> f64 {
+    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// `Phi(x)` from `erfc` by its continued fraction / series (as in `math_accuracy.rs`, simpler:
+/// this file only needs about 1e-13 relative).
+fn big_phi(x: f64) -> f64 {
+    let a = x.abs();
+    let t = a * std::f64::consts::FRAC_1_SQRT_2;
+    let erfc = if t < 0.5 {
+        let t2 = t * t;
+        let (mut term, mut sum) = (t, t);
+        for n in 1..40 {
+            let n = n as f64;
+            term *= -t2 / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        1.0 - sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else {
+        let mut f = t;
+        for k in (1..=1600).rev() {
+            f = t + (k as f64 / 2.0) / f;
+        }
+        (-t * t).exp() / std::f64::consts::PI.sqrt() / f
+    };
+    if x < 0.0 {
+        0.5 * erfc
+    } else {
+        1.0 - 0.5 * erfc
+    }
+}
+
+fn erf(x: f64) -> f64 {
+    if x.abs() < 0.5 {
+        let t2 = x * x;
+        let (mut term, mut sum) = (x, x);
+        for n in 1..40 {
+            let n = n as f64;
+            term *= -t2 / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else {
+        (2.0 * big_phi(x * std::f64::consts::SQRT_2) - 1.0).clamp(-1.0, 1.0)
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+const C: f64 = 0.044715;
+fn gelu_tanh_f(x: f64) -> f64 {
+    let u = (2.0 / std::f64::consts::PI).sqrt() * (x + C * x * x * x);
+    0.5 * x * (1.0 + u.tanh())
+}
+
+/// A forward kernel, its derivative kernel, and `f64` references for both.
+struct Act {
+    name: &'static str,
+    fwd32: fn(&[f32], &mut [f32]),
+    fwd64: fn(&[f64], &mut [f64]),
+    bwd32: fn(&[f32], &[f32], &mut [f32]),
+    bwd64: fn(&[f64], &[f64], &mut [f64]),
+    /// Whether the backward kernel takes the forward output `y` (else the input `x`).
+    takes_y: bool,
+    f: fn(f64) -> f64,
+    df: fn(f64) -> f64,
+    /// Inputs to test derivatives on: `(lo, hi)`.
+    domain: (f64, f64),
+    /// Accuracy bound of the forward kernel in ULP (2 unless stated).
+    ulp: u64,
+}
+
+fn acts() -> Vec<Act> {
+    vec![
+        Act {
+            name: "relu",
+            fwd32: act::relu,
+            fwd64: act::relu,
+            bwd32: act::relu_backward,
+            bwd64: act::relu_backward,
+            takes_y: false,
+            f: |x| x.max(0.0),
+            df: |x| if x > 0.0 { 1.0 } else { 0.0 },
+            domain: (-5.0, 5.0),
+            ulp: 0,
+        },
+        Act {
+            name: "sigmoid",
+            fwd32: act::sigmoid,
+            fwd64: act::sigmoid,
+            bwd32: act::sigmoid_backward,
+            bwd64: act::sigmoid_backward,
+            takes_y: true,
+            f: sigmoid,
+            df: |x| sigmoid(x) * (1.0 - sigmoid(x)),
+            domain: (-20.0, 20.0),
+            ulp: 2,
+        },
+        Act {
+            name: "tanh",
+            fwd32: act::tanh,
+            fwd64: act::tanh,
+            bwd32: act::tanh_backward,
+            bwd64: act::tanh_backward,
+            takes_y: true,
+            f: f64::tanh,
+            df: |x| 1.0 - x.tanh() * x.tanh(),
+            domain: (-8.0, 8.0),
+            ulp: 2,
+        },
+        Act {
+            name: "gelu",
+            fwd32: act::gelu,
+            fwd64: act::gelu,
+            bwd32: act::gelu_backward,
+            bwd64: act::gelu_backward,
+            takes_y: false,
+            f: |x| x * big_phi(x),
+            df: |x| big_phi(x) + x * phi(x),
+            domain: (-10.0, 10.0),
+            ulp: 2,
+        },
+        Act {
+            name: "gelu_tanh",
+            fwd32: act::gelu_tanh,
+            fwd64: act::gelu_tanh,
+            bwd32: act::gelu_tanh_backward,
+            bwd64: act::gelu_tanh_backward,
+            takes_y: false,
+            f: gelu_tanh_f,
+            df: |x| {
+                let k = (2.0 / std::f64::consts::PI).sqrt();
+                let u = k * (x + C * x * x * x);
+                let t = u.tanh();
+                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * k * (1.0 + 3.0 * C * x * x)
+            },
+            domain: (-1.0, 10.0),
+            ulp: 2,
+        },
+        Act {
+            name: "silu",
+            fwd32: act::silu,
+            fwd64: act::silu,
+            bwd32: act::silu_backward,
+            bwd64: act::silu_backward,
+            takes_y: false,
+            f: |x| x * sigmoid(x),
+            df: |x| sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),
+            domain: (-20.0, 20.0),
+            ulp: 2,
+        },
+        Act {
+            name: "softplus",
+            fwd32: act::softplus,
+            fwd64: act::softplus,
+            bwd32: act::softplus_backward,
+            bwd64: act::softplus_backward,
+            takes_y: false,
+            f: |x| x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            df: sigmoid,
+            domain: (-20.0, 20.0),
+            ulp: 2,
+        },
+        Act {
+            name: "exp",
+            fwd32: act::exp,
+            fwd64: act::exp,
+            bwd32: act::exp_backward,
+            bwd64: act::exp_backward,
+            takes_y: true,
+            f: f64::exp,
+            df: f64::exp,
+            domain: (-20.0, 20.0),
+            ulp: 1,
+        },
+        Act {
+            name: "log",
+            fwd32: act::log,
+            fwd64: act::log,
+            bwd32: act::log_backward,
+            bwd64: act::log_backward,
+            takes_y: false,
+            f: f64::ln,
+            df: |x| 1.0 / x,
+            domain: (0.01, 100.0),
+            ulp: 1,
+        },
+        Act {
+            name: "log1p",
+            fwd32: act::log1p,
+            fwd64: act::log1p,
+            bwd32: act::log1p_backward,
+            bwd64: act::log1p_backward,
+            takes_y: false,
+            f: f64::ln_1p,
+            df: |x| 1.0 / (1.0 + x),
+            domain: (-0.9, 100.0),
+            ulp: 2,
+        },
+        Act {
+            name: "expm1",
+            fwd32: act::expm1,
+            fwd64: act::expm1,
+            bwd32: act::expm1_backward,
+            bwd64: act::expm1_backward,
+            takes_y: false,
+            f: f64::exp_m1,
+            df: f64::exp,
+            domain: (-20.0, 20.0),
+            ulp: 2,
+        },
+        Act {
+            name: "erf",
+            fwd32: act::erf,
+            fwd64: act::erf,
+            bwd32: act::erf_backward,
+            bwd64: act::erf_backward,
+            takes_y: false,
+            f: erf,
+            df: |x| std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            domain: (-3.0, 3.0),
+            ulp: 2,
+        },
+        Act {
+            name: "sqrt",
+            fwd32: act::sqrt,
+            fwd64: act::sqrt,
+            bwd32: act::sqrt_backward,
+            bwd64: act::sqrt_backward,
+            takes_y: true,
+            f: f64::sqrt,
+            df: |x| 0.5 / x.sqrt(),
+            domain: (0.01, 100.0),
+            ulp: 0,
+        },
+        Act {
+            name: "reciprocal",
+            fwd32: act::reciprocal,
+            fwd64: act::reciprocal,
+            bwd32: act::reciprocal_backward,
+            bwd64: act::reciprocal_backward,
+            takes_y: true,
+            f: |x| 1.0 / x,
+            df: |x| -1.0 / (x * x),
+            domain: (0.1, 10.0),
+            ulp: 0,
+        },
+    ]
+}
+
+type Fwd32 = fn(&[f32], &mut [f32]);
+/// (name, kernel, f64 reference, ULP bound).
+type Case = (&'static str, Fwd32, fn(f64) -> f64, u64);
+
+fn leaky(x: &[f32], y: &mut [f32]) {
+    act::leaky_relu(x, y, 0.1)
+}
+
+// ------------------------------------------------------------------ derivatives
+
+/// Relative difference with an absolute floor (derivatives cross zero).
+fn close(got: f64, want: f64, rel: f64, abs_floor: f64) -> bool {
+    (got - want).abs() <= rel * want.abs().max(abs_floor)
+}
+
+/// The backward kernels against the analytic derivative and, independently, against central
+/// finite differences of the forward kernels, on every path, in `f64` and `f32`.
+#[test]
+fn derivatives_match_analytic_and_finite_differences() {
+    let n = 2001;
+    for a in acts() {
+        let (lo, hi) = a.domain;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+            // Keep away from the kinks of relu (the derivative at 0 is a convention).
+            .filter(|&x| a.name != "relu" || x.abs() > 1e-3)
+            .collect();
+        let dy: Vec<f64> = xs.iter().map(|x| 0.5 + 0.25 * x.sin()).collect();
+        for path in isa::available() {
+            isa::with_isa(path, || {
+                // f64: analytic, tight; the derivative's scale is its largest term.
+                let mut y = vec![0.0; xs.len()];
+                (a.fwd64)(&xs, &mut y);
+                let arg = if a.takes_y { &y } else { &xs };
+                let mut dx = vec![0.0; xs.len()];
+                (a.bwd64)(arg, &dy, &mut dx);
+                for i in 0..xs.len() {
+                    let want = dy[i] * (a.df)(xs[i]);
+                    let scale = match a.name {
+                        // From y: y's rounding enters through d f'(y) / dy (at most 2).
+                        "sigmoid" | "tanh" => dy[i] * ((a.df)(xs[i]).abs() + (a.f)(xs[i]).abs()),
+                        "gelu" => dy[i] * (big_phi(xs[i]).abs() + (xs[i] * phi(xs[i])).abs()),
+                        "silu" => dy[i] * (sigmoid(xs[i]) * (1.0 + xs[i].abs())),
+                        "gelu_tanh" => dy[i] * (1.0 + xs[i].abs()),
+                        _ => want.abs(),
+                    };
+                    assert!(
+                        (dx[i] - want).abs() <= 1e-14 * scale + 1e-300,
+                        "{} f64 {path}: d/dx at {} = {}, want {}",
+                        a.name,
+                        xs[i],
+                        dx[i],
+                        want
+                    );
+                }
+                // f64: central differences of the forward kernel (step ~ cbrt(eps) x).
+                let h: Vec<f64> = xs.iter().map(|x| 1e-5 * x.abs().max(1.0)).collect();
+                let xp: Vec<f64> = xs.iter().zip(&h).map(|(x, h)| x + h).collect();
+                let xm: Vec<f64> = xs.iter().zip(&h).map(|(x, h)| x - h).collect();
+                let (mut yp, mut ym) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+                (a.fwd64)(&xp, &mut yp);
+                (a.fwd64)(&xm, &mut ym);
+                for i in 0..xs.len() {
+                    if a.name == "relu" && xs[i].abs() < 2.0 * h[i] {
+                        continue;
+                    }
+                    let fd = dy[i] * (yp[i] - ym[i]) / (xp[i] - xm[i]);
+                    let floor = dy[i] * (a.f)(xs[i]).abs().max(1.0) / xs[i].abs().max(1.0);
+                    assert!(
+                        close(dx[i], fd, 1e-6, floor.max(1e-3)),
+                        "{} f64 {path}: d/dx at {} = {}, finite difference {}",
+                        a.name,
+                        xs[i],
+                        dx[i],
+                        fd
+                    );
+                }
+                // f32: against the analytic f64 derivative, a few f32 ULP of the larger term.
+                let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+                let dy32: Vec<f32> = dy.iter().map(|&d| d as f32).collect();
+                let mut y32 = vec![0.0f32; x32.len()];
+                (a.fwd32)(&x32, &mut y32);
+                let arg32 = if a.takes_y { &y32 } else { &x32 };
+                let mut dx32 = vec![0.0f32; x32.len()];
+                (a.bwd32)(arg32, &dy32, &mut dx32);
+                for i in 0..x32.len() {
+                    let x = x32[i] as f64;
+                    let want = dy32[i] as f64 * (a.df)(x);
+                    let scale = match a.name {
+                        "gelu" => big_phi(x).abs() + (x * phi(x)).abs(),
+                        "silu" => sigmoid(x) * (1.0 + x.abs()),
+                        "gelu_tanh" => 1.0 + x.abs(),
+                        // From y: the rounding of y (an ULP of y at most) enters through
+                        // d f'(y) / dy, which is at most 2 for both.
+                        "sigmoid" | "tanh" => (a.df)(x).abs() + (a.f)(x).abs(),
+                        _ => (a.df)(x).abs(),
+                    } * dy32[i] as f64;
+                    assert!(
+                        (dx32[i] as f64 - want).abs() <= 8.0 * f32::EPSILON as f64 * scale + 1e-37,
+                        "{} f32 {path}: d/dx at {x} = {}, want {want}",
+                        a.name,
+                        dx32[i]
+                    );
+                }
+            })
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn leaky_relu_and_its_derivative() {
+    let x = [-2.0f32, -0.0, 0.0, 3.0, f32::NAN, f32::NEG_INFINITY];
+    let dy = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+    for path in isa::available() {
+        isa::with_isa(path, || {
+            let mut y = [0.0f32; 6];
+            act::leaky_relu(&x, &mut y, 0.1);
+            assert_eq!(&y[..4], &[-0.2f32, 0.0, 0.0, 3.0]);
+            assert!(y[4].is_nan());
+            assert_eq!(y[5], f32::NEG_INFINITY);
+            let mut dx = [0.0f32; 6];
+            act::leaky_relu_backward(&x, &dy, &mut dx, 0.1);
+            assert_eq!(&dx[..4], &[0.1f32, 0.2, 0.3, 4.0]);
+            assert!(dx[4].is_nan());
+            assert_eq!(dx[5], 0.6);
+            let mut z = x;
+            act::leaky_relu_inplace(&mut z, 0.1);
+            assert_eq!(&z[..4], &y[..4]);
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn relu_backward_at_zero_nan_and_infinities() {
+    let x = [
+        0.0f64,
+        -0.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e-300,
+    ];
+    let dy = [1.0f64; 6];
+    for path in isa::available() {
+        let mut dx = [9.0f64; 6];
+        isa::with_isa(path, || act::relu_backward(&x, &dy, &mut dx)).unwrap();
+        assert_eq!(dx[0], 0.0);
+        assert_eq!(dx[1], 0.0);
+        assert!(dx[2].is_nan());
+        assert_eq!(&dx[3..], &[1.0, 0.0, 1.0]);
+    }
+}
+
+// ------------------------------------------------------------------ argument checks
+
+#[test]
+fn length_mismatch_panics_naming_both_lengths() {
+    let x = [1.0f32; 5];
+    let mut y = [0.0f32; 4];
+    let r = std::panic::catch_unwind(move || act::tanh(&x, &mut y));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        msg.contains("tanh") && msg.contains('5') && msg.contains('4'),
+        "{msg}"
+    );
+    let r = std::panic::catch_unwind(|| {
+        let mut dx = [0.0f64; 3];
+        act::gelu_backward(&[1.0; 3], &[1.0; 2], &mut dx)
+    });
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        msg.contains("gelu_backward") && msg.contains('3') && msg.contains('2'),
+        "{msg}"
+    );
+}
+
+#[test]
+fn try_forms_report_length_mismatch() {
+    let mut y = [0.0f32; 3];
+    assert_eq!(
+        act::try_sigmoid(&[0.0f32; 4], &mut y),
+        Err(KernelError::LengthMismatch {
+            op: "sigmoid",
+            expected: 4,
+            got: 3
+        })
+    );
+    let mut dx = [0.0f64; 4];
+    assert_eq!(
+        act::try_silu_backward(&[0.0; 4], &[0.0; 4], &mut dx[..2]),
+        Err(KernelError::LengthMismatch {
+            op: "silu_backward",
+            expected: 4,
+            got: 2
+        })
+    );
+    assert_eq!(
+        act::try_leaky_relu(&[0.0f32; 2], &mut y, 0.5),
+        Err(KernelError::LengthMismatch {
+            op: "leaky_relu",
+            expected: 2,
+            got: 3
+        })
+    );
+    assert!(act::try_exp(&[1.0f64], &mut [0.0]).is_ok());
+    // Nothing was written on error.
+    assert_eq!(y, [0.0; 3]);
+}
+
+// ------------------------------------------------------------------ structure
+
+/// In-place forms equal out-of-place ones, and a slice long enough to be split across threads
+/// gives the same bits as the sequential run.
+#[test]
+fn inplace_and_parallel_split_match() {
+    let n = (1 << 17) + 13;
+    let x: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.37).sin() * 12.0).collect();
+    for path in isa::available() {
+        isa::with_isa(path, || {
+            for a in acts() {
+                let x: Vec<f32> = if matches!(a.name, "log" | "sqrt") {
+                    x.iter().map(|v| v.abs()).collect()
+                } else {
+                    x.clone()
+                };
+                let mut seq = vec![0.0f32; n];
+                with_parallelism(Parallelism::Sequential, || (a.fwd32)(&x, &mut seq));
+                let mut par = vec![0.0f32; n];
+                with_parallelism(Parallelism::Always, || (a.fwd32)(&x, &mut par));
+                assert!(
+                    seq.iter()
+                        .zip(&par)
+                        .all(|(s, p)| s.to_bits() == p.to_bits()),
+                    "{} {path}: parallel differs",
+                    a.name
+                );
+            }
+            let mut a = x.clone();
+            act::gelu_inplace(&mut a);
+            let mut b = vec![0.0f32; n];
+            act::gelu(&x, &mut b);
+            assert_eq!(a, b);
+            let mut a = x.clone();
+            with_parallelism(Parallelism::Always, || act::softplus_inplace(&mut a));
+            act::softplus(&x, &mut b);
+            assert_eq!(a, b);
+            // Backward, split.
+            let dy: Vec<f32> = x.iter().map(|v| v * 0.5).collect();
+            let mut d1 = vec![0.0f32; n];
+            let mut d2 = vec![0.0f32; n];
+            with_parallelism(Parallelism::Sequential, || {
+                act::silu_backward(&x, &dy, &mut d1)
+            });
+            with_parallelism(Parallelism::Always, || act::silu_backward(&x, &dy, &mut d2));
+            assert!(d1.iter().zip(&d2).all(|(s, p)| s.to_bits() == p.to_bits()));
+        })
+        .unwrap();
+    }
+}
+
+// ------------------------------------------------------------------ proptest over paths
+
+/// Steps between two floats (0 for +0 / -0; u64::MAX if exactly one is NaN).
+fn steps32(a: f32, b: f32) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    let o = |x: f32| {
+        let b = x.to_bits() as i32;
+        (if b < 0 { i32::MIN.wrapping_sub(b) } else { b }) as i64
+    };
+    (o(a) - o(b)).unsigned_abs()
+}
+
+fn value() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        8 => -30.0f32..30.0,
+        2 => any::<f32>(),
+        1 => Just(f32::NAN),
+        1 => Just(f32::INFINITY),
+        1 => Just(f32::NEG_INFINITY),
+        1 => Just(0.0f32),
+        1 => Just(-0.0f32),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Random lengths (0..300) at random misalignments (the slices start 0..3 elements into
+    /// their buffers), values with NaN and infinities: on every path each forward kernel is
+    /// within its ULP bound of the `f64` reference (or of the smallest normal where the result is
+    /// subnormal), NaN in gives NaN out, and every path agrees with the scalar path to within
+    /// twice the bound.
+    #[test]
+    fn forward_kernels_on_every_path(
+        vals in proptest::collection::vec(value(), 0..300),
+        off_in in 0usize..4,
+        off_out in 0usize..4,
+    ) {
+        let n = vals.len();
+        let mut buf = vec![0.0f32; n + 4];
+        buf[off_in..off_in + n].copy_from_slice(&vals);
+        let x = &buf[off_in..off_in + n];
+        let mut kernels: Vec<Case> =
+            acts().into_iter().map(|a| (a.name, a.fwd32, a.f, a.ulp)).collect();
+        kernels.push(("leaky_relu", leaky, |x| if x > 0.0 { x } else { 0.1 * x }, 1));
+        for (name, k, f, ulp) in kernels {
+            let mut scalar = vec![0.0f32; n + 4];
+            isa::with_isa(Isa::Scalar, || k(x, &mut scalar[off_out..off_out + n])).unwrap();
+            for path in isa::available() {
+                let mut out = vec![7.0f32; n + 4];
+                isa::with_isa(path, || k(x, &mut out[off_out..off_out + n])).unwrap();
+                // Nothing outside the destination is touched.
+                prop_assert!(out[..off_out].iter().chain(&out[off_out + n..]).all(|&v| v == 7.0));
+                let y = &out[off_out..off_out + n];
+                for i in 0..n {
+                    let xi = x[i];
+                    let r = if xi.is_nan() { f64::NAN } else { f(xi as f64) };
+                    if xi.is_nan() {
+                        prop_assert!(y[i].is_nan(), "{name} {path}: NaN in, {} out", y[i]);
+                        continue;
+                    }
+                    if name == "gelu_tanh" && xi < -1.0 {
+                        // Documented: the tail error grows with |2u|; check the sign and
+                        // magnitude only.
+                        prop_assert!(y[i] <= 0.0 && (y[i] as f64) >= xi as f64 * 0.2, "{name}({xi}) = {}", y[i]);
+                        continue;
+                    }
+                    if xi.is_infinite() || r.is_nan() || r.is_infinite() {
+                        // Limits: compared exactly with the reference's own limit where it has
+                        // one (special values are tested exhaustively in math_accuracy.rs).
+                        if r.is_nan() {
+                            prop_assert!(y[i].is_nan() || xi.is_infinite(), "{name}({xi}) = {}", y[i]);
+                        } else if !xi.is_infinite() {
+                            prop_assert_eq!(y[i] as f64, r, "{}({})", name, xi);
+                        }
+                        continue;
+                    }
+                    let cr = r as f32;
+                    let ok = steps32(y[i], cr) <= ulp
+                        || (cr.abs() < f32::MIN_POSITIVE
+                            && (y[i] as f64 - r).abs() <= f32::MIN_POSITIVE as f64);
+                    prop_assert!(ok, "{name} {path}: f({xi:e}) = {:e}, want {cr:e} (exact {r:e})", y[i]);
+                    prop_assert!(
+                        steps32(y[i], scalar[off_out + i]) <= 2 * ulp.max(1)
+                            || (cr.abs() < f32::MIN_POSITIVE),
+                        "{name} {path} vs scalar at {xi:e}: {:e} vs {:e}", y[i], scalar[off_out + i]
+                    );
+                }
+            }
+        }
+    }
+
+    /// The backward kernels on every path, random lengths and offsets, equal the scalar path
+    /// to a few ULP and propagate NaN from the upstream gradient.
+    #[test]
+    fn backward_kernels_on_every_path(
+        vals in proptest::collection::vec(-20.0f32..20.0, 0..300),
+        off in 0usize..4,
+        nan_at in proptest::option::of(0usize..300),
+    ) {
+        let n = vals.len();
+        let mut xb = vec![0.0f32; n + 4];
+        xb[off..off + n].copy_from_slice(&vals);
+        let x = &xb[off..off + n];
+        let mut dy: Vec<f32> = (0..n).map(|i| 1.0 + (i % 7) as f32 * 0.25).collect();
+        if let Some(j) = nan_at.filter(|&j| j < n) {
+            dy[j] = f32::NAN;
+        }
+        for a in acts() {
+            let x: Vec<f32> = if matches!(a.name, "log" | "sqrt" | "reciprocal") {
+                x.iter().map(|v| v.abs() + 0.5).collect()
+            } else if a.name == "log1p" {
+                x.iter().map(|v| v.abs()).collect()
+            } else {
+                x.to_vec()
+            };
+            let mut y = vec![0.0f32; n];
+            (a.fwd32)(&x, &mut y);
+            let arg = if a.takes_y { &y } else { &x };
+            let mut reference = vec![0.0f32; n];
+            isa::with_isa(Isa::Scalar, || (a.bwd32)(arg, &dy, &mut reference)).unwrap();
+            for path in isa::available() {
+                let mut dx = vec![0.0f32; n];
+                isa::with_isa(path, || (a.bwd32)(arg, &dy, &mut dx)).unwrap();
+                for i in 0..n {
+                    if dy[i].is_nan() && a.name == "relu" && x[i] <= 0.0 {
+                        // Documented: dx is 0 where x <= 0, whatever dy (as PyTorch's
+                        // threshold_backward).
+                        prop_assert_eq!(dx[i], 0.0);
+                    } else if dy[i].is_nan() {
+                        prop_assert!(dx[i].is_nan(), "{} {path}: NaN dy gave {}", a.name, dx[i]);
+                    } else {
+                        let d = steps32(dx[i], reference[i]);
+                        // Near a zero of the derivative, ULPs of the result are meaningless:
+                        // compare against the scale of its terms (|dy| (1 + |x|)).
+                        let scale = dy[i].abs() * (1.0 + x[i].abs());
+                        prop_assert!(
+                            d <= 8 || (dx[i] - reference[i]).abs() <= 1e-6 * scale,
+                            "{} {path} at x = {}: {} vs scalar {}", a.name, x[i], dx[i], reference[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
