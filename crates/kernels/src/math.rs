@@ -534,7 +534,11 @@ pub fn tanh<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 pub fn sigmoid<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let one = k(s, 1.0);
     let e = exp(s, s.bit_xor(x, s.splat_bits(sign_bits::<T>())));
-    s.div(one, s.add(one, e))
+    let d = s.add(one, e);
+    // The clamp keeps `recip` in its domain; `1 + e^-x = inf` gives 0.
+    let maxv = s.splat(T::MAX);
+    let y = s.recip(s.min(maxv, d));
+    s.select(s.lt(maxv, d), k(s, 0.0), y)
 }
 
 /// `x * sigmoid(x) = x / (1 + e^-x)` (SiLU, swish), within 2 ULP of the correctly rounded
@@ -830,7 +834,7 @@ fn normal_tail<T: Element, S: Simd<T>>(s: S, a: S::V) -> (S::V, S::V) {
         s.add(t, k(s, 64.0))
     };
     let scale = s.shl_mantissa(t);
-    let v = s.div(k(s, 1.0), a);
+    let v = s.recip(a);
     let kk = mills(s, a, v);
     (s.mul(s.mul_add(kk, pm1, kk), scale), v)
 }
