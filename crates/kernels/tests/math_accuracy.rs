@@ -434,7 +434,9 @@ fn sweep32(name: &str) {
     const BATCH: u64 = 1 << 20;
     let total = (1u64 << 32) / STEP;
     let paths = isa::available();
+    // Worst over normal results (steps, fraction, x); over subnormal ones (steps, abs error).
     let mut worst: Vec<(u64, f64, f32)> = vec![(0, 0.0, 0.0); paths.len()];
+    let mut worst_sub: Vec<(u64, f64)> = vec![(0, 0.0); paths.len()];
     let mut failures: Vec<String> = Vec::new();
     let mut consider = |xs: &[f32], refs: &[f64]| {
         for (pi, &path) in paths.iter().enumerate() {
@@ -444,7 +446,13 @@ fn sweep32(name: &str) {
                 let checked = (x as f64) >= fun.min_x || x.is_nan();
                 match judge32(x, z[i], refs[i], fun.bound) {
                     Ok(e) => {
-                        if checked
+                        let r = refs[i];
+                        let subnormal = r != 0.0 && (r as f32).abs() < f32::MIN_POSITIVE;
+                        if checked && subnormal {
+                            let ws = &mut worst_sub[pi];
+                            ws.0 = ws.0.max(e.steps);
+                            ws.1 = ws.1.max((z[i] as f64 - r).abs());
+                        } else if checked
                             && !e.sub
                             && (e.steps > worst[pi].0
                                 || (e.steps == worst[pi].0 && e.frac > worst[pi].1))
@@ -476,8 +484,9 @@ fn sweep32(name: &str) {
     consider(&xs, &refs);
     for (pi, path) in paths.iter().enumerate() {
         let (steps, frac, x) = worst[pi];
+        let (sub_steps, sub_abs) = worst_sub[pi];
         println!(
-            "{name:>10} f32 {path:>7}: max {steps} ULP from correctly rounded (max {frac:.3} ULP from exact), worst at x = {x:e}"
+            "{name:>10} f32 {path:>7}: max {steps} ULP from correctly rounded (max {frac:.3} ULP from exact), worst at x = {x:e}; subnormal results: max {sub_steps} ULP, abs error {sub_abs:.2e}"
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
