@@ -41,3 +41,8 @@ pub use softmax::{
     log_softmax, log_softmax_backward, log_softmax_inplace, logsumexp, softmax, softmax_backward,
     softmax_inplace,
 };
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

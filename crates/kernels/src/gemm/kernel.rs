@@ -3,8 +3,7 @@
 //! One generic kernel serves every path: an `MR x NR` tile (`NR = NV * LANES`) is accumulated
 //! in `MR * NV` vector registers over a packed A panel and a packed B panel, one rank-1 update
 //! per `k` (broadcast an A element, multiply-add with `NV` B vectors). `MR`/`NV` are chosen per
-//! register file by [`super::driver`]: 12 x 2 vectors with AVX-512's 32 registers (24
-//! accumulators), 6 x 2 with 16.
+//! register file and element size by `tile_shape` in `mod.rs`.
 
 use super::Activation;
 use crate::element::Element;
