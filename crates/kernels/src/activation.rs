@@ -483,8 +483,9 @@ backward!(
     x,
     GeluTanhB,
     "Derivative of [`gelu_tanh`]: with `u = sqrt(2/pi) (x + 0.044715 x^3)` and \
-     `q = (1 + tanh u)/2`, `dx = dy (q + x q (1 - q) 2u')`. Takes the input `x`. Accurate to \
-     a few ULP of its larger term."
+     `q = (1 + tanh u)/2`, `dx = dy (q + x q (1 - q) 2u')`. Takes the input `x` (the output \
+     does not determine `x`: the function is not monotonic). Accurate to a few ULP of its \
+     larger term."
 );
 
 forward!(
@@ -549,7 +550,8 @@ backward!(
     try_log_backward,
     x,
     LogB,
-    "Log derivative: `dx = dy / x`. Takes the input `x`. One rounding (correctly rounded)."
+    "Log derivative: `dx = dy / x`. Takes the input `x` (from `y` it would need `e^-y`). One \
+     rounding (correctly rounded)."
 );
 
 forward!(
@@ -564,8 +566,8 @@ backward!(
     try_log1p_backward,
     x,
     Log1pB,
-    "Log1p derivative: `dx = dy / (1 + x)`. Takes the input `x`. Two roundings (within 1.5 ULP \
-     for `|x|` not near 1 ULP of `-1`)."
+    "Log1p derivative: `dx = dy / (1 + x)`. Takes the input `x` (from `y` it would need \
+     `e^-y`). Two roundings: within 1.5 ULP of that expression."
 );
 
 forward!(
@@ -596,7 +598,8 @@ backward!(
     try_erf_backward,
     x,
     ErfB,
-    "Erf derivative: `dx = dy 2/sqrt(pi) e^(-x^2)`. Takes the input `x`. The rounding of `x^2` \
+    "Erf derivative: `dx = dy 2/sqrt(pi) e^(-x^2)`. Takes the input `x` (`y` near 1 does not \
+     determine `x`). The rounding of `x^2` \
      gives a relative error up to `x^2` ULP, so a few ULP for `|x| <= 2` and more in the tail \
      where the derivative is below `1e-1`."
 );
