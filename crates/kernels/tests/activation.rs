@@ -676,3 +676,49 @@ proptest! {
         }
     }
 }
+
+/// Throughput of the main forward kernels, `f32`, one thread, 32 Ki elements (input and output
+/// in L2), best of 200 timings on every vector path. Not an assertion (machines differ); run
+/// with `cargo test -p nabla-kernels --test activation -- --ignored --nocapture throughput`.
+#[test]
+#[ignore]
+fn throughput() {
+    use std::time::Instant;
+    let n = 1 << 15;
+    let x: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.001).sin() * 4.0).collect();
+    let mut y = vec![0.0f32; n];
+    let kernels: [(&str, Fwd32); 10] = [
+        ("exp", act::exp),
+        ("log", act::log),
+        ("sigmoid", act::sigmoid),
+        ("tanh", act::tanh),
+        ("gelu", act::gelu),
+        ("gelu_tanh", act::gelu_tanh),
+        ("silu", act::silu),
+        ("softplus", act::softplus),
+        ("erf", act::erf),
+        ("relu", act::relu),
+    ];
+    for path in isa::available().into_iter().filter(|&p| p != Isa::Scalar) {
+        for (name, k) in kernels {
+            let best = with_parallelism(Parallelism::Sequential, || {
+                isa::with_isa(path, || {
+                    let mut best = f64::MAX;
+                    for _ in 0..200 {
+                        let t = Instant::now();
+                        for _ in 0..10 {
+                            k(&x, &mut y);
+                        }
+                        best = best.min(t.elapsed().as_secs_f64());
+                    }
+                    best
+                })
+                .unwrap()
+            });
+            println!(
+                "{path:>7} {name:>10}: {:.2} Gelem/s",
+                (n * 10) as f64 / best / 1e9
+            );
+        }
+    }
+}

@@ -718,6 +718,72 @@ fn special_values() {
     }
 }
 
+/// Special values in `f64`, exactly, on every path.
+#[test]
+fn special_values_f64() {
+    type Case = (Kernel64, f64, f64);
+    let nan = f64::NAN;
+    let inf = f64::INFINITY;
+    let tiny = f64::from_bits(1);
+    let cases: Vec<(&str, Case)> = vec![
+        ("exp(-inf)", (act::exp, -inf, 0.0)),
+        ("exp(inf)", (act::exp, inf, inf)),
+        ("exp(710)", (act::exp, 710.0, inf)),
+        ("exp(-746)", (act::exp, -746.0, 0.0)),
+        ("exp(0)", (act::exp, 0.0, 1.0)),
+        ("log(0)", (act::log, 0.0, -inf)),
+        ("log(-0)", (act::log, -0.0, -inf)),
+        ("log(-1)", (act::log, -1.0, nan)),
+        ("log(inf)", (act::log, inf, inf)),
+        ("log(1)", (act::log, 1.0, 0.0)),
+        ("log(min subnormal)", (act::log, tiny, -744.4400719213812)),
+        ("log1p(-1)", (act::log1p, -1.0, -inf)),
+        ("log1p(-2)", (act::log1p, -2.0, nan)),
+        ("log1p(inf)", (act::log1p, inf, inf)),
+        ("log1p(-0)", (act::log1p, -0.0, -0.0)),
+        ("log1p(tiny)", (act::log1p, tiny, tiny)),
+        ("expm1(-inf)", (act::expm1, -inf, -1.0)),
+        ("expm1(inf)", (act::expm1, inf, inf)),
+        ("expm1(-0)", (act::expm1, -0.0, -0.0)),
+        ("expm1(tiny)", (act::expm1, tiny, tiny)),
+        ("tanh(inf)", (act::tanh, inf, 1.0)),
+        ("tanh(-inf)", (act::tanh, -inf, -1.0)),
+        ("tanh(-0)", (act::tanh, -0.0, -0.0)),
+        ("tanh(-tiny)", (act::tanh, -tiny, -tiny)),
+        ("sigmoid(-inf)", (act::sigmoid, -inf, 0.0)),
+        ("sigmoid(inf)", (act::sigmoid, inf, 1.0)),
+        ("silu(-inf)", (act::silu, -inf, -0.0)),
+        ("silu(inf)", (act::silu, inf, inf)),
+        ("softplus(-inf)", (act::softplus, -inf, 0.0)),
+        ("softplus(inf)", (act::softplus, inf, inf)),
+        ("erf(inf)", (act::erf, inf, 1.0)),
+        ("erf(-inf)", (act::erf, -inf, -1.0)),
+        ("erf(-0)", (act::erf, -0.0, -0.0)),
+        ("gelu(inf)", (act::gelu, inf, inf)),
+        ("gelu(-inf)", (act::gelu, -inf, -0.0)),
+        ("gelu(0)", (act::gelu, 0.0, 0.0)),
+        ("gelu_tanh(-inf)", (act::gelu_tanh, -inf, -0.0)),
+        ("gelu_tanh(inf)", (act::gelu_tanh, inf, inf)),
+    ];
+    for path in isa::available() {
+        for (what, (k, x, want)) in &cases {
+            let mut y = [0.0f64];
+            isa::with_isa(path, || k(&[*x], &mut y)).unwrap();
+            let got = y[0];
+            let ok = if want.is_nan() {
+                got.is_nan()
+            } else {
+                got.to_bits() == want.to_bits()
+            };
+            assert!(
+                ok,
+                "{path}: {what} = {got:e} ({:#x}), want {want:e}",
+                got.to_bits()
+            );
+        }
+    }
+}
+
 /// The `erf`/`erfc` reference of this file against values from mpmath.
 #[test]
 fn erf_reference_is_accurate() {
