@@ -368,19 +368,17 @@ impl<T: Element> SimdOp<T> for ShapeOf {
     }
 }
 
+/// Target size of a packed A block (bytes).
+const A_BLOCK_BYTES: usize = 384 << 10;
+
 fn blocking<T: Element>(isa: Isa) -> Blocking {
     let (mr, nr) = T::dispatch(isa, ShapeOf);
-    // KC x NR of B (one micro-panel) stays in L1 while the A block (MC x KC) sits in L2.
-    let kc = if size_of::<T>() == 4 { 256 } else { 192 };
-    let mc = mr * if mr >= 12 { 12 } else { 32 };
+    // Depth: a B micro-panel (KC x NR) stays in L1 while A panels stream past it.
+    let kc = 256;
+    // Rows: the packed A block (MC x KC) takes about a third of a 1 MiB L2.
+    let mc = ((A_BLOCK_BYTES / (kc * size_of::<T>())) / mr).max(1) * mr;
+    // Columns: B panels of up to 4096 columns (a multiple of NR); 1024 measured no better.
     let nc = nr * (4096 / nr);
-    let env = |name: &str, d: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let (kc, mc, nc) = (env("TUNE_KC", kc), env("TUNE_MC", mc), env("TUNE_NC", nc));
     Blocking { mr, nr, kc, mc, nc }
 }
 
