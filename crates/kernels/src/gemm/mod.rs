@@ -503,7 +503,18 @@ fn run<T: Element>(
                         k_stride: b.rs,
                     }
                 } else {
-                    pack::pack_b(&b, p0, kc, j0, nc, bl.nr, bpack);
+                    T::dispatch(
+                        isa,
+                        PackB {
+                            b: &b,
+                            p0,
+                            kc,
+                            j0,
+                            nc,
+                            nr: bl.nr,
+                            out: bpack,
+                        },
+                    );
                     Panels {
                         data: bpack,
                         panel_stride: bl.nr * kc,
@@ -529,8 +540,9 @@ fn run<T: Element>(
                     let mc = bl.mc.min(m - i0);
                     let alen = mc.div_ceil(bl.mr) * bl.mr * kc;
                     scratch::with_scratch::<T, _>(&scratch::PACK_A, alen, |apack| {
-                        pack::pack_a(&a, i0, mc, p0, kc, bl.mr, apack);
                         let block = Block {
+                            a: &a,
+                            p0,
                             apack,
                             b: bsrc,
                             c: cptr,
@@ -572,12 +584,35 @@ struct Panels<'a, T> {
     k_stride: usize,
 }
 
-/// One task: a packed A block swept against B panels `q0..q1`.
+/// Packs a B block (see [`pack::pack`]) inside the SIMD dispatch.
+struct PackB<'a, 'b, T> {
+    b: &'a MatRef<'b, T>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    nr: usize,
+    out: &'a mut [T],
+}
+
+impl<T: Element> SimdOp<T> for PackB<'_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        pack::pack(
+            s, self.b, false, self.j0, self.nc, self.p0, self.kc, self.nr, self.out,
+        );
+    }
+}
+
+/// One task: pack an A block, sweep it against B panels `q0..q1`.
 ///
 /// Everything inside `run` is `#[inline(always)]` and closure-free, so it is all compiled with
 /// the path's target features (a closure would be a separate function compiled without them).
-struct Block<'a, T> {
-    apack: &'a [T],
+struct Block<'a, 'm, T> {
+    a: &'a MatRef<'m, T>,
+    p0: usize,
+    apack: &'a mut [T],
     b: Panels<'a, T>,
     c: CPtr<T>,
     bl: Blocking,
@@ -591,7 +626,7 @@ struct Block<'a, T> {
     upd: &'a Update<'a, T>,
 }
 
-impl<T: Element> SimdOp<T> for Block<'_, T> {
+impl<T: Element> SimdOp<T> for Block<'_, '_, T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
@@ -603,10 +638,12 @@ impl<T: Element> SimdOp<T> for Block<'_, T> {
     }
 }
 
-impl<T: Element> Block<'_, T> {
+impl<T: Element> Block<'_, '_, T> {
     #[inline(always)]
     fn sweep<S: Simd<T>, const MR: usize, const NV: usize>(self, s: S) {
         let Block {
+            a,
+            p0,
             apack,
             b,
             c,
@@ -621,6 +658,8 @@ impl<T: Element> Block<'_, T> {
             upd,
         } = self;
         debug_assert_eq!(MR, bl.mr);
+        pack::pack(s, a, true, i0, mc, p0, kc, MR, apack);
+        let apack: &[T] = apack;
         let (m_end, n_end) = (i0 + mc, j0 + nc);
         for q in q0..q1 {
             let bp = &b.data[q * b.panel_stride..][..(kc - 1) * b.k_stride + bl.nr];

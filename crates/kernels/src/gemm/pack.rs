@@ -5,91 +5,139 @@
 //!   `(p*MR + i, k)` at `k*MR + i`.
 //! * B block (`kc x nc`) becomes `ceil(nc / NR)` panels; panel `q` holds element
 //!   `(k, q*NR + j)` at `k*NR + j`.
+//!
+//! Both are one operation: a panel of width `w` (MR or NR) whose element `(k, j)` comes from
+//! `base + j*j_stride + k*k_stride`. When `j_stride == 1` each depth's `w` elements are
+//! contiguous (row-major B, column-major A) and are copied with vector loads and stores;
+//! otherwise (row-major A, column-major B) each source line is read sequentially and scattered
+//! with stride `w`. Packing runs inside the SIMD dispatch, unchecked: at a few cycles per
+//! element it would otherwise cost as much as the multiply on small matrices.
 
 use super::view::MatRef;
 use crate::element::Element;
+use crate::simd::Simd;
 
-/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `a` into `out` (length `ceil(mc/mr)*mr*kc`).
-pub(crate) fn pack_a<T: Element>(
-    a: &MatRef<'_, T>,
-    i0: usize,
-    mc: usize,
-    p0: usize,
+/// Packs `(rows r0.., cols c0..)` of `x` as panels of width `w` along `x`'s rows
+/// (`along_rows`, the A layout) or along its columns (the B layout).
+///
+/// `len_j` is the extent along the panel width (`mc` or `nc`), `kc` the depth; `out` holds
+/// `ceil(len_j / w) * w * kc` elements. `w` is a tile width: 2, 4, 6, 8 or 16.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pack<T: Element, S: Simd<T>>(
+    s: S,
+    x: &MatRef<'_, T>,
+    along_rows: bool,
+    j0: usize,
+    len_j: usize,
+    k0: usize,
     kc: usize,
-    mr: usize,
+    w: usize,
     out: &mut [T],
 ) {
-    for (p, panel) in out.chunks_exact_mut(mr * kc).enumerate() {
-        let r0 = i0 + p * mr;
-        let valid = mr.min(i0 + mc - r0);
-        if a.cs == 1 {
-            // Row-major A: each row's kc elements are contiguous; scatter them with stride mr.
-            for i in 0..valid {
-                let row = &a.data[(r0 + i) * a.rs + p0..][..kc];
-                for (k, &x) in row.iter().enumerate() {
-                    panel[k * mr + i] = x;
-                }
-            }
-        } else if a.rs == 1 {
-            // Column-major A: each column's run of rows is contiguous.
-            for k in 0..kc {
-                let col = &a.data[(p0 + k) * a.cs + r0..][..valid];
-                panel[k * mr..k * mr + valid].copy_from_slice(col);
-            }
-        } else {
-            for i in 0..valid {
-                for k in 0..kc {
-                    panel[k * mr + i] = a.data[(r0 + i) * a.rs + (p0 + k) * a.cs];
-                }
-            }
-        }
-        if valid < mr {
-            for k in 0..kc {
-                panel[k * mr + valid..(k + 1) * mr].fill(T::ZERO);
-            }
-        }
+    // (j, k) -> x(j0 + j, k0 + k) for A, x(k0 + k, j0 + j) for B.
+    let (j_stride, k_stride) = if along_rows {
+        (x.rs, x.cs)
+    } else {
+        (x.cs, x.rs)
+    };
+    let origin = if along_rows {
+        j0 * x.rs + k0 * x.cs
+    } else {
+        k0 * x.rs + j0 * x.cs
+    };
+    assert!(
+        out.len() >= len_j.div_ceil(w) * w * kc,
+        "packing buffer too small"
+    );
+    if len_j == 0 || kc == 0 {
+        return;
+    }
+    // Every source index touched is at most this (checked once, not per element).
+    let last = origin + (len_j - 1) * j_stride + (kc - 1) * k_stride;
+    assert!(
+        last < x.data.len(),
+        "packing outside the view (broken invariant)"
+    );
+    let src = Src {
+        ptr: x.data.as_ptr(),
+        origin,
+        j_stride,
+        k_stride,
+        len_j,
+        kc,
+    };
+    match w {
+        2 => panels::<T, S, 2>(s, src, out),
+        4 => panels::<T, S, 4>(s, src, out),
+        6 => panels::<T, S, 6>(s, src, out),
+        8 => panels::<T, S, 8>(s, src, out),
+        16 => panels::<T, S, 16>(s, src, out),
+        _ => unreachable!("tile widths are 2, 4, 6, 8 or 16 (broken invariant)"),
     }
 }
 
-/// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of `b` into `out` (length `ceil(nc/nr)*nr*kc`).
-pub(crate) fn pack_b<T: Element>(
-    b: &MatRef<'_, T>,
-    p0: usize,
+/// Where a block's elements are: `(j, k)` at `ptr + origin + j*j_stride + k*k_stride`, for
+/// `j < len_j`, `k < kc`, all inside the source slice (checked by [`pack`]).
+#[derive(Clone, Copy)]
+struct Src<T> {
+    ptr: *const T,
+    origin: usize,
+    j_stride: usize,
+    k_stride: usize,
+    len_j: usize,
     kc: usize,
-    j0: usize,
-    nc: usize,
-    nr: usize,
-    out: &mut [T],
-) {
-    for (q, panel) in out.chunks_exact_mut(nr * kc).enumerate() {
-        let c0 = j0 + q * nr;
-        let valid = nr.min(j0 + nc - c0);
-        if b.cs == 1 {
-            // Row-major B: each row of the panel is a contiguous run.
+}
+
+/// [`pack`] for a panel width known at compile time, so the per-depth loop over the width is
+/// straight-line code (as matrixmultiply's packing does).
+#[inline(always)]
+fn panels<T: Element, S: Simd<T>, const W: usize>(s: S, x: Src<T>, out: &mut [T]) {
+    let Src {
+        ptr: src,
+        origin,
+        j_stride,
+        k_stride,
+        len_j,
+        kc,
+    } = x;
+    let dst = out.as_mut_ptr();
+    for p in 0..len_j.div_ceil(W) {
+        let valid = W.min(len_j - p * W);
+        let base = origin + p * W * j_stride;
+        let panel = p * W * kc;
+        if valid == W && j_stride == 1 && W % S::LANES == 0 {
             for k in 0..kc {
-                let row = &b.data[(p0 + k) * b.rs + c0..][..valid];
-                panel[k * nr..k * nr + valid].copy_from_slice(row);
-                panel[k * nr + valid..(k + 1) * nr].fill(T::ZERO);
+                for v in (0..W).step_by(S::LANES) {
+                    // SAFETY: source indices base + k*k_stride + v .. + LANES are (j, k) with
+                    // j < valid = W, inside the slice; destination inside this panel of `out`.
+                    unsafe {
+                        let val = s.load(src.add(base + k * k_stride + v));
+                        s.store(dst.add(panel + k * W + v), val);
+                    }
+                }
+            }
+        } else if valid == W {
+            for k in 0..kc {
+                for j in 0..W {
+                    // SAFETY: (j, k) with j < W = valid and k < kc is inside the slice; the
+                    // destination is inside this panel of `out`.
+                    unsafe {
+                        *dst.add(panel + k * W + j) = *src.add(base + j * j_stride + k * k_stride)
+                    };
+                }
             }
         } else {
-            if b.rs == 1 {
-                // Column-major B (as in A * B^T with B^T row-major): columns are contiguous.
-                for j in 0..valid {
-                    let col = &b.data[(c0 + j) * b.cs + p0..][..kc];
-                    for (k, &x) in col.iter().enumerate() {
-                        panel[k * nr + j] = x;
-                    }
-                }
-            } else {
-                for k in 0..kc {
-                    for j in 0..valid {
-                        panel[k * nr + j] = b.data[(p0 + k) * b.rs + (c0 + j) * b.cs];
-                    }
-                }
-            }
-            if valid < nr {
-                for k in 0..kc {
-                    panel[k * nr + valid..(k + 1) * nr].fill(T::ZERO);
+            for k in 0..kc {
+                for j in 0..W {
+                    let v = if j < valid {
+                        // SAFETY: (j, k) with j < valid, k < kc is inside the slice.
+                        unsafe { *src.add(base + j * j_stride + k * k_stride) }
+                    } else {
+                        T::ZERO
+                    };
+                    // SAFETY: the destination is inside this panel of `out`.
+                    unsafe { *dst.add(panel + k * W + j) = v };
                 }
             }
         }
