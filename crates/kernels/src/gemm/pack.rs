@@ -106,7 +106,7 @@ fn panels<T: Element, S: Simd<T>, const W: usize>(s: S, x: Src<T>, out: &mut [T]
         let valid = W.min(len_j - p * W);
         let base = origin + p * W * j_stride;
         let panel = p * W * kc;
-        if valid == W && j_stride == 1 && W % S::LANES == 0 {
+        if valid == W && j_stride == 1 && W.is_multiple_of(S::LANES) {
             for k in 0..kc {
                 for v in (0..W).step_by(S::LANES) {
                     // SAFETY: source indices base + k*k_stride + v .. + LANES are (j, k) with
