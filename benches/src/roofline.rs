@@ -83,6 +83,17 @@ impl Roofline {
         }
     }
 
+    /// The larger of each figure: limits are only ever under-measured on a busy machine.
+    pub fn max(&self, other: &Roofline) -> Roofline {
+        Roofline {
+            peak_f32_gflops: self.peak_f32_gflops.max(other.peak_f32_gflops),
+            peak_f64_gflops: self.peak_f64_gflops.max(other.peak_f64_gflops),
+            l2_read_gbs: self.l2_read_gbs.max(other.l2_read_gbs),
+            dram_read_gbs: self.dram_read_gbs.max(other.dram_read_gbs),
+            dram_copy_gbs: self.dram_copy_gbs.max(other.dram_copy_gbs),
+        }
+    }
+
     /// Peak GFLOP/s for an element type by name (`"f32"` or `"f64"`).
     pub fn peak_gflops(&self, ty: &str) -> f64 {
         if ty == "f64" {
