@@ -35,11 +35,14 @@ pub use elementwise::{
 pub use error::KernelError;
 pub use reduce::{
     argmax, argmax_rows, argmin, argmin_rows, dot, dot_rows, l2_norm, l2_norm_rows, max, max_rows,
-    mean, mean_rows, min, min_rows, sum, sum_rows, try_dot, variance, variance_rows,
+    mean, mean_rows, min, min_rows, sum, sum_rows, try_argmax_rows, try_argmin_rows, try_dot,
+    try_dot_rows, try_l2_norm_rows, try_max_rows, try_mean_rows, try_min_rows, try_sum_rows,
+    try_variance_rows, variance, variance_rows,
 };
 pub use softmax::{
     log_softmax, log_softmax_backward, log_softmax_inplace, logsumexp, softmax, softmax_backward,
-    softmax_inplace,
+    softmax_inplace, try_log_softmax, try_log_softmax_backward, try_log_softmax_inplace,
+    try_logsumexp, try_softmax, try_softmax_backward, try_softmax_inplace,
 };
 
 /// The README's Rust examples, compiled and run as doc tests.

@@ -33,6 +33,12 @@
 //! is NaN. [`argmax`]/[`argmin`] return the index of the **first NaN** if there is one, else the
 //! first index of the extreme value. The sign of a zero maximum (`max(-0.0, 0.0)`) is
 //! unspecified. [`l2_norm`] is NaN if any element is NaN, else infinite if any is infinite.
+//!
+//! # Errors
+//!
+//! The row forms panic on a shape that does not fit, with a [`KernelError`] message naming the
+//! operation and both sizes; each has a `try_` form (e.g. [`try_sum_rows`]) that returns the
+//! error instead, before writing anything. [`dot`] and [`try_dot`] do the same for lengths.
 
 use crate::element::Element;
 use crate::error::{KernelError, unwrap_or_panic};
@@ -972,7 +978,8 @@ pub fn variance<T: Element>(x: &[T]) -> T {
 
 // ============================================================================ public: rows
 
-/// The matrix arguments of a row-wise reduction, checked.
+/// The matrix arguments of a row-wise reduction, checked: the view first ([`check_matrix`]),
+/// then the length of `out`.
 fn check_rows<T, O>(
     op: &'static str,
     x: &[T],
@@ -985,11 +992,11 @@ fn check_rows<T, O>(
     check_len(op, rows, out.len())
 }
 
-/// Generates a row-wise form of a one-input reduction.
+/// Generates a row-wise form of a one-input reduction and its `try_` form.
 macro_rules! row_reduction {
     (
         $(#[$doc:meta])*
-        $name:ident, $opname:literal, $out:ty,
+        $name:ident, $try_name:ident, $opname:literal, $out:ty,
         |$xr:ident| $kernel:expr, |$p:ident, $c:ident| $finish:expr
     ) => {
         $(#[$doc])*
@@ -1001,10 +1008,37 @@ macro_rules! row_reduction {
         ///
         /// # Panics
         /// If `ld < cols` (with more than one row), the slice is too short, or
-        /// `out.len() != rows`.
+        #[doc = concat!(
+            "`out.len() != rows`, with the message of the error [`",
+            stringify!($try_name),
+            "`] returns."
+        )]
         #[track_caller]
         pub fn $name<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, out: &mut [$out]) {
-            unwrap_or_panic(check_rows($opname, x, rows, cols, ld, out));
+            unwrap_or_panic($try_name(x, rows, cols, ld, out))
+        }
+
+        #[doc = concat!(
+            "[`",
+            stringify!($name),
+            "`], returning a [`KernelError`] instead of panicking."
+        )]
+        ///
+        /// # Errors
+        /// Checked in this order; on an error nothing is written:
+        /// * [`KernelError::Invalid`] if `ld < cols` with more than one row (or the view's
+        ///   extent overflows `usize`);
+        /// * [`KernelError::OutOfBounds`] if `x` is shorter than `(rows - 1) * ld + cols`
+        ///   (`needed` that, `len` the slice's length);
+        /// * [`KernelError::LengthMismatch`] if `out.len() != rows` (`expected` is `rows`).
+        pub fn $try_name<T: Element>(
+            x: &[T],
+            rows: usize,
+            cols: usize,
+            ld: usize,
+            out: &mut [$out],
+        ) -> Result<(), KernelError> {
+            check_rows($opname, x, rows, cols, ld, out)?;
             reduce_rows(
                 isa::active(),
                 cols,
@@ -1019,6 +1053,7 @@ macro_rules! row_reduction {
                 },
                 PAR_THRESHOLD,
             );
+            Ok(())
         }
     };
 }
@@ -1033,27 +1068,27 @@ row_reduction!(
     /// nabla_kernels::sum_rows(&x, 2, 3, 4, &mut out);
     /// assert_eq!(out, [6.0, 15.0]);
     /// ```
-    sum_rows, "sum_rows", T, |xr| SumK { x: xr }, |p, _c| p.unwrap_or(T::ZERO)
+    sum_rows, try_sum_rows, "sum_rows", T, |xr| SumK { x: xr }, |p, _c| p.unwrap_or(T::ZERO)
 );
 
 row_reduction!(
     /// Row maxima, NaN-propagating; `-inf` for `cols == 0` (see [`max`]).
-    max_rows, "max_rows", T, |xr| ExtremeK::<T, true> { x: xr }, |p, _c| p.unwrap_or(T::NEG_INFINITY)
+    max_rows, try_max_rows, "max_rows", T, |xr| ExtremeK::<T, true> { x: xr }, |p, _c| p.unwrap_or(T::NEG_INFINITY)
 );
 
 row_reduction!(
     /// Row minima, NaN-propagating; `+inf` for `cols == 0` (see [`min`]).
-    min_rows, "min_rows", T, |xr| ExtremeK::<T, false> { x: xr }, |p, _c| p.unwrap_or(T::INFINITY)
+    min_rows, try_min_rows, "min_rows", T, |xr| ExtremeK::<T, false> { x: xr }, |p, _c| p.unwrap_or(T::INFINITY)
 );
 
 row_reduction!(
     /// Row L2 norms (see [`l2_norm`]); `0` for `cols == 0`.
-    l2_norm_rows, "l2_norm_rows", T, |xr| SsqK { x: xr }, |p, _c| p.map_or(T::ZERO, Ssq::norm)
+    l2_norm_rows, try_l2_norm_rows, "l2_norm_rows", T, |xr| SsqK { x: xr }, |p, _c| p.map_or(T::ZERO, Ssq::norm)
 );
 
 row_reduction!(
     /// Row means (see [`mean`]); NaN for `cols == 0`.
-    mean_rows, "mean_rows", T, |xr| SumK { x: xr }, |p, c| p.map_or(T::NAN, |s| s / from_count(c))
+    mean_rows, try_mean_rows, "mean_rows", T, |xr| SumK { x: xr }, |p, c| p.map_or(T::NAN, |s| s / from_count(c))
 );
 
 row_reduction!(
@@ -1066,18 +1101,19 @@ row_reduction!(
     /// nabla_kernels::argmax_rows(&x, 2, 3, 3, &mut idx);
     /// assert_eq!(idx, [1, 0]);
     /// ```
-    argmax_rows, "argmax_rows", usize, |xr| ArgK::<T, true> { x: xr }, |p, _c| p.map_or(usize::MAX, |p| p.1)
+    argmax_rows, try_argmax_rows, "argmax_rows", usize, |xr| ArgK::<T, true> { x: xr }, |p, _c| p.map_or(usize::MAX, |p| p.1)
 );
 
 row_reduction!(
     /// Index of each row's minimum (see [`argmin`]); `usize::MAX` for `cols == 0`.
-    argmin_rows, "argmin_rows", usize, |xr| ArgK::<T, false> { x: xr }, |p, _c| p.map_or(usize::MAX, |p| p.1)
+    argmin_rows, try_argmin_rows, "argmin_rows", usize, |xr| ArgK::<T, false> { x: xr }, |p, _c| p.map_or(usize::MAX, |p| p.1)
 );
 
 /// Row-wise population variances (see [`variance`]); NaN for `cols == 0`.
 ///
-/// Layout, panics and threading as [`sum_rows`]. Each row is read twice (mean, then centered
-/// sums); the pass over a row stays in cache for rows up to a few hundred KiB.
+/// Layout, panics and threading as [`sum_rows`] (see [`try_variance_rows`]). Each row is read
+/// twice (mean, then centered sums); the pass over a row stays in cache for rows up to a few
+/// hundred KiB.
 ///
 /// ```
 /// let x = [1.0f32, 2.0, 3.0, 4.0, 5.0, 5.0, 5.0, 5.0];
@@ -1087,7 +1123,28 @@ row_reduction!(
 /// ```
 #[track_caller]
 pub fn variance_rows<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, out: &mut [T]) {
-    unwrap_or_panic(check_rows("variance_rows", x, rows, cols, ld, out));
+    unwrap_or_panic(try_variance_rows(x, rows, cols, ld, out))
+}
+
+/// [`variance_rows`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// As [`try_sum_rows`] (op `"variance_rows"`); on an error nothing is written.
+///
+/// ```
+/// use nabla_kernels::KernelError;
+/// let mut v = [0.0f64; 3];
+/// let e = nabla_kernels::try_variance_rows(&[1.0f64; 8], 2, 4, 4, &mut v).unwrap_err();
+/// assert_eq!(e, KernelError::LengthMismatch { op: "variance_rows", expected: 2, got: 3 });
+/// ```
+pub fn try_variance_rows<T: Element>(
+    x: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    out: &mut [T],
+) -> Result<(), KernelError> {
+    check_rows("variance_rows", x, rows, cols, ld, out)?;
     let isa = isa::active();
     // First pass: the means, into `out`.
     reduce_rows(
@@ -1112,6 +1169,7 @@ pub fn variance_rows<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, o
         |p| p.map_or(T::NAN, |sums| variance_from(sums, cols)),
         PAR_THRESHOLD,
     );
+    Ok(())
 }
 
 /// Row-wise dot products of two matrices of the same shape: `out[r] = dot(x row r, y row r)`,
@@ -1120,7 +1178,8 @@ pub fn variance_rows<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, o
 /// Accuracy and threading as [`dot`].
 ///
 /// # Panics
-/// If a stride is smaller than `cols`, a slice is too short, or `out.len() != rows`.
+/// If a stride is smaller than `cols`, a slice is too short, or `out.len() != rows`, with the
+/// message of the error [`try_dot_rows`] returns.
 ///
 /// ```
 /// let x = [1.0f32, 2.0, 3.0, 4.0];
@@ -1140,10 +1199,36 @@ pub fn dot_rows<T: Element>(
     ldy: usize,
     out: &mut [T],
 ) {
-    unwrap_or_panic(
-        check_rows("dot_rows", x, rows, cols, ldx, out)
-            .and_then(|()| check_matrix("dot_rows", y.len(), rows, cols, ldy)),
-    );
+    unwrap_or_panic(try_dot_rows(x, y, rows, cols, ldx, ldy, out))
+}
+
+/// [`dot_rows`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// Checked in this order; on an error nothing is written:
+/// * `x` (with `ldx`) as [`try_sum_rows`] checks its input: [`KernelError::Invalid`] if
+///   `ldx < cols` with more than one row, [`KernelError::OutOfBounds`] if `x` is too short;
+/// * [`KernelError::LengthMismatch`] if `out.len() != rows`;
+/// * `y` (with `ldy`) as `x`.
+///
+/// ```
+/// use nabla_kernels::KernelError;
+/// let mut out = [0.0f32; 2];
+/// let e = nabla_kernels::try_dot_rows(&[1.0f32; 4], &[1.0; 3], 2, 2, 2, 2, &mut out);
+/// assert_eq!(e, Err(KernelError::OutOfBounds { op: "dot_rows", needed: 4, len: 3 }));
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn try_dot_rows<T: Element>(
+    x: &[T],
+    y: &[T],
+    rows: usize,
+    cols: usize,
+    ldx: usize,
+    ldy: usize,
+    out: &mut [T],
+) -> Result<(), KernelError> {
+    check_rows("dot_rows", x, rows, cols, ldx, out)?;
+    check_matrix("dot_rows", y.len(), rows, cols, ldy)?;
     reduce_rows(
         isa::active(),
         cols,
@@ -1155,4 +1240,5 @@ pub fn dot_rows<T: Element>(
         |p| p.unwrap_or(T::ZERO),
         PAR_THRESHOLD,
     );
+    Ok(())
 }

@@ -6,8 +6,9 @@
 //!
 //! Every matrix argument is row-major, `rows x cols`, with the same row stride `ld >= cols`:
 //! element `(r, j)` is at `r * ld + j`, and a slice needs `(rows - 1) * ld + cols` elements.
-//! Elements between rows are neither read nor written. Shapes that do not fit panic with a
-//! [`KernelError`](crate::KernelError) message.
+//! Elements between rows are neither read nor written. Shapes that do not fit make each kernel
+//! panic with a [`KernelError`] message; its `try_` form (e.g. [`try_softmax`]) returns that
+//! error instead, before writing anything.
 //!
 //! # Algorithm
 //!
@@ -50,7 +51,7 @@
 
 use crate::element::Element;
 use crate::elementwise::{Ew, MulOp, Src, WithScalar, map_into};
-use crate::error::unwrap_or_panic;
+use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::math;
 use crate::parallel;
@@ -422,11 +423,6 @@ impl<T: Element> RowJob<T> for Backward<'_, T> {
 
 // ============================================================================ public API
 
-/// Checks one matrix argument of the family.
-fn check(op: &'static str, len: usize, rows: usize, cols: usize, ld: usize) {
-    unwrap_or_panic(check_matrix(op, len, rows, cols, ld));
-}
-
 /// Row-wise softmax: `y[r, j] = exp(x[r, j] - m_r) / sum_k exp(x[r, k] - m_r)` with `m_r` the
 /// row maximum.
 ///
@@ -436,7 +432,7 @@ fn check(op: &'static str, len: usize, rows: usize, cols: usize, ld: usize) {
 ///
 /// # Panics
 /// If `ld < cols` (with more than one row) or `x` or `y` is shorter than
-/// `(rows - 1) * ld + cols`.
+/// `(rows - 1) * ld + cols`, with the message of the error [`try_softmax`] returns.
 ///
 /// ```
 /// let x = [1.0f32, 2.0, 3.0, 1000.0, 1000.0, f32::NEG_INFINITY];
@@ -447,8 +443,33 @@ fn check(op: &'static str, len: usize, rows: usize, cols: usize, ld: usize) {
 /// ```
 #[track_caller]
 pub fn softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: &mut [T]) {
-    check("softmax", x.len(), rows, cols, ld);
-    check("softmax", y.len(), rows, cols, ld);
+    unwrap_or_panic(try_softmax(x, rows, cols, ld, y))
+}
+
+/// [`softmax`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// Checked in this order; on an error nothing is written:
+/// * [`KernelError::Invalid`] if `ld < cols` with more than one row (or the view's extent
+///   overflows `usize`);
+/// * [`KernelError::OutOfBounds`] if `x`, then if `y`, is shorter than
+///   `(rows - 1) * ld + cols` (`needed` that, `len` the slice's length).
+///
+/// ```
+/// use nabla_kernels::KernelError;
+/// let mut y = [0.0f32; 10];
+/// let e = nabla_kernels::try_softmax(&[0.0f32; 12], 3, 3, 4, &mut y);
+/// assert_eq!(e, Err(KernelError::OutOfBounds { op: "softmax", needed: 11, len: 10 }));
+/// ```
+pub fn try_softmax<T: Element>(
+    x: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    y: &mut [T],
+) -> Result<(), KernelError> {
+    check_matrix("softmax", x.len(), rows, cols, ld)?;
+    check_matrix("softmax", y.len(), rows, cols, ld)?;
     let job = Forward {
         log: false,
         x: Some(x),
@@ -456,12 +477,13 @@ pub fn softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: &mut
         ld,
     };
     run_rows(isa::active(), &job, y, rows, cols, cols, ld);
+    Ok(())
 }
 
 /// [`softmax`] in place: `x` is overwritten by its row-wise softmax.
 ///
 /// # Panics
-/// As [`softmax`].
+/// As [`softmax`] (see [`try_softmax_inplace`]).
 ///
 /// ```
 /// let mut x = [0.0f64, 0.0, f64::INFINITY, 1.0];
@@ -470,7 +492,20 @@ pub fn softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: &mut
 /// ```
 #[track_caller]
 pub fn softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: usize) {
-    check("softmax_inplace", x.len(), rows, cols, ld);
+    unwrap_or_panic(try_softmax_inplace(x, rows, cols, ld))
+}
+
+/// [`softmax_inplace`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// As [`try_softmax`] for its `x` (op `"softmax_inplace"`); on an error `x` is unchanged.
+pub fn try_softmax_inplace<T: Element>(
+    x: &mut [T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+) -> Result<(), KernelError> {
+    check_matrix("softmax_inplace", x.len(), rows, cols, ld)?;
     let job = Forward {
         log: false,
         x: None,
@@ -478,6 +513,7 @@ pub fn softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: us
         ld,
     };
     run_rows(isa::active(), &job, x, rows, cols, cols, ld);
+    Ok(())
 }
 
 /// Row-wise log-softmax: `y[r, j] = (x[r, j] - m_r) - ln(sum_k exp(x[r, k] - m_r))`.
@@ -487,7 +523,7 @@ pub fn softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: us
 /// [module docs](self).
 ///
 /// # Panics
-/// As [`softmax`].
+/// As [`softmax`] (see [`try_log_softmax`]).
 ///
 /// ```
 /// let x = [0.0f32, -1000.0];
@@ -497,8 +533,22 @@ pub fn softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: us
 /// ```
 #[track_caller]
 pub fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: &mut [T]) {
-    check("log_softmax", x.len(), rows, cols, ld);
-    check("log_softmax", y.len(), rows, cols, ld);
+    unwrap_or_panic(try_log_softmax(x, rows, cols, ld, y))
+}
+
+/// [`log_softmax`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// As [`try_softmax`] (op `"log_softmax"`); on an error nothing is written.
+pub fn try_log_softmax<T: Element>(
+    x: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    y: &mut [T],
+) -> Result<(), KernelError> {
+    check_matrix("log_softmax", x.len(), rows, cols, ld)?;
+    check_matrix("log_softmax", y.len(), rows, cols, ld)?;
     let job = Forward {
         log: true,
         x: Some(x),
@@ -506,15 +556,29 @@ pub fn log_softmax<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, y: 
         ld,
     };
     run_rows(isa::active(), &job, y, rows, cols, cols, ld);
+    Ok(())
 }
 
 /// [`log_softmax`] in place.
 ///
 /// # Panics
-/// As [`softmax`].
+/// As [`softmax`] (see [`try_log_softmax_inplace`]).
 #[track_caller]
 pub fn log_softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld: usize) {
-    check("log_softmax_inplace", x.len(), rows, cols, ld);
+    unwrap_or_panic(try_log_softmax_inplace(x, rows, cols, ld))
+}
+
+/// [`log_softmax_inplace`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// As [`try_softmax`] for its `x` (op `"log_softmax_inplace"`); on an error `x` is unchanged.
+pub fn try_log_softmax_inplace<T: Element>(
+    x: &mut [T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+) -> Result<(), KernelError> {
+    check_matrix("log_softmax_inplace", x.len(), rows, cols, ld)?;
     let job = Forward {
         log: true,
         x: None,
@@ -522,6 +586,7 @@ pub fn log_softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld
         ld,
     };
     run_rows(isa::active(), &job, x, rows, cols, cols, ld);
+    Ok(())
 }
 
 /// Row-wise log-sum-exp: `out[r] = m_r + ln(sum_j exp(x[r, j] - m_r))`, one value per row.
@@ -531,7 +596,7 @@ pub fn log_softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld
 ///
 /// # Panics
 /// If `ld < cols` (with more than one row), `x` is shorter than `(rows - 1) * ld + cols`, or
-/// `out.len() != rows`.
+/// `out.len() != rows`, with the message of the error [`try_logsumexp`] returns.
 ///
 /// ```
 /// let x = [1e4f64, 1e4, 0.0, f64::NEG_INFINITY];
@@ -542,10 +607,48 @@ pub fn log_softmax_inplace<T: Element>(x: &mut [T], rows: usize, cols: usize, ld
 /// ```
 #[track_caller]
 pub fn logsumexp<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, out: &mut [T]) {
-    check("logsumexp", x.len(), rows, cols, ld);
-    unwrap_or_panic(check_len("logsumexp", rows, out.len()));
+    unwrap_or_panic(try_logsumexp(x, rows, cols, ld, out))
+}
+
+/// [`logsumexp`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// Checked in this order; on an error nothing is written:
+/// * [`KernelError::Invalid`] if `ld < cols` with more than one row (or the view's extent
+///   overflows `usize`);
+/// * [`KernelError::OutOfBounds`] if `x` is shorter than `(rows - 1) * ld + cols`;
+/// * [`KernelError::LengthMismatch`] if `out.len() != rows` (`expected` is `rows`).
+///
+/// ```
+/// use nabla_kernels::KernelError;
+/// let mut out = [0.0f32; 2];
+/// let e = nabla_kernels::try_logsumexp(&[0.0f32; 9], 3, 3, 3, &mut out);
+/// assert_eq!(e, Err(KernelError::LengthMismatch { op: "logsumexp", expected: 3, got: 2 }));
+/// ```
+pub fn try_logsumexp<T: Element>(
+    x: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    out: &mut [T],
+) -> Result<(), KernelError> {
+    check_matrix("logsumexp", x.len(), rows, cols, ld)?;
+    check_len("logsumexp", rows, out.len())?;
     let job = Lse { x, cols, ld };
     run_rows(isa::active(), &job, out, rows, cols, 1, 1);
+    Ok(())
+}
+
+/// Checks the three matrices of a backward pass, in the order `y`, `dy`, `dx`.
+fn check_backward(
+    op: &'static str,
+    lens: [usize; 3],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+) -> Result<(), KernelError> {
+    lens.into_iter()
+        .try_for_each(|len| check_matrix(op, len, rows, cols, ld))
 }
 
 /// Backward of [`softmax`]: given its output `y` and the gradient `dy` of a loss with respect
@@ -555,7 +658,8 @@ pub fn logsumexp<T: Element>(x: &[T], rows: usize, cols: usize, ld: usize, out: 
 /// (same order and accuracy); each output then takes two roundings.
 ///
 /// # Panics
-/// If a matrix is shorter than `(rows - 1) * ld + cols`, or `ld < cols` with more than one row.
+/// If a matrix is shorter than `(rows - 1) * ld + cols`, or `ld < cols` with more than one row,
+/// with the message of the error [`try_softmax_backward`] returns.
 ///
 /// ```
 /// let y = [0.25f32, 0.75];
@@ -573,9 +677,39 @@ pub fn softmax_backward<T: Element>(
     ld: usize,
     dx: &mut [T],
 ) {
-    for len in [y.len(), dy.len(), dx.len()] {
-        check("softmax_backward", len, rows, cols, ld);
-    }
+    unwrap_or_panic(try_softmax_backward(y, dy, rows, cols, ld, dx))
+}
+
+/// [`softmax_backward`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// Checked in this order; on an error nothing is written:
+/// * [`KernelError::Invalid`] if `ld < cols` with more than one row (or the view's extent
+///   overflows `usize`);
+/// * [`KernelError::OutOfBounds`] if `y`, then `dy`, then `dx` is shorter than
+///   `(rows - 1) * ld + cols` (`needed` that, `len` the slice's length).
+///
+/// ```
+/// use nabla_kernels::KernelError;
+/// let mut dx = [0.0f32; 4];
+/// let e = nabla_kernels::try_softmax_backward(&[0.5f32; 4], &[1.0; 3], 2, 2, 2, &mut dx);
+/// assert_eq!(e, Err(KernelError::OutOfBounds { op: "softmax_backward", needed: 4, len: 3 }));
+/// ```
+pub fn try_softmax_backward<T: Element>(
+    y: &[T],
+    dy: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    dx: &mut [T],
+) -> Result<(), KernelError> {
+    check_backward(
+        "softmax_backward",
+        [y.len(), dy.len(), dx.len()],
+        rows,
+        cols,
+        ld,
+    )?;
     let job = Backward {
         log: false,
         y,
@@ -584,6 +718,7 @@ pub fn softmax_backward<T: Element>(
         ld,
     };
     run_rows(isa::active(), &job, dx, rows, cols, cols, ld);
+    Ok(())
 }
 
 /// Backward of [`log_softmax`]: given its output `y` and the gradient `dy`, writes
@@ -592,7 +727,7 @@ pub fn softmax_backward<T: Element>(
 /// Uses the vector [`exp`](crate::math::exp) (1 ULP); the row sum follows [`sum`](crate::sum).
 ///
 /// # Panics
-/// As [`softmax_backward`].
+/// As [`softmax_backward`] (see [`try_log_softmax_backward`]).
 ///
 /// ```
 /// let y = [0.5f64.ln(), 0.5f64.ln()];
@@ -610,9 +745,28 @@ pub fn log_softmax_backward<T: Element>(
     ld: usize,
     dx: &mut [T],
 ) {
-    for len in [y.len(), dy.len(), dx.len()] {
-        check("log_softmax_backward", len, rows, cols, ld);
-    }
+    unwrap_or_panic(try_log_softmax_backward(y, dy, rows, cols, ld, dx))
+}
+
+/// [`log_softmax_backward`], returning a [`KernelError`] instead of panicking.
+///
+/// # Errors
+/// As [`try_softmax_backward`] (op `"log_softmax_backward"`); on an error nothing is written.
+pub fn try_log_softmax_backward<T: Element>(
+    y: &[T],
+    dy: &[T],
+    rows: usize,
+    cols: usize,
+    ld: usize,
+    dx: &mut [T],
+) -> Result<(), KernelError> {
+    check_backward(
+        "log_softmax_backward",
+        [y.len(), dy.len(), dx.len()],
+        rows,
+        cols,
+        ld,
+    )?;
     let job = Backward {
         log: true,
         y,
@@ -621,4 +775,5 @@ pub fn log_softmax_backward<T: Element>(
         ld,
     };
     run_rows(isa::active(), &job, dx, rows, cols, cols, ld);
+    Ok(())
 }

@@ -748,3 +748,173 @@ fn probe_throughput() {
         }
     }
 }
+
+// ---------------------------------------------------------------- try_ forms: errors
+
+/// One bad call: the op, its `try_` form, its panicking form, the error, and the two sizes the
+/// error (and so the panic message) must name.
+type ErrCase = (
+    &'static str,
+    Box<dyn Fn() -> Result<(), nabla_kernels::KernelError>>,
+    Box<dyn Fn()>,
+    nabla_kernels::KernelError,
+    [usize; 2],
+);
+
+/// A view needing `needed` elements over a slice of `len`.
+fn oob(op: &'static str, needed: usize, len: usize) -> (nabla_kernels::KernelError, [usize; 2]) {
+    let e = nabla_kernels::KernelError::OutOfBounds { op, needed, len };
+    (e, [needed, len])
+}
+
+/// A row stride `ld` smaller than `cols`.
+fn bad_ld(op: &'static str, ld: usize, cols: usize) -> (nabla_kernels::KernelError, [usize; 2]) {
+    let reason = format!("row stride ld = {ld} is smaller than cols = {cols}");
+    (
+        nabla_kernels::KernelError::Invalid { op, reason },
+        [ld, cols],
+    )
+}
+
+/// An output of `got` elements where `expected` are needed.
+fn mismatch(
+    op: &'static str,
+    expected: usize,
+    got: usize,
+) -> (nabla_kernels::KernelError, [usize; 2]) {
+    let e = nabla_kernels::KernelError::LengthMismatch { op, expected, got };
+    (e, [expected, got])
+}
+
+/// Builds an [`ErrCase`] calling `try_name` and `name` with the same arguments.
+macro_rules! err_case {
+    ($name:ident, $try_name:ident, ($($arg:expr),*), $want:expr) => {{
+        let (want, sizes) = $want;
+        (
+            stringify!($name),
+            Box::new(|| nabla_kernels::$try_name($($arg),*))
+                as Box<dyn Fn() -> Result<(), nabla_kernels::KernelError>>,
+            Box::new(|| nabla_kernels::$name($($arg),*)) as Box<dyn Fn()>,
+            want,
+            sizes,
+        )
+    }};
+}
+
+/// The `try_` form returns exactly the error; the panicking form panics with
+/// `"nabla-kernels: {error}"`, which names the op and both sizes.
+fn check_err_cases(cases: Vec<ErrCase>) {
+    for (op, try_form, panicking, want, [a, b]) in cases {
+        assert_eq!(try_form(), Err(want.clone()), "{op}");
+        let payload =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(panicking)).expect_err(op);
+        let msg = payload
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert_eq!(*msg, format!("nabla-kernels: {want}"), "{op}");
+        assert!(msg.contains(op), "{msg}");
+        assert!(
+            msg.contains(&a.to_string()) && msg.contains(&b.to_string()),
+            "{msg}"
+        );
+    }
+}
+
+fn zeros(n: usize) -> Vec<f32> {
+    vec![0.0; n]
+}
+
+#[test]
+fn try_rows_report_exact_errors() {
+    // 5 x 7 with ld = 9 needs 4 * 9 + 7 = 43 elements.
+    macro_rules! one_input {
+        ($cases:ident: $($name:ident, $try_name:ident, $zero:expr;)*) => {$(
+            let op = stringify!($name);
+            $cases.push(err_case!($name, $try_name, (&zeros(40), 5, 7, 9, &mut [$zero; 5]), oob(op, 43, 40)));
+            $cases.push(err_case!($name, $try_name, (&zeros(64), 5, 7, 6, &mut [$zero; 5]), bad_ld(op, 6, 7)));
+            $cases.push(err_case!($name, $try_name, (&zeros(43), 5, 7, 9, &mut [$zero; 4]), mismatch(op, 5, 4)));
+        )*};
+    }
+    let mut cases: Vec<ErrCase> = Vec::new();
+    one_input!(cases:
+        sum_rows, try_sum_rows, 0.0f32;
+        max_rows, try_max_rows, 0.0f32;
+        min_rows, try_min_rows, 0.0f32;
+        argmax_rows, try_argmax_rows, 0usize;
+        argmin_rows, try_argmin_rows, 0usize;
+        l2_norm_rows, try_l2_norm_rows, 0.0f32;
+        mean_rows, try_mean_rows, 0.0f32;
+        variance_rows, try_variance_rows, 0.0f32;
+    );
+    let op = "dot_rows";
+    cases.extend([
+        err_case!(
+            dot_rows,
+            try_dot_rows,
+            (&zeros(40), &zeros(43), 5, 7, 9, 9, &mut zeros(5)),
+            oob(op, 43, 40)
+        ),
+        err_case!(
+            dot_rows,
+            try_dot_rows,
+            (&zeros(43), &zeros(40), 5, 7, 9, 9, &mut zeros(5)),
+            oob(op, 43, 40)
+        ),
+        err_case!(
+            dot_rows,
+            try_dot_rows,
+            (&zeros(64), &zeros(43), 5, 7, 6, 9, &mut zeros(5)),
+            bad_ld(op, 6, 7)
+        ),
+        err_case!(
+            dot_rows,
+            try_dot_rows,
+            (&zeros(43), &zeros(64), 5, 7, 9, 6, &mut zeros(5)),
+            bad_ld(op, 6, 7)
+        ),
+        err_case!(
+            dot_rows,
+            try_dot_rows,
+            (&zeros(43), &zeros(43), 5, 7, 9, 9, &mut zeros(4)),
+            mismatch(op, 5, 4)
+        ),
+    ]);
+    check_err_cases(cases);
+}
+
+#[test]
+fn try_rows_match_panicking_forms() {
+    let (rows, cols, ld) = (3usize, 5usize, 6usize);
+    let x: Vec<f64> = (0..rows * ld)
+        .map(|i| ((i * 37) % 11) as f64 - 4.5)
+        .collect();
+    let y: Vec<f64> = (0..rows * ld)
+        .map(|i| ((i * 13) % 7) as f64 * 0.25)
+        .collect();
+    macro_rules! same_out {
+        ($($name:ident, $try_name:ident, $zero:expr;)*) => {$(
+            let mut a = vec![$zero; rows];
+            let mut b = vec![$zero; rows];
+            nabla_kernels::$name(&x, rows, cols, ld, &mut a);
+            assert_eq!(nabla_kernels::$try_name(&x, rows, cols, ld, &mut b), Ok(()));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), stringify!($name));
+        )*};
+    }
+    same_out!(
+        sum_rows, try_sum_rows, 0.0f64;
+        max_rows, try_max_rows, 0.0f64;
+        min_rows, try_min_rows, 0.0f64;
+        argmax_rows, try_argmax_rows, 0usize;
+        argmin_rows, try_argmin_rows, 0usize;
+        l2_norm_rows, try_l2_norm_rows, 0.0f64;
+        mean_rows, try_mean_rows, 0.0f64;
+        variance_rows, try_variance_rows, 0.0f64;
+    );
+    let (mut a, mut b) = (vec![0.0f64; rows], vec![0.0f64; rows]);
+    nabla_kernels::dot_rows(&x, &y, rows, cols, ld, ld, &mut a);
+    assert_eq!(
+        nabla_kernels::try_dot_rows(&x, &y, rows, cols, ld, ld, &mut b),
+        Ok(())
+    );
+    assert_eq!(a, b);
+}

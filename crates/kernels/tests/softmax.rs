@@ -530,3 +530,215 @@ fn probe_throughput() {
         }
     }
 }
+
+// ---------------------------------------------------------------- try_ forms: errors
+
+/// One bad call: the op, its `try_` form, its panicking form, the error, and the two sizes the
+/// error (and so the panic message) must name.
+type ErrCase = (
+    &'static str,
+    Box<dyn Fn() -> Result<(), nabla_kernels::KernelError>>,
+    Box<dyn Fn()>,
+    nabla_kernels::KernelError,
+    [usize; 2],
+);
+
+/// A view needing `needed` elements over a slice of `len`.
+fn oob(op: &'static str, needed: usize, len: usize) -> (nabla_kernels::KernelError, [usize; 2]) {
+    let e = nabla_kernels::KernelError::OutOfBounds { op, needed, len };
+    (e, [needed, len])
+}
+
+/// A row stride `ld` smaller than `cols`.
+fn bad_ld(op: &'static str, ld: usize, cols: usize) -> (nabla_kernels::KernelError, [usize; 2]) {
+    let reason = format!("row stride ld = {ld} is smaller than cols = {cols}");
+    (
+        nabla_kernels::KernelError::Invalid { op, reason },
+        [ld, cols],
+    )
+}
+
+/// An output of `got` elements where `expected` are needed.
+fn mismatch(
+    op: &'static str,
+    expected: usize,
+    got: usize,
+) -> (nabla_kernels::KernelError, [usize; 2]) {
+    let e = nabla_kernels::KernelError::LengthMismatch { op, expected, got };
+    (e, [expected, got])
+}
+
+/// Builds an [`ErrCase`] calling `try_name` and `name` with the same arguments.
+macro_rules! err_case {
+    ($name:ident, $try_name:ident, ($($arg:expr),*), $want:expr) => {{
+        let (want, sizes) = $want;
+        (
+            stringify!($name),
+            Box::new(|| nabla_kernels::$try_name($($arg),*))
+                as Box<dyn Fn() -> Result<(), nabla_kernels::KernelError>>,
+            Box::new(|| nabla_kernels::$name($($arg),*)) as Box<dyn Fn()>,
+            want,
+            sizes,
+        )
+    }};
+}
+
+/// The `try_` form returns exactly the error; the panicking form panics with
+/// `"nabla-kernels: {error}"`, which names the op and both sizes.
+fn check_err_cases(cases: Vec<ErrCase>) {
+    for (op, try_form, panicking, want, [a, b]) in cases {
+        assert_eq!(try_form(), Err(want.clone()), "{op}");
+        let payload =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(panicking)).expect_err(op);
+        let msg = payload
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert_eq!(*msg, format!("nabla-kernels: {want}"), "{op}");
+        assert!(msg.contains(op), "{msg}");
+        assert!(
+            msg.contains(&a.to_string()) && msg.contains(&b.to_string()),
+            "{msg}"
+        );
+    }
+}
+
+fn zeros(n: usize) -> Vec<f32> {
+    vec![0.0; n]
+}
+
+#[test]
+fn try_forms_report_exact_errors() {
+    // 5 x 7 with ld = 9 needs 4 * 9 + 7 = 43 elements.
+    let mut cases: Vec<ErrCase> = Vec::new();
+    // Too-short input, too-short output, ld < cols.
+    macro_rules! forward {
+        ($($name:ident, $try_name:ident;)*) => {$(
+            let op = stringify!($name);
+            cases.extend([
+                err_case!($name, $try_name, (&zeros(40), 5, 7, 9, &mut zeros(43)), oob(op, 43, 40)),
+                err_case!($name, $try_name, (&zeros(43), 5, 7, 9, &mut zeros(42)), oob(op, 43, 42)),
+                err_case!($name, $try_name, (&zeros(64), 5, 7, 6, &mut zeros(64)), bad_ld(op, 6, 7)),
+            ]);
+        )*};
+    }
+    forward!(softmax, try_softmax; log_softmax, try_log_softmax;);
+    // Too-short matrix, ld < cols (there is no separate output).
+    macro_rules! inplace {
+        ($($name:ident, $try_name:ident;)*) => {$(
+            let op = stringify!($name);
+            cases.extend([
+                err_case!($name, $try_name, (&mut zeros(40), 5, 7, 9), oob(op, 43, 40)),
+                err_case!($name, $try_name, (&mut zeros(64), 5, 7, 6), bad_ld(op, 6, 7)),
+            ]);
+        )*};
+    }
+    inplace!(softmax_inplace, try_softmax_inplace; log_softmax_inplace, try_log_softmax_inplace;);
+    // Too-short input, ld < cols, output too short and too long.
+    let op = "logsumexp";
+    cases.extend([
+        err_case!(
+            logsumexp,
+            try_logsumexp,
+            (&zeros(40), 5, 7, 9, &mut zeros(5)),
+            oob(op, 43, 40)
+        ),
+        err_case!(
+            logsumexp,
+            try_logsumexp,
+            (&zeros(64), 5, 7, 6, &mut zeros(5)),
+            bad_ld(op, 6, 7)
+        ),
+        err_case!(
+            logsumexp,
+            try_logsumexp,
+            (&zeros(43), 5, 7, 9, &mut zeros(4)),
+            mismatch(op, 5, 4)
+        ),
+        err_case!(
+            logsumexp,
+            try_logsumexp,
+            (&zeros(43), 5, 7, 9, &mut zeros(6)),
+            mismatch(op, 5, 6)
+        ),
+    ]);
+    // `y`, `dy`, `dx` too short in turn (checked in that order), ld < cols.
+    macro_rules! backward {
+        ($($name:ident, $try_name:ident;)*) => {$(
+            let op = stringify!($name);
+            cases.extend([
+                err_case!($name, $try_name, (&zeros(40), &zeros(43), 5, 7, 9, &mut zeros(43)), oob(op, 43, 40)),
+                err_case!($name, $try_name, (&zeros(43), &zeros(41), 5, 7, 9, &mut zeros(43)), oob(op, 43, 41)),
+                err_case!($name, $try_name, (&zeros(43), &zeros(43), 5, 7, 9, &mut zeros(42)), oob(op, 43, 42)),
+                err_case!($name, $try_name, (&zeros(64), &zeros(64), 5, 7, 6, &mut zeros(64)), bad_ld(op, 6, 7)),
+            ]);
+        )*};
+    }
+    backward!(softmax_backward, try_softmax_backward; log_softmax_backward, try_log_softmax_backward;);
+    check_err_cases(cases);
+}
+
+#[test]
+fn try_forms_leave_outputs_untouched_on_error() {
+    let mut y = vec![7.0f32; 42];
+    assert!(nabla_kernels::try_softmax(&zeros(43), 5, 7, 9, &mut y).is_err());
+    assert!(y.iter().all(|v| *v == 7.0));
+    let mut out = vec![7.0f32; 4];
+    assert!(nabla_kernels::try_logsumexp(&zeros(43), 5, 7, 9, &mut out).is_err());
+    assert!(out.iter().all(|v| *v == 7.0));
+    let mut x = vec![7.0f32; 64];
+    assert!(nabla_kernels::try_log_softmax_inplace(&mut x, 5, 7, 6).is_err());
+    assert!(x.iter().all(|v| *v == 7.0));
+}
+
+#[test]
+fn try_forms_match_panicking_forms() {
+    let (rows, cols, ld) = (3usize, 5usize, 6usize);
+    let n = (rows - 1) * ld + cols;
+    let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 * 0.3 - 1.5).collect();
+    let dy: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64 * 0.25 - 0.5).collect();
+    let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+    for log in [false, true] {
+        let (mut a, mut b) = (vec![0.0f64; n], vec![0.0f64; n]);
+        let (mut ia, mut ib) = (x.clone(), x.clone());
+        let (mut da, mut db) = (vec![0.0f64; n], vec![0.0f64; n]);
+        if log {
+            nabla_kernels::log_softmax(&x, rows, cols, ld, &mut a);
+            assert_eq!(
+                nabla_kernels::try_log_softmax(&x, rows, cols, ld, &mut b),
+                Ok(())
+            );
+            nabla_kernels::log_softmax_inplace(&mut ia, rows, cols, ld);
+            assert_eq!(
+                nabla_kernels::try_log_softmax_inplace(&mut ib, rows, cols, ld),
+                Ok(())
+            );
+            nabla_kernels::log_softmax_backward(&a, &dy, rows, cols, ld, &mut da);
+            let r = nabla_kernels::try_log_softmax_backward(&a, &dy, rows, cols, ld, &mut db);
+            assert_eq!(r, Ok(()));
+        } else {
+            nabla_kernels::softmax(&x, rows, cols, ld, &mut a);
+            assert_eq!(
+                nabla_kernels::try_softmax(&x, rows, cols, ld, &mut b),
+                Ok(())
+            );
+            nabla_kernels::softmax_inplace(&mut ia, rows, cols, ld);
+            assert_eq!(
+                nabla_kernels::try_softmax_inplace(&mut ib, rows, cols, ld),
+                Ok(())
+            );
+            nabla_kernels::softmax_backward(&a, &dy, rows, cols, ld, &mut da);
+            let r = nabla_kernels::try_softmax_backward(&a, &dy, rows, cols, ld, &mut db);
+            assert_eq!(r, Ok(()));
+        }
+        assert_eq!(bits(&a), bits(&b), "log={log}");
+        assert_eq!(bits(&ia), bits(&ib), "log={log}");
+        assert_eq!(bits(&da), bits(&db), "log={log}");
+    }
+    let (mut a, mut b) = (vec![0.0f64; rows], vec![0.0f64; rows]);
+    nabla_kernels::logsumexp(&x, rows, cols, ld, &mut a);
+    assert_eq!(
+        nabla_kernels::try_logsumexp(&x, rows, cols, ld, &mut b),
+        Ok(())
+    );
+    assert_eq!(bits(&a), bits(&b));
+}
