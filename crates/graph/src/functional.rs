@@ -1,0 +1,153 @@
+//! Derivatives of functions of one tensor: value-and-gradient, Hessian-vector products,
+//! Jacobian-vector products, dense Jacobians and Hessians. Each call records `f` on a fresh
+//! [`Graph`].
+
+use crate::error::GraphError;
+use crate::graph::{Graph, Var};
+use crate::tensor::{Tensor, numel};
+use nabla_kernels::Element;
+
+/// `f(x)` (a scalar) and its gradient.
+///
+/// # Errors
+/// [`GraphError::NotScalar`] if `f` does not return a scalar.
+///
+/// ```
+/// use nabla_graph::{value_and_grad, Tensor};
+/// let (v, g) = value_and_grad(|x| (x * x).sum(), &Tensor::vector(&[1.0f64, 2.0])).unwrap();
+/// assert_eq!((v, g.to_vec()), (5.0, vec![2.0, 4.0]));
+/// ```
+pub fn value_and_grad<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+) -> Result<(T, Tensor<T>), GraphError> {
+    let g = Graph::new();
+    let xv = g.var(x.clone());
+    let y = f(xv);
+    let grads = g.grad(y, &[xv])?;
+    Ok((
+        y.value().item(),
+        grads.into_iter().next().expect("one input"),
+    ))
+}
+
+/// The Hessian-vector product `H(x) v` of a scalar `f`, without forming `H`: the gradient is
+/// recorded once, then one reverse sweep over it with seed `v` gives `v^T H = (H v)^T`
+/// (reverse-over-reverse; `H` is symmetric).
+///
+/// # Errors
+/// [`GraphError::NotScalar`] if `f` is not scalar; [`GraphError::ShapeMismatch`] if `v`'s
+/// shape is not `x`'s.
+///
+/// ```
+/// use nabla_graph::{hvp, Tensor};
+/// // f(x) = sum(x^3) / 3 has H = diag(2x).
+/// let hv = hvp(|x| x.powi(3).sum() / 3.0, &Tensor::vector(&[1.0, 3.0]), &Tensor::vector(&[1.0, 1.0])).unwrap();
+/// assert_eq!(hv.to_vec(), vec![2.0, 6.0]);
+/// ```
+pub fn hvp<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+    v: &Tensor<T>,
+) -> Result<Tensor<T>, GraphError> {
+    let g = Graph::new();
+    let xv = g.var(x.clone());
+    let y = f(xv);
+    let grad = g.grad_graph(y, &[xv])?[0];
+    Ok(g.vjp(grad, &[xv], v.clone())?.remove(0))
+}
+
+/// The Jacobian-vector product `J(x) v` (forward mode), by the transpose trick: the
+/// vector-Jacobian product `J^T u` is recorded for a placeholder `u`; it is linear in `u`, and
+/// its vector-Jacobian product in `u` with seed `v` is `J v`.
+///
+/// # Errors
+/// [`GraphError::ShapeMismatch`] if `v`'s shape is not `x`'s.
+pub fn jvp<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+    v: &Tensor<T>,
+) -> Result<Tensor<T>, GraphError> {
+    let g = Graph::new();
+    let xv = g.var(x.clone());
+    let y = f(xv);
+    let u = g.var(Tensor::zeros(&y.shape()));
+    let jt_u = g.vjp_graph(y, &[xv], u)?[0];
+    Ok(g.vjp(jt_u, &[u], v.clone())?.remove(0))
+}
+
+/// The dense Jacobian of `f` at `x`, shaped `f(x).shape ++ x.shape`: one reverse sweep per
+/// output element when there are no more outputs than inputs, else one forward product per
+/// input element.
+///
+/// # Errors
+/// Propagates shape errors from `f`.
+pub fn jacobian<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+) -> Result<Tensor<T>, GraphError> {
+    let g = Graph::new();
+    let xv = g.var(x.clone());
+    let y = f(xv);
+    let (out_shape, n) = (y.shape(), x.len());
+    let m = numel(&out_shape);
+    let mut jac = vec![T::ZERO; m * n];
+    if m <= n {
+        for i in 0..m {
+            let row = g.vjp(y, &[xv], unit(&out_shape, i))?.remove(0);
+            jac[i * n..(i + 1) * n].copy_from_slice(row.data());
+        }
+    } else {
+        let u = g.var(Tensor::zeros(&out_shape));
+        let jt_u = g.vjp_graph(y, &[xv], u)?[0];
+        for j in 0..n {
+            let col = g.vjp(jt_u, &[u], unit(x.shape(), j))?.remove(0);
+            for (i, &c) in col.data().iter().enumerate() {
+                jac[i * n + j] = c;
+            }
+        }
+    }
+    let shape: Vec<usize> = out_shape.iter().chain(x.shape()).copied().collect();
+    Tensor::from_vec(jac, &shape)
+}
+
+/// The dense Hessian of a scalar `f` at `x`, shaped `x.shape ++ x.shape`: the gradient is
+/// recorded once and each row is one reverse sweep over it (`n` Hessian-vector products that
+/// share one recorded gradient).
+///
+/// # Errors
+/// [`GraphError::NotScalar`] if `f` is not scalar.
+///
+/// ```
+/// use nabla_graph::{hessian, Tensor};
+/// // The guide's exercise: f(x, y) = x^2 y + x y^2 has H = [[2y, 2x + 2y], [2x + 2y, 2x]].
+/// let h = hessian(|v| {
+///     let (x, y) = (v.at(0), v.at(1));
+///     x * x * y + x * y * y
+/// }, &Tensor::vector(&[1.0f64, 2.0])).unwrap();
+/// assert_eq!(h.to_vec(), vec![4.0, 6.0, 6.0, 2.0]);
+/// ```
+pub fn hessian<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+) -> Result<Tensor<T>, GraphError> {
+    let g = Graph::new();
+    let xv = g.var(x.clone());
+    let y = f(xv);
+    let grad = g.grad_graph(y, &[xv])?[0];
+    let n = x.len();
+    let mut h = vec![T::ZERO; n * n];
+    for i in 0..n {
+        let row = g.vjp(grad, &[xv], unit(x.shape(), i))?.remove(0);
+        h[i * n..(i + 1) * n].copy_from_slice(row.data());
+    }
+    let shape: Vec<usize> = x.shape().iter().chain(x.shape()).copied().collect();
+    Tensor::from_vec(h, &shape)
+}
+
+/// The `i`-th unit tensor of a shape.
+fn unit<T: Element>(shape: &[usize], i: usize) -> Tensor<T> {
+    let mut d = vec![T::ZERO; numel(shape)];
+    d[i] = T::ONE;
+    Tensor::new(d, shape)
+}

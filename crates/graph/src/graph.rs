@@ -1,0 +1,413 @@
+//! The tape: an arena of nodes recorded as operations run (define-by-run), `Var` handles into
+//! it, and the reverse sweep that turns it into gradients.
+
+use crate::error::GraphError;
+use crate::tensor::Tensor;
+use nabla_kernels::Element;
+use std::cell::{Cell, RefCell};
+
+/// What produced a node. Each variant's derivative rule lives in [`crate::rules`].
+#[derive(Clone, Debug)]
+pub(crate) enum Op<T> {
+    /// An input: a variable (`requires_grad`) or a constant.
+    Leaf,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Neg,
+    Exp,
+    Log,
+    Log1p,
+    Sqrt,
+    Abs,
+    Sin,
+    Cos,
+    Tanh,
+    Sigmoid,
+    Relu,
+    LeakyRelu(T),
+    Softplus,
+    Erf,
+    PowI(i32),
+    PowF(T),
+    /// `1` where the input is positive, else `0`: piecewise constant, so no gradient flows.
+    Step,
+    /// The sign of the input (`-1, 0, 1`): no gradient.
+    Sign,
+    /// `1` where the two inputs are equal, else `0`: no gradient.
+    EqMask,
+    /// Matrix product of the last two axes (rank 2, or rank 3 with equal batch sizes).
+    MatMul,
+    SumAxes {
+        axes: Vec<usize>,
+        keepdim: bool,
+    },
+    MaxAxes {
+        axes: Vec<usize>,
+        keepdim: bool,
+    },
+    /// Broadcast up to this node's shape.
+    BroadcastTo,
+    /// Sum down to this node's (broadcast-compatible) shape.
+    SumTo,
+    Reshape,
+    Permute(Vec<usize>),
+    /// A range along an axis, starting at `start`.
+    Slice {
+        axis: usize,
+        start: usize,
+    },
+    /// Placed at `start` along an axis of zeros (this node's shape).
+    Pad {
+        axis: usize,
+        start: usize,
+    },
+}
+
+/// One recorded value and how it was made.
+#[derive(Clone, Debug)]
+pub(crate) struct Node<T> {
+    pub value: Tensor<T>,
+    pub op: Op<T>,
+    pub parents: [usize; 2],
+    pub n_parents: u8,
+    /// Whether a gradient can flow to this node from some variable.
+    pub requires_grad: bool,
+}
+
+impl<T> Node<T> {
+    pub(crate) fn parents(&self) -> &[usize] {
+        &self.parents[..self.n_parents as usize]
+    }
+}
+
+/// A computation graph: operations on its [`Var`]s compute their values at once and record
+/// themselves, so plain Rust control flow builds the graph (define-by-run).
+///
+/// Gradients come from one reverse sweep over the recorded nodes in reverse creation order (an
+/// explicit loop, no recursion: a chain of a million operations is fine). Each operation's
+/// derivative rule is written with the same `Var` operations, so with
+/// [`Graph::grad_graph`] the gradient is itself recorded and can be differentiated again, to
+/// any order.
+///
+/// ```
+/// use nabla_graph::{Graph, Tensor};
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Tensor::scalar(3.0));
+/// let y = x * x * x; // x^3
+/// let dy = g.grad_graph(y, &[x]).unwrap()[0]; // 3x^2, recorded
+/// let d2y = g.grad(dy, &[x]).unwrap()[0].item(); // 6x
+/// assert_eq!((dy.value().item(), d2y), (27.0, 18.0));
+/// ```
+pub struct Graph<T> {
+    nodes: RefCell<Vec<Node<T>>>,
+    recording: Cell<bool>,
+}
+
+/// A handle to a node of a [`Graph`]: small and `Copy`, with arithmetic operators.
+#[derive(Clone, Copy)]
+pub struct Var<'g, T> {
+    pub(crate) g: &'g Graph<T>,
+    pub(crate) id: usize,
+}
+
+impl<T: Element> std::fmt::Debug for Var<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Var#{} {:?}", self.id, self.value())
+    }
+}
+
+impl<T: Element> Default for Graph<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Element> Graph<T> {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Graph {
+            nodes: RefCell::new(Vec::new()),
+            recording: Cell::new(true),
+        }
+    }
+
+    /// Number of recorded nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A variable: a leaf that gradients flow to.
+    pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_leaf(value, true)
+    }
+
+    /// A constant: a leaf no gradient flows to.
+    pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_leaf(value, false)
+    }
+
+    /// A scalar constant.
+    pub fn scalar(&self, x: T) -> Var<'_, T> {
+        self.constant(Tensor::scalar(x))
+    }
+
+    fn push_leaf(&self, value: Tensor<T>, requires_grad: bool) -> Var<'_, T> {
+        self.push_node(Node {
+            value,
+            op: Op::Leaf,
+            parents: [0; 2],
+            n_parents: 0,
+            requires_grad,
+        })
+    }
+
+    /// Runs `f` with recording off: operations compute values but record constants, so no
+    /// gradient flows through what `f` computes.
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        let before = self.recording.replace(false);
+        let r = f();
+        self.recording.set(before);
+        r
+    }
+
+    pub(crate) fn push_node(&self, node: Node<T>) -> Var<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(node);
+        Var {
+            g: self,
+            id: nodes.len() - 1,
+        }
+    }
+
+    /// Records an operation with its value.
+    pub(crate) fn push_op(
+        &self,
+        op: Op<T>,
+        parents: &[Var<'_, T>],
+        value: Tensor<T>,
+    ) -> Var<'_, T> {
+        let nodes = self.nodes.borrow();
+        let requires_grad = self.recording.get()
+            && !matches!(op, Op::Step | Op::Sign | Op::EqMask)
+            && parents.iter().any(|p| nodes[p.id].requires_grad);
+        drop(nodes);
+        if !requires_grad {
+            return self.push_leaf(value, false);
+        }
+        let mut ids = [0; 2];
+        for (slot, p) in ids.iter_mut().zip(parents) {
+            *slot = p.id;
+        }
+        self.push_node(Node {
+            value,
+            op,
+            parents: ids,
+            n_parents: parents.len() as u8,
+            requires_grad,
+        })
+    }
+
+    pub(crate) fn value_of(&self, id: usize) -> Tensor<T> {
+        self.nodes.borrow()[id].value.clone()
+    }
+
+    pub(crate) fn node(&self, id: usize) -> Node<T> {
+        self.nodes.borrow()[id].clone()
+    }
+
+    fn check_own(&self, vars: &[Var<'_, T>]) -> Result<(), GraphError> {
+        if vars.iter().all(|v| std::ptr::eq(v.g, self)) {
+            Ok(())
+        } else {
+            Err(GraphError::ForeignVar)
+        }
+    }
+
+    /// The gradient of a scalar `output` with respect to each of `inputs`, as values (the
+    /// training fast path: the sweep's own nodes are dropped afterwards).
+    ///
+    /// An input the output does not depend on gets zeros.
+    ///
+    /// # Errors
+    /// [`GraphError::NotScalar`] if `output` has more than one element (use [`Graph::vjp`]).
+    pub fn grad(
+        &self,
+        output: Var<'_, T>,
+        inputs: &[Var<'_, T>],
+    ) -> Result<Vec<Tensor<T>>, GraphError> {
+        let seed = self.scalar_seed(output)?;
+        self.vjp(output, inputs, seed)
+    }
+
+    /// The vector-Jacobian product `seed^T J` for each input: the gradient of
+    /// `sum(seed * output)`. `seed` has the output's shape.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] if `seed`'s shape is not the output's.
+    pub fn vjp(
+        &self,
+        output: Var<'_, T>,
+        inputs: &[Var<'_, T>],
+        seed: Tensor<T>,
+    ) -> Result<Vec<Tensor<T>>, GraphError> {
+        let mark = self.len();
+        let result = self.no_record_sweep(output, inputs, seed);
+        self.nodes.borrow_mut().truncate(mark);
+        result
+    }
+
+    fn no_record_sweep(
+        &self,
+        output: Var<'_, T>,
+        inputs: &[Var<'_, T>],
+        seed: Tensor<T>,
+    ) -> Result<Vec<Tensor<T>>, GraphError> {
+        // The rules run on values only: recording off, so their nodes are cheap constants.
+        let before = self.recording.replace(false);
+        let seed = self.constant(seed);
+        let r = self
+            .sweep(output, inputs, seed)
+            .map(|vs| vs.iter().map(|v| v.value()).collect());
+        self.recording.set(before);
+        r
+    }
+
+    /// [`Graph::grad`], recorded: the gradients are `Var`s of this graph and can be
+    /// differentiated again (Hessians, Hessian-vector products, any order).
+    ///
+    /// # Errors
+    /// As [`Graph::grad`].
+    pub fn grad_graph<'g>(
+        &'g self,
+        output: Var<'g, T>,
+        inputs: &[Var<'g, T>],
+    ) -> Result<Vec<Var<'g, T>>, GraphError> {
+        let seed = self.scalar_seed(output)?;
+        let seed = self.constant(seed);
+        self.sweep(output, inputs, seed)
+    }
+
+    /// [`Graph::vjp`], recorded, with the seed a `Var` (so the result is differentiable in the
+    /// seed too: this is how [`crate::jvp`] gets forward-mode products).
+    ///
+    /// # Errors
+    /// As [`Graph::vjp`].
+    pub fn vjp_graph<'g>(
+        &'g self,
+        output: Var<'g, T>,
+        inputs: &[Var<'g, T>],
+        seed: Var<'g, T>,
+    ) -> Result<Vec<Var<'g, T>>, GraphError> {
+        self.sweep(output, inputs, seed)
+    }
+
+    fn scalar_seed(&self, output: Var<'_, T>) -> Result<Tensor<T>, GraphError> {
+        let v = output.value();
+        if v.len() != 1 {
+            return Err(GraphError::NotScalar {
+                shape: v.shape().to_vec(),
+            });
+        }
+        Ok(Tensor::ones(v.shape()))
+    }
+
+    /// The reverse sweep: adjoints flow from `output` (seeded with `seed`) to `inputs`, visiting
+    /// nodes in reverse creation order, which is a topological order of the graph.
+    fn sweep<'g>(
+        &'g self,
+        output: Var<'g, T>,
+        inputs: &[Var<'g, T>],
+        seed: Var<'g, T>,
+    ) -> Result<Vec<Var<'g, T>>, GraphError> {
+        self.check_own(inputs)?;
+        self.check_own(&[output, seed])?;
+        let out_shape = output.value().shape().to_vec();
+        if seed.value().shape() != out_shape {
+            return Err(GraphError::ShapeMismatch {
+                op: "vjp seed",
+                lhs: out_shape,
+                rhs: seed.value().shape().to_vec(),
+            });
+        }
+        let n = output.id + 1;
+        // Which nodes lie on a path from an input (forward pass over the creation order).
+        let mut on_path = vec![false; n];
+        {
+            let nodes = self.nodes.borrow();
+            for inp in inputs {
+                if inp.id < n {
+                    on_path[inp.id] = true;
+                }
+            }
+            for i in 0..n {
+                if !on_path[i] && nodes[i].requires_grad {
+                    on_path[i] = nodes[i].parents().iter().any(|&p| on_path[p]);
+                }
+            }
+        }
+        let is_input: Vec<bool> = (0..n).map(|i| inputs.iter().any(|v| v.id == i)).collect();
+        let mut adjoint: Vec<Option<Var<'g, T>>> = vec![None; n];
+        adjoint[output.id] = Some(seed);
+        for i in (0..n).rev() {
+            let Some(dy) = adjoint[i] else { continue };
+            if !on_path[i] {
+                continue;
+            }
+            let node = self.node(i);
+            if node.n_parents == 0 {
+                continue;
+            }
+            let contributions = crate::rules::vjp(self, i, &node, dy);
+            for (&p, c) in node.parents().iter().zip(contributions) {
+                if let Some(c) = c
+                    && on_path[p]
+                {
+                    adjoint[p] = Some(match adjoint[p] {
+                        None => c,
+                        Some(prev) => prev + c,
+                    });
+                }
+            }
+            if !is_input[i] {
+                // Consumed: free it (the node stays recorded only if the sweep is recorded).
+                adjoint[i] = None;
+            }
+        }
+        Ok(inputs
+            .iter()
+            .map(|v| match adjoint.get(v.id).copied().flatten() {
+                Some(a) => a,
+                None => self.constant(Tensor::zeros(v.value().shape())),
+            })
+            .collect())
+    }
+}
+
+impl<'g, T: Element> Var<'g, T> {
+    /// The node's value.
+    pub fn value(&self) -> Tensor<T> {
+        self.g.value_of(self.id)
+    }
+
+    /// The value's shape.
+    pub fn shape(&self) -> Vec<usize> {
+        self.g.nodes.borrow()[self.id].value.shape().to_vec()
+    }
+
+    /// The graph this handle belongs to.
+    pub fn graph(&self) -> &'g Graph<T> {
+        self.g
+    }
+
+    /// The same value as a constant: no gradient flows back through it.
+    pub fn detach(self) -> Var<'g, T> {
+        self.g.constant(self.value())
+    }
+}

@@ -1,0 +1,43 @@
+//! # nabla-graph
+//!
+//! Tensors and reverse-mode automatic differentiation on nabla-kernels, differentiable to any
+//! order.
+//!
+//! * [`Tensor`]: row-major, contiguous, any rank, cheap to clone.
+//! * [`Graph`] records operations on its [`Var`]s as they run (define-by-run: plain Rust control
+//!   flow); [`Graph::grad`] is one reverse sweep; [`Graph::grad_graph`] records the sweep too, so
+//!   gradients can be differentiated again.
+//! * [`hvp`], [`jvp`], [`jacobian`], [`hessian`], [`value_and_grad`] for functions of a tensor;
+//!   [`gradcheck`] against central differences.
+//!
+//! ```
+//! use nabla_graph::{Graph, Tensor};
+//! // The guide's f(x, y) = log(e^x + e^y): its gradient is the softmax of (x, y).
+//! let g = Graph::<f64>::new();
+//! let x = g.var(Tensor::scalar(0.0));
+//! let y = g.var(Tensor::scalar(2f64.ln()));
+//! let f = (x.exp() + y.exp()).log();
+//! let grad = g.grad(f, &[x, y]).unwrap();
+//! assert!((grad[0].item() - 1.0 / 3.0).abs() < 1e-15);
+//! assert!((grad[0].item() + grad[1].item() - 1.0).abs() < 1e-15);
+//! ```
+//!
+//! Status: the core (tensors, the tape, elementwise/reduction/shape/matmul operations with
+//! numpy broadcasting, the softmax family and losses, higher-order gradients, Hessian- and
+//! Jacobian-vector products, dense Jacobians and Hessians, gradcheck) is here. Hessian-vector
+//! products are reverse-over-reverse for now.
+
+mod error;
+mod functional;
+mod gradcheck;
+mod graph;
+pub mod guide;
+mod ops;
+mod rules;
+mod tensor;
+
+pub use error::GraphError;
+pub use functional::{hessian, hvp, jacobian, jvp, value_and_grad};
+pub use gradcheck::{InputCheck, gradcheck};
+pub use graph::{Graph, Var};
+pub use tensor::Tensor;

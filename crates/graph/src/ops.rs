@@ -1,0 +1,557 @@
+//! Operations on [`Var`]s: each computes its value at once (on nabla-kernels where a kernel
+//! exists) and records itself with its inputs. Binary operations broadcast as numpy does.
+
+use crate::error::{GraphError, unwrap_or_panic};
+use crate::graph::{Op, Var};
+use crate::tensor::{Tensor, numel};
+use nabla_kernels::gemm::{MatMut, MatRef};
+use nabla_kernels::{Element, activation};
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// Normalizes and checks a list of axes for a tensor of rank `rank`.
+fn check_axes(op: &'static str, axes: &[usize], rank: usize) -> Result<Vec<usize>, GraphError> {
+    let mut a = axes.to_vec();
+    a.sort_unstable();
+    a.dedup();
+    if let Some(&bad) = a.iter().find(|&&d| d >= rank) {
+        return Err(GraphError::Invalid {
+            op,
+            reason: format!("axis {bad} out of range for rank {rank}"),
+        });
+    }
+    Ok(a)
+}
+
+impl<'g, T: Element> Var<'g, T> {
+    fn unary(self, op: Op<T>, value: Tensor<T>) -> Var<'g, T> {
+        self.g.push_op(op, &[self], value)
+    }
+
+    fn binary(
+        self,
+        other: Var<'g, T>,
+        op: Op<T>,
+        name: &'static str,
+        kernel: fn(&[T], &[T], &mut [T]),
+        f: fn(T, T) -> T,
+    ) -> Result<Var<'g, T>, GraphError> {
+        let value = Tensor::zip(name, &self.value(), &other.value(), kernel, f)?;
+        Ok(self.g.push_op(op, &[self, other], value))
+    }
+
+    /// `self + other`, broadcasting.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they do not broadcast.
+    pub fn try_add(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.binary(other, Op::Add, "add", nabla_kernels::add, |a, b| a + b)
+    }
+    /// `self - other`, broadcasting.
+    ///
+    /// # Errors
+    /// As [`Var::try_add`].
+    pub fn try_sub(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.binary(other, Op::Sub, "sub", nabla_kernels::sub, |a, b| a - b)
+    }
+    /// `self * other` (elementwise), broadcasting.
+    ///
+    /// # Errors
+    /// As [`Var::try_add`].
+    pub fn try_mul(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.binary(other, Op::Mul, "mul", nabla_kernels::mul, |a, b| a * b)
+    }
+    /// `self / other` (elementwise), broadcasting.
+    ///
+    /// # Errors
+    /// As [`Var::try_add`].
+    pub fn try_div(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.binary(other, Op::Div, "div", nabla_kernels::div, |a, b| a / b)
+    }
+
+    /// `e^x`.
+    pub fn exp(self) -> Var<'g, T> {
+        self.unary(Op::Exp, self.value().map_kernel(activation::exp))
+    }
+    /// Natural logarithm.
+    pub fn log(self) -> Var<'g, T> {
+        self.unary(Op::Log, self.value().map_kernel(activation::log))
+    }
+    /// `ln(1 + x)`, accurate near 0.
+    pub fn log1p(self) -> Var<'g, T> {
+        self.unary(Op::Log1p, self.value().map_kernel(activation::log1p))
+    }
+    /// Square root.
+    pub fn sqrt(self) -> Var<'g, T> {
+        self.unary(Op::Sqrt, self.value().map_kernel(activation::sqrt))
+    }
+    /// `|x|`; its derivative is `sign(x)` (0 at 0).
+    pub fn abs(self) -> Var<'g, T> {
+        self.unary(Op::Abs, self.value().map(|x| x.abs()))
+    }
+    /// Sine.
+    pub fn sin(self) -> Var<'g, T> {
+        self.unary(Op::Sin, self.value().map(|x| T::from_f64(x.to_f64().sin())))
+    }
+    /// Cosine.
+    pub fn cos(self) -> Var<'g, T> {
+        self.unary(Op::Cos, self.value().map(|x| T::from_f64(x.to_f64().cos())))
+    }
+    /// Hyperbolic tangent.
+    pub fn tanh(self) -> Var<'g, T> {
+        self.unary(Op::Tanh, self.value().map_kernel(activation::tanh))
+    }
+    /// `1 / (1 + e^-x)`.
+    pub fn sigmoid(self) -> Var<'g, T> {
+        self.unary(Op::Sigmoid, self.value().map_kernel(activation::sigmoid))
+    }
+    /// `max(x, 0)`; derivative 1 for `x > 0`, else 0.
+    pub fn relu(self) -> Var<'g, T> {
+        self.unary(Op::Relu, self.value().map_kernel(activation::relu))
+    }
+    /// `x` for `x > 0`, else `alpha x`.
+    pub fn leaky_relu(self, alpha: T) -> Var<'g, T> {
+        let v = self
+            .value()
+            .map(|x| if x > T::ZERO { x } else { alpha * x });
+        self.unary(Op::LeakyRelu(alpha), v)
+    }
+    /// `ln(1 + e^x)`, computed stably.
+    pub fn softplus(self) -> Var<'g, T> {
+        self.unary(Op::Softplus, self.value().map_kernel(activation::softplus))
+    }
+    /// The error function.
+    pub fn erf(self) -> Var<'g, T> {
+        self.unary(Op::Erf, self.value().map_kernel(activation::erf))
+    }
+    /// GELU, erf form: `x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`, recorded as that composition
+    /// (so every order of derivative follows from the rules of `erf`, `*` and `+`).
+    pub fn gelu(self) -> Var<'g, T> {
+        let half = T::from_f64(0.5);
+        self * half * ((self * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf() + T::ONE)
+    }
+    /// SiLU: `x sigmoid(x)`.
+    pub fn silu(self) -> Var<'g, T> {
+        self * self.sigmoid()
+    }
+    /// `x^n` for an integer `n`.
+    pub fn powi(self, n: i32) -> Var<'g, T> {
+        self.unary(
+            Op::PowI(n),
+            self.value().map(|x| T::from_f64(x.to_f64().powi(n))),
+        )
+    }
+    /// `x^p` for a real `p`.
+    pub fn powf(self, p: T) -> Var<'g, T> {
+        self.unary(
+            Op::PowF(p),
+            self.value()
+                .map(|x| T::from_f64(x.to_f64().powf(p.to_f64()))),
+        )
+    }
+    /// `1` where `x > 0`, else `0` (no gradient).
+    pub(crate) fn step(self) -> Var<'g, T> {
+        self.unary(
+            Op::Step,
+            self.value()
+                .map(|x| if x > T::ZERO { T::ONE } else { T::ZERO }),
+        )
+    }
+    /// `sign(x)` with `sign(0) = 0` (no gradient).
+    pub(crate) fn sign(self) -> Var<'g, T> {
+        let v = self.value().map(|x| {
+            if x > T::ZERO {
+                T::ONE
+            } else if x < T::ZERO {
+                -T::ONE
+            } else if x.is_nan() {
+                x
+            } else {
+                T::ZERO
+            }
+        });
+        self.unary(Op::Sign, v)
+    }
+    /// `1` where `self == other` (broadcasting), else `0` (no gradient).
+    pub(crate) fn eq_mask(self, other: Var<'g, T>) -> Var<'g, T> {
+        let f = |a: T, b: T| if a == b { T::ONE } else { T::ZERO };
+        let v = unwrap_or_panic(Tensor::zip(
+            "eq",
+            &self.value(),
+            &other.value(),
+            |x, y, z| {
+                for ((z, &a), &b) in z.iter_mut().zip(x).zip(y) {
+                    *z = if a == b { T::ONE } else { T::ZERO };
+                }
+            },
+            f,
+        ));
+        self.g.push_op(Op::EqMask, &[self, other], v)
+    }
+
+    /// Sum of all elements (a scalar).
+    pub fn sum(self) -> Var<'g, T> {
+        let axes: Vec<usize> = (0..self.shape().len()).collect();
+        unwrap_or_panic(self.try_sum_axes(&axes, false))
+    }
+    /// Sum over `axes`, keeping them as length-1 axes if `keepdim`.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_sum_axes(self, axes: &[usize], keepdim: bool) -> Result<Var<'g, T>, GraphError> {
+        let axes = check_axes("sum", axes, self.shape().len())?;
+        let v = self.value().sum_axes(&axes, keepdim);
+        Ok(self.unary(Op::SumAxes { axes, keepdim }, v))
+    }
+    /// [`Var::try_sum_axes`], panicking on a bad axis.
+    ///
+    /// # Panics
+    /// For an axis out of range.
+    #[track_caller]
+    pub fn sum_axes(self, axes: &[usize], keepdim: bool) -> Var<'g, T> {
+        unwrap_or_panic(self.try_sum_axes(axes, keepdim))
+    }
+    /// Mean of all elements.
+    pub fn mean(self) -> Var<'g, T> {
+        let n = numel(&self.shape());
+        self.sum() / T::from_f64(n as f64)
+    }
+    /// Mean over `axes`.
+    ///
+    /// # Panics
+    /// For an axis out of range.
+    #[track_caller]
+    pub fn mean_axes(self, axes: &[usize], keepdim: bool) -> Var<'g, T> {
+        let shape = self.shape();
+        let n: usize = axes
+            .iter()
+            .map(|&d| shape.get(d).copied().unwrap_or(1))
+            .product();
+        self.sum_axes(axes, keepdim) / T::from_f64(n as f64)
+    }
+    /// Maximum over `axes` (the gradient is shared evenly between tied maxima).
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_max_axes(self, axes: &[usize], keepdim: bool) -> Result<Var<'g, T>, GraphError> {
+        let axes = check_axes("max", axes, self.shape().len())?;
+        let v = self.value().max_axes(&axes, keepdim);
+        Ok(self.unary(Op::MaxAxes { axes, keepdim }, v))
+    }
+    /// [`Var::try_max_axes`], panicking on a bad axis.
+    ///
+    /// # Panics
+    /// For an axis out of range.
+    #[track_caller]
+    pub fn max_axes(self, axes: &[usize], keepdim: bool) -> Var<'g, T> {
+        unwrap_or_panic(self.try_max_axes(axes, keepdim))
+    }
+    /// Maximum of all elements.
+    pub fn max(self) -> Var<'g, T> {
+        let axes: Vec<usize> = (0..self.shape().len()).collect();
+        self.max_axes(&axes, false)
+    }
+
+    /// The same elements under another shape.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] when the element counts differ.
+    pub fn try_reshape(self, shape: &[usize]) -> Result<Var<'g, T>, GraphError> {
+        let v = self.value().reshape(shape)?;
+        Ok(self.unary(Op::Reshape, v))
+    }
+    /// [`Var::try_reshape`], panicking.
+    ///
+    /// # Panics
+    /// When the element counts differ.
+    #[track_caller]
+    pub fn reshape(self, shape: &[usize]) -> Var<'g, T> {
+        unwrap_or_panic(self.try_reshape(shape))
+    }
+    /// Axes permuted: axis `d` of the result is axis `perm[d]` of `self`.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] if `perm` is not a permutation of the axes.
+    pub fn try_permute(self, perm: &[usize]) -> Result<Var<'g, T>, GraphError> {
+        let rank = self.shape().len();
+        let mut seen = vec![false; rank];
+        if perm.len() != rank
+            || perm
+                .iter()
+                .any(|&p| p >= rank || std::mem::replace(&mut seen[p], true))
+        {
+            return Err(GraphError::Invalid {
+                op: "permute",
+                reason: format!("{perm:?} is not a permutation of {rank} axes"),
+            });
+        }
+        let v = self.value().permute(perm);
+        Ok(self.unary(Op::Permute(perm.to_vec()), v))
+    }
+    /// [`Var::try_permute`], panicking.
+    ///
+    /// # Panics
+    /// If `perm` is not a permutation of the axes.
+    #[track_caller]
+    pub fn permute(self, perm: &[usize]) -> Var<'g, T> {
+        unwrap_or_panic(self.try_permute(perm))
+    }
+    /// Swaps the last two axes (the matrix transpose; a no-op below rank 2).
+    pub fn t(self) -> Var<'g, T> {
+        let rank = self.shape().len();
+        if rank < 2 {
+            return self;
+        }
+        let mut perm: Vec<usize> = (0..rank).collect();
+        perm.swap(rank - 2, rank - 1);
+        self.permute(&perm)
+    }
+    /// Repeats `self` to a broadcast-compatible larger shape.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] if `self` does not broadcast to `shape`.
+    pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Var<'g, T>, GraphError> {
+        if self.shape() == shape {
+            return Ok(self);
+        }
+        let v = self.value().broadcast_to(shape)?;
+        Ok(self.unary(Op::BroadcastTo, v))
+    }
+    /// [`Var::try_broadcast_to`], panicking.
+    ///
+    /// # Panics
+    /// If `self` does not broadcast to `shape`.
+    #[track_caller]
+    pub fn broadcast_to(self, shape: &[usize]) -> Var<'g, T> {
+        unwrap_or_panic(self.try_broadcast_to(shape))
+    }
+    /// Sums a broadcast value back down to `shape` (the adjoint of [`Var::broadcast_to`]).
+    pub(crate) fn sum_to(self, shape: &[usize]) -> Var<'g, T> {
+        if self.shape() == shape {
+            return self;
+        }
+        let v = self.value().sum_to(shape);
+        self.unary(Op::SumTo, v)
+    }
+
+    /// Elements `start..end` along `axis` (a narrower tensor of the same rank).
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] if the axis or the range is out of bounds.
+    pub fn try_slice(
+        self,
+        axis: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<Var<'g, T>, GraphError> {
+        let shape = self.shape();
+        if axis >= shape.len() || start > end || end > shape[axis] {
+            return Err(GraphError::Invalid {
+                op: "slice",
+                reason: format!("range {start}..{end} on axis {axis} of shape {shape:?}"),
+            });
+        }
+        let v = self.value().slice_axis(axis, start, end);
+        Ok(self.unary(Op::Slice { axis, start }, v))
+    }
+    /// [`Var::try_slice`], panicking.
+    ///
+    /// # Panics
+    /// If the axis or the range is out of bounds.
+    #[track_caller]
+    pub fn slice(self, axis: usize, start: usize, end: usize) -> Var<'g, T> {
+        unwrap_or_panic(self.try_slice(axis, start, end))
+    }
+    /// Element `i` of a vector, as a scalar.
+    ///
+    /// # Panics
+    /// If `self` is not a vector or `i` is out of range.
+    #[track_caller]
+    pub fn at(self, i: usize) -> Var<'g, T> {
+        assert_eq!(
+            self.shape().len(),
+            1,
+            "at({i}) of a tensor of shape {:?}",
+            self.shape()
+        );
+        self.slice(0, i, i + 1).reshape(&[])
+    }
+    /// `self` placed at `start..` along `axis` of a zero tensor whose `axis` has length `len`
+    /// (the adjoint of [`Var::slice`]).
+    pub(crate) fn pad(self, axis: usize, start: usize, len: usize) -> Var<'g, T> {
+        let v = self.value().pad_axis(axis, start, len);
+        self.unary(Op::Pad { axis, start }, v)
+    }
+
+    /// Matrix product of the last two axes: `[m, k] x [k, n]`, or batched
+    /// `[b, m, k] x [b, k, n]`, on nabla's GEMM.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they do not fit.
+    pub fn try_matmul(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        let (a, b) = (self.value(), other.value());
+        let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+        let mismatch = || GraphError::ShapeMismatch {
+            op: "matmul",
+            lhs: sa.clone(),
+            rhs: sb.clone(),
+        };
+        let (batch, m, k, n) = match (sa.as_slice(), sb.as_slice()) {
+            (&[m, k], &[k2, n]) if k == k2 => (1, m, k, n),
+            (&[b1, m, k], &[b2, k2, n]) if k == k2 && b1 == b2 => (b1, m, k, n),
+            _ => return Err(mismatch()),
+        };
+        let mut out = vec![T::ZERO; batch * m * n];
+        let shape: Vec<usize> = if sa.len() == 2 {
+            vec![m, n]
+        } else {
+            vec![batch, m, n]
+        };
+        if !out.is_empty() {
+            nabla_kernels::gemm::gemm_batched(
+                batch,
+                T::ONE,
+                MatRef::row_major(a.data(), m, k),
+                m * k,
+                MatRef::row_major(b.data(), k, n),
+                k * n,
+                T::ZERO,
+                MatMut::row_major(&mut out, m, n),
+                m * n,
+            );
+        }
+        Ok(self
+            .g
+            .push_op(Op::MatMul, &[self, other], Tensor::new(out, &shape)))
+    }
+    /// [`Var::try_matmul`], panicking.
+    ///
+    /// # Panics
+    /// When the shapes do not fit (the message names both).
+    #[track_caller]
+    pub fn matmul(self, other: Var<'g, T>) -> Var<'g, T> {
+        unwrap_or_panic(self.try_matmul(other))
+    }
+
+    /// Dot product of two vectors of equal length.
+    ///
+    /// # Panics
+    /// When the shapes differ.
+    #[track_caller]
+    pub fn dot(self, other: Var<'g, T>) -> Var<'g, T> {
+        if self.shape() != other.shape() {
+            unwrap_or_panic::<()>(Err(GraphError::ShapeMismatch {
+                op: "dot",
+                lhs: self.shape(),
+                rhs: other.shape(),
+            }));
+        }
+        (self * other).sum()
+    }
+    /// Euclidean norm of all elements, `sqrt(sum x^2)`.
+    pub fn l2_norm(self) -> Var<'g, T> {
+        (self * self).sum().sqrt()
+    }
+    /// Frobenius norm (the same as [`Var::l2_norm`] of all elements).
+    pub fn frobenius_norm(self) -> Var<'g, T> {
+        self.l2_norm()
+    }
+
+    /// `log(sum(exp(x)))` along `axis`, stable for large inputs (the maximum is subtracted
+    /// first, as a constant: the gradient is the same).
+    ///
+    /// # Panics
+    /// For an axis out of range.
+    #[track_caller]
+    pub fn logsumexp(self, axis: usize, keepdim: bool) -> Var<'g, T> {
+        let m = self.max_axes(&[axis], true).detach();
+        // A row of all -inf has max -inf: shift by 0 there so no NaN appears.
+        let m = self
+            .g
+            .constant(m.value().map(|x| if x.is_finite() { x } else { T::ZERO }));
+        let l = (self - m).exp().sum_axes(&[axis], true).log() + m;
+        if keepdim {
+            l
+        } else {
+            l.sum_axes(&[axis], false)
+        }
+    }
+    /// `x - logsumexp(x)` along `axis`.
+    ///
+    /// # Panics
+    /// For an axis out of range.
+    #[track_caller]
+    pub fn log_softmax(self, axis: usize) -> Var<'g, T> {
+        self - self.logsumexp(axis, true)
+    }
+    /// `exp(x) / sum(exp(x))` along `axis`.
+    ///
+    /// # Panics
+    /// For an axis out of range.
+    #[track_caller]
+    pub fn softmax(self, axis: usize) -> Var<'g, T> {
+        self.log_softmax(axis).exp()
+    }
+    /// Mean squared error against `target` (same shape): `mean((x - target)^2)`.
+    ///
+    /// # Panics
+    /// When the shapes do not broadcast.
+    #[track_caller]
+    pub fn mse_loss(self, target: Var<'g, T>) -> Var<'g, T> {
+        let d = self - target;
+        (d * d).mean()
+    }
+    /// Binary cross-entropy from logits `x` and labels `y` in `[0, 1]`, averaged:
+    /// `mean(softplus(x) - x y)` (stable for any `x`).
+    ///
+    /// # Panics
+    /// When the shapes do not broadcast.
+    #[track_caller]
+    pub fn bce_with_logits(self, labels: Var<'g, T>) -> Var<'g, T> {
+        (self.softplus() - self * labels).mean()
+    }
+}
+
+macro_rules! var_operator {
+    ($trait:ident, $method:ident, $try:ident) => {
+        impl<'g, T: Element> $trait<Var<'g, T>> for Var<'g, T> {
+            type Output = Var<'g, T>;
+            #[track_caller]
+            fn $method(self, rhs: Var<'g, T>) -> Var<'g, T> {
+                unwrap_or_panic(self.$try(rhs))
+            }
+        }
+        impl<'g, T: Element> $trait<T> for Var<'g, T> {
+            type Output = Var<'g, T>;
+            #[track_caller]
+            fn $method(self, rhs: T) -> Var<'g, T> {
+                unwrap_or_panic(self.$try(self.g.scalar(rhs)))
+            }
+        }
+        impl<'g> $trait<Var<'g, f64>> for f64 {
+            type Output = Var<'g, f64>;
+            #[track_caller]
+            fn $method(self, rhs: Var<'g, f64>) -> Var<'g, f64> {
+                unwrap_or_panic(rhs.g.scalar(self).$try(rhs))
+            }
+        }
+        impl<'g> $trait<Var<'g, f32>> for f32 {
+            type Output = Var<'g, f32>;
+            #[track_caller]
+            fn $method(self, rhs: Var<'g, f32>) -> Var<'g, f32> {
+                unwrap_or_panic(rhs.g.scalar(self).$try(rhs))
+            }
+        }
+    };
+}
+
+var_operator!(Add, add, try_add);
+var_operator!(Sub, sub, try_sub);
+var_operator!(Mul, mul, try_mul);
+var_operator!(Div, div, try_div);
+
+impl<'g, T: Element> Neg for Var<'g, T> {
+    type Output = Var<'g, T>;
+    fn neg(self) -> Var<'g, T> {
+        self.unary(Op::Neg, self.value().map(|x| -x))
+    }
+}

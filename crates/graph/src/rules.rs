@@ -1,0 +1,123 @@
+//! Derivative rules: for each operation, the vector-Jacobian product written with `Var`
+//! operations. Because the rules are themselves recorded operations, differentiating a recorded
+//! gradient applies these same rules again: second and higher derivatives need nothing more.
+
+use crate::graph::{Graph, Node, Op, Var};
+use nabla_kernels::Element;
+
+/// Contributions `dy * d(node)/d(parent)` for the node's (up to two) parents, each already summed
+/// down to its parent's shape; `None` where no gradient flows.
+pub(crate) fn vjp<'g, T: Element>(
+    g: &'g Graph<T>,
+    id: usize,
+    node: &Node<T>,
+    dy: Var<'g, T>,
+) -> [Option<Var<'g, T>>; 2] {
+    let y = Var { g, id };
+    let p = node.parents();
+    let a = Var { g, id: p[0] };
+    let b = p.get(1).map(|&id| Var { g, id });
+    let one = T::ONE;
+    let unary = |d: Var<'g, T>| [Some(d), None];
+    match &node.op {
+        Op::Leaf | Op::Step | Op::Sign | Op::EqMask => [None, None],
+        Op::Add => {
+            let b = b.expect("binary op");
+            [Some(dy.sum_to(&a.shape())), Some(dy.sum_to(&b.shape()))]
+        }
+        Op::Sub => {
+            let b = b.expect("binary op");
+            [Some(dy.sum_to(&a.shape())), Some((-dy).sum_to(&b.shape()))]
+        }
+        Op::Mul => {
+            let b = b.expect("binary op");
+            [
+                Some((dy * b).sum_to(&a.shape())),
+                Some((dy * a).sum_to(&b.shape())),
+            ]
+        }
+        Op::Div => {
+            let b = b.expect("binary op");
+            let q = dy / b;
+            [
+                Some(q.sum_to(&a.shape())),
+                Some((-(q * y)).sum_to(&b.shape())),
+            ]
+        }
+        Op::Neg => unary(-dy),
+        Op::Exp => unary(dy * y),
+        Op::Log => unary(dy / a),
+        Op::Log1p => unary(dy / (a + one)),
+        Op::Sqrt => unary(dy * T::from_f64(0.5) / y),
+        Op::Abs => unary(dy * a.sign()),
+        Op::Sin => unary(dy * a.cos()),
+        Op::Cos => unary(-(dy * a.sin())),
+        Op::Tanh => unary(dy * (-(y * y) + one)),
+        Op::Sigmoid => unary(dy * (y * (-y + one))),
+        Op::Relu => unary(dy * a.step()),
+        Op::LeakyRelu(alpha) => unary(dy * (a.step() * (one - *alpha) + *alpha)),
+        Op::Softplus => unary(dy * a.sigmoid()),
+        Op::Erf => {
+            let c = T::from_f64(std::f64::consts::FRAC_2_SQRT_PI);
+            unary(dy * (-(a * a)).exp() * c)
+        }
+        Op::PowI(n) => {
+            if *n == 0 {
+                [None, None]
+            } else {
+                unary(dy * a.powi(n - 1) * T::from_f64(*n as f64))
+            }
+        }
+        Op::PowF(pw) => unary(dy * a.powf(*pw - one) * *pw),
+        Op::MatMul => {
+            let b = b.expect("binary op");
+            [Some(dy.matmul(b.t())), Some(a.t().matmul(dy))]
+        }
+        Op::SumAxes { axes, keepdim } => {
+            let shape = a.shape();
+            let dy = if *keepdim {
+                dy
+            } else {
+                dy.reshape(&kept_shape(&shape, axes))
+            };
+            unary(dy.broadcast_to(&shape))
+        }
+        Op::MaxAxes { axes, keepdim } => {
+            let shape = a.shape();
+            let kept = kept_shape(&shape, axes);
+            let (dy, y) = if *keepdim {
+                (dy, y)
+            } else {
+                (dy.reshape(&kept), y.reshape(&kept))
+            };
+            // Share the gradient evenly between tied maxima.
+            let mask = a.eq_mask(y.broadcast_to(&shape));
+            let ties = mask.sum_axes(axes, true);
+            unary(dy.broadcast_to(&shape) * mask / ties)
+        }
+        Op::BroadcastTo => unary(dy.sum_to(&a.shape())),
+        Op::SumTo => unary(dy.broadcast_to(&a.shape())),
+        Op::Reshape => unary(dy.reshape(&a.shape())),
+        Op::Slice { axis, start } => unary(dy.pad(*axis, *start, a.shape()[*axis])),
+        Op::Pad { axis, start } => {
+            let len = a.shape()[*axis];
+            unary(dy.slice(*axis, *start, *start + len))
+        }
+        Op::Permute(perm) => {
+            let mut inverse = vec![0; perm.len()];
+            for (d, &p) in perm.iter().enumerate() {
+                inverse[p] = d;
+            }
+            unary(dy.permute(&inverse))
+        }
+    }
+}
+
+/// `shape` with the reduced `axes` set to 1.
+fn kept_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
+    shape
+        .iter()
+        .enumerate()
+        .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
+        .collect()
+}

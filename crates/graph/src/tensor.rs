@@ -1,0 +1,562 @@
+//! `Tensor<T>`: an immutable, row-major, contiguous array of any rank with cheap clones, and the
+//! shape arithmetic (broadcasting, reductions over axes, permutations) the graph's ops need.
+
+use crate::error::{GraphError, unwrap_or_panic};
+use nabla_kernels::Element;
+use std::fmt;
+use std::sync::Arc;
+
+/// A row-major, contiguous array of any rank (rank 0 is a scalar).
+///
+/// Cloning shares the data (an `Arc`): tensors are immutable values, and every operation makes a
+/// new one.
+///
+/// ```
+/// use nabla_graph::Tensor;
+/// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+/// assert_eq!(t.shape(), &[2, 3]);
+/// assert_eq!(t.get(&[1, 2]), 6.0);
+/// assert_eq!(Tensor::scalar(2.5f32).item(), 2.5);
+/// ```
+#[derive(Clone)]
+pub struct Tensor<T> {
+    data: Arc<Vec<T>>,
+    shape: Arc<[usize]>,
+}
+
+impl<T: fmt::Debug> fmt::Debug for Tensor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor{:?} {:?}", self.shape, self.data)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Tensor<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.data == other.data
+    }
+}
+
+/// Number of elements of a shape.
+pub(crate) fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major strides of a shape.
+pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// The numpy broadcast of two shapes.
+pub(crate) fn broadcast_shapes(
+    op: &'static str,
+    a: &[usize],
+    b: &[usize],
+) -> Result<Vec<usize>, GraphError> {
+    let r = a.len().max(b.len());
+    let mut out = vec![0; r];
+    for i in 0..r {
+        let da = if i + a.len() >= r {
+            a[i + a.len() - r]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= r {
+            b[i + b.len() - r]
+        } else {
+            1
+        };
+        out[i] = match (da, db) {
+            _ if da == db => da,
+            (1, _) => db,
+            (_, 1) => da,
+            _ => {
+                return Err(GraphError::ShapeMismatch {
+                    op,
+                    lhs: a.to_vec(),
+                    rhs: b.to_vec(),
+                });
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// Strides that read a tensor of `shape` as if it had the broadcast shape `out` (0 along
+/// broadcast axes).
+fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
+    let own = strides(shape);
+    let lead = out.len() - shape.len();
+    (0..out.len())
+        .map(|i| {
+            if i < lead || shape[i - lead] == 1 {
+                0
+            } else {
+                own[i - lead]
+            }
+        })
+        .collect()
+}
+
+/// Calls `f(offsets)` for every index of `shape` in row-major order, where `offsets[t]` is the
+/// linear offset of that index under `strides[t]`. Iterative (an odometer), no recursion.
+fn for_each_offset<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    mut f: impl FnMut([usize; N]),
+) {
+    let n = numel(shape);
+    if n == 0 {
+        return;
+    }
+    let r = shape.len();
+    let mut idx = vec![0usize; r];
+    let mut off = [0usize; N];
+    for _ in 0..n {
+        f(off);
+        // Increment the odometer, updating offsets incrementally.
+        for d in (0..r).rev() {
+            idx[d] += 1;
+            for t in 0..N {
+                off[t] += strides[t][d];
+            }
+            if idx[d] < shape[d] {
+                break;
+            }
+            for t in 0..N {
+                off[t] -= strides[t][d] * shape[d];
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// A tensor of `shape` holding `data` in row-major order.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] if `data.len()` is not the product of `shape`.
+    pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self, GraphError> {
+        if data.len() != numel(shape) {
+            return Err(GraphError::ShapeMismatch {
+                op: "Tensor::from_vec",
+                lhs: vec![data.len()],
+                rhs: shape.to_vec(),
+            });
+        }
+        Ok(Tensor {
+            data: Arc::new(data),
+            shape: shape.into(),
+        })
+    }
+
+    /// [`Tensor::from_vec`], panicking on a length mismatch.
+    ///
+    /// # Panics
+    /// If `data.len()` is not the product of `shape`.
+    #[track_caller]
+    pub fn new(data: Vec<T>, shape: &[usize]) -> Self {
+        unwrap_or_panic(Self::from_vec(data, shape))
+    }
+
+    /// A rank-0 tensor.
+    pub fn scalar(x: T) -> Self {
+        Self::new(vec![x], &[])
+    }
+
+    /// A rank-1 tensor.
+    pub fn vector(data: &[T]) -> Self {
+        Self::new(data.to_vec(), &[data.len()])
+    }
+
+    /// Every element `value`.
+    pub fn full(shape: &[usize], value: T) -> Self {
+        Self::new(vec![value; numel(shape)], shape)
+    }
+
+    /// Zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::ZERO)
+    }
+
+    /// Ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::ONE)
+    }
+
+    /// The `n x n` identity.
+    pub fn eye(n: usize) -> Self {
+        let mut d = vec![T::ZERO; n * n];
+        for i in 0..n {
+            d[i * n + i] = T::ONE;
+        }
+        Self::new(d, &[n, n])
+    }
+
+    /// `0, 1, ..., n-1`.
+    pub fn arange(n: usize) -> Self {
+        Self::new((0..n).map(|i| T::from_f64(i as f64)).collect(), &[n])
+    }
+
+    /// `n` evenly spaced values from `start` to `end` inclusive (`n = 1` gives `start`).
+    pub fn linspace(start: f64, end: f64, n: usize) -> Self {
+        let step = if n > 1 {
+            (end - start) / (n - 1) as f64
+        } else {
+            0.0
+        };
+        Self::new(
+            (0..n)
+                .map(|i| T::from_f64(start + step * i as f64))
+                .collect(),
+            &[n],
+        )
+    }
+
+    /// Uniform values in `[lo, hi)` from a seeded generator (xorshift64*; the same seed gives the
+    /// same tensor on every platform).
+    pub fn rand_uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        Self::new(
+            (0..numel(shape))
+                .map(|_| T::from_f64(lo + (hi - lo) * rng.next_f64()))
+                .collect(),
+            shape,
+        )
+    }
+
+    /// Standard normal values from a seeded generator (Box-Muller on [`Tensor::rand_uniform`]'s
+    /// generator).
+    pub fn randn(shape: &[usize], seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let data = (0..numel(shape))
+            .map(|_| {
+                let u1 = 1.0 - rng.next_f64(); // (0, 1]: log is finite
+                let u2 = rng.next_f64();
+                T::from_f64((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos())
+            })
+            .collect();
+        Self::new(data, shape)
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The rank (number of axes).
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the tensor has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The elements, row-major.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The elements as a new `Vec`.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.data.to_vec()
+    }
+
+    /// Element at a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of bounds.
+    #[track_caller]
+    pub fn get(&self, index: &[usize]) -> T {
+        assert_eq!(
+            index.len(),
+            self.rank(),
+            "index {index:?} for a tensor of shape {:?}",
+            self.shape
+        );
+        let st = strides(&self.shape);
+        let mut off = 0;
+        for (d, (&i, &n)) in index.iter().zip(self.shape.iter()).enumerate() {
+            assert!(
+                i < n,
+                "index {index:?} out of bounds for shape {:?}",
+                self.shape
+            );
+            off += i * st[d];
+        }
+        self.data[off]
+    }
+
+    /// The value of a one-element tensor.
+    ///
+    /// # Panics
+    /// If the tensor does not have exactly one element.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        assert_eq!(
+            self.len(),
+            1,
+            "item() of a tensor of shape {:?}",
+            self.shape
+        );
+        self.data[0]
+    }
+
+    /// The same data under another shape with as many elements.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] if the element counts differ.
+    pub fn reshape(&self, shape: &[usize]) -> Result<Self, GraphError> {
+        if numel(shape) != self.len() {
+            return Err(GraphError::ShapeMismatch {
+                op: "reshape",
+                lhs: self.shape.to_vec(),
+                rhs: shape.to_vec(),
+            });
+        }
+        Ok(Tensor {
+            data: self.data.clone(),
+            shape: shape.into(),
+        })
+    }
+
+    /// Applies a slice kernel `y = f(x)` to every element.
+    pub(crate) fn map_kernel(&self, f: fn(&[T], &mut [T])) -> Self {
+        let mut out = vec![T::ZERO; self.len()];
+        f(&self.data, &mut out);
+        Tensor::new(out, &self.shape)
+    }
+
+    /// Applies a scalar function to every element.
+    pub(crate) fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Tensor::new(self.data.iter().map(|&x| f(x)).collect(), &self.shape)
+    }
+
+    /// `f(a, b)` elementwise under numpy broadcasting; `kernel` is used when the shapes agree.
+    pub(crate) fn zip(
+        op: &'static str,
+        a: &Self,
+        b: &Self,
+        kernel: fn(&[T], &[T], &mut [T]),
+        f: impl Fn(T, T) -> T,
+    ) -> Result<Self, GraphError> {
+        if a.shape == b.shape {
+            let mut out = vec![T::ZERO; a.len()];
+            kernel(&a.data, &b.data, &mut out);
+            return Ok(Tensor::new(out, &a.shape));
+        }
+        let shape = broadcast_shapes(op, &a.shape, &b.shape)?;
+        let (sa, sb) = (
+            broadcast_strides(&a.shape, &shape),
+            broadcast_strides(&b.shape, &shape),
+        );
+        let mut out = Vec::with_capacity(numel(&shape));
+        for_each_offset(&shape, [&sa, &sb], |[i, j]| {
+            out.push(f(a.data[i], b.data[j]))
+        });
+        Ok(Tensor::new(out, &shape))
+    }
+
+    /// This tensor repeated to a broadcast-compatible larger shape.
+    pub(crate) fn broadcast_to(&self, shape: &[usize]) -> Result<Self, GraphError> {
+        let target = broadcast_shapes("broadcast_to", &self.shape, shape)?;
+        if target != shape {
+            return Err(GraphError::ShapeMismatch {
+                op: "broadcast_to",
+                lhs: self.shape.to_vec(),
+                rhs: shape.to_vec(),
+            });
+        }
+        if *self.shape == *shape {
+            return Ok(self.clone());
+        }
+        let st = broadcast_strides(&self.shape, shape);
+        let mut out = Vec::with_capacity(numel(shape));
+        for_each_offset(shape, [&st], |[i]| out.push(self.data[i]));
+        Ok(Tensor::new(out, shape))
+    }
+
+    /// Sums over `axes` (sorted, unique, in range), keeping them as length-1 axes if `keepdim`.
+    pub(crate) fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Self {
+        let kept: Vec<usize> = self
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
+            .collect();
+        let mut out = vec![T::ZERO; numel(&kept)];
+        if axes.len() == self.rank() {
+            // The whole tensor: the kernels' blocked, thread-count-independent sum.
+            if !out.is_empty() {
+                out[0] = nabla_kernels::sum(&self.data);
+            }
+        } else {
+            let own = strides(&self.shape);
+            let ost: Vec<usize> = strides(&kept)
+                .iter()
+                .enumerate()
+                .map(|(d, &s)| if axes.contains(&d) { 0 } else { s })
+                .collect();
+            for_each_offset(&self.shape, [&own, &ost], |[i, o]| out[o] += self.data[i]);
+        }
+        let shape: Vec<usize> = if keepdim {
+            kept
+        } else {
+            self.shape
+                .iter()
+                .enumerate()
+                .filter(|(d, _)| !axes.contains(d))
+                .map(|(_, &n)| n)
+                .collect()
+        };
+        Tensor::new(out, &shape)
+    }
+
+    /// Sums a broadcast result back down to `shape` (the adjoint of broadcasting to this shape).
+    pub(crate) fn sum_to(&self, shape: &[usize]) -> Self {
+        if *self.shape == *shape {
+            return self.clone();
+        }
+        let lead = self.rank() - shape.len();
+        let axes: Vec<usize> = (0..self.rank())
+            .filter(|&d| d < lead || (shape[d - lead] == 1 && self.shape[d] != 1))
+            .collect();
+        let summed = self.sum_axes(&axes, true);
+        unwrap_or_panic(summed.reshape(shape))
+    }
+
+    /// Maximum over `axes`, keeping them as length-1 axes if `keepdim` (NaN propagates).
+    pub(crate) fn max_axes(&self, axes: &[usize], keepdim: bool) -> Self {
+        let kept: Vec<usize> = self
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
+            .collect();
+        let mut out = vec![T::NEG_INFINITY; numel(&kept)];
+        let own = strides(&self.shape);
+        let ost: Vec<usize> = strides(&kept)
+            .iter()
+            .enumerate()
+            .map(|(d, &s)| if axes.contains(&d) { 0 } else { s })
+            .collect();
+        for_each_offset(&self.shape, [&own, &ost], |[i, o]| {
+            let x = self.data[i];
+            if x > out[o] || x.is_nan() {
+                out[o] = x;
+            }
+        });
+        let shape: Vec<usize> = if keepdim {
+            kept
+        } else {
+            self.shape
+                .iter()
+                .enumerate()
+                .filter(|(d, _)| !axes.contains(d))
+                .map(|(_, &n)| n)
+                .collect()
+        };
+        Tensor::new(out, &shape)
+    }
+
+    /// Elements `start..end` along `axis` (bounds checked by the caller).
+    pub(crate) fn slice_axis(&self, axis: usize, start: usize, end: usize) -> Self {
+        let mut shape = self.shape.to_vec();
+        shape[axis] = end - start;
+        let st = strides(&self.shape);
+        let offset = start * st[axis];
+        let mut out = Vec::with_capacity(numel(&shape));
+        for_each_offset(&shape, [&st], |[i]| out.push(self.data[offset + i]));
+        Tensor::new(out, &shape)
+    }
+
+    /// This tensor placed at `start..` along `axis` of zeros whose `axis` has length `len`.
+    pub(crate) fn pad_axis(&self, axis: usize, start: usize, len: usize) -> Self {
+        let mut shape = self.shape.to_vec();
+        shape[axis] = len;
+        let st = strides(&shape);
+        let offset = start * st[axis];
+        let mut out = vec![T::ZERO; numel(&shape)];
+        let mut k = 0;
+        for_each_offset(&self.shape, [&st], |[o]| {
+            out[offset + o] = self.data[k];
+            k += 1;
+        });
+        Tensor::new(out, &shape)
+    }
+
+    /// Axes permuted: axis `d` of the result is axis `perm[d]` of this tensor.
+    pub(crate) fn permute(&self, perm: &[usize]) -> Self {
+        let shape: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
+        let own = strides(&self.shape);
+        let st: Vec<usize> = perm.iter().map(|&p| own[p]).collect();
+        let mut out = Vec::with_capacity(self.len());
+        for_each_offset(&shape, [&st], |[i]| out.push(self.data[i]));
+        Tensor::new(out, &shape)
+    }
+}
+
+/// xorshift64* (Vigna): small, fast, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(
+            broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(),
+            vec![2, 4, 3]
+        );
+        assert_eq!(broadcast_shapes("t", &[], &[5]).unwrap(), vec![5]);
+        assert!(broadcast_shapes("t", &[2, 3], &[4]).is_err());
+        let a = Tensor::<f64>::new(vec![1.0, 2.0, 3.0], &[3, 1]);
+        let b = Tensor::<f64>::new(vec![10.0, 20.0], &[2]);
+        let c = Tensor::zip("add", &a, &b, nabla_kernels::add, |x, y| x + y).unwrap();
+        assert_eq!(c.shape(), &[3, 2]);
+        assert_eq!(c.data(), &[11.0, 21.0, 12.0, 22.0, 13.0, 23.0]);
+        assert_eq!(c.sum_to(&[2]).data(), &[36.0, 66.0]);
+        assert_eq!(c.sum_to(&[3, 1]).data(), &[32.0, 34.0, 36.0]);
+    }
+
+    #[test]
+    fn reductions_and_permutations() {
+        let t = Tensor::<f64>::new((0..24).map(f64::from).collect(), &[2, 3, 4]);
+        let s = t.sum_axes(&[1], false);
+        assert_eq!(s.shape(), &[2, 4]);
+        assert_eq!(s.get(&[1, 2]), 14.0 + 18.0 + 22.0);
+        assert_eq!(t.sum_axes(&[0, 1, 2], false).item(), 276.0);
+        assert_eq!(t.max_axes(&[2], true).shape(), &[2, 3, 1]);
+        let p = t.permute(&[2, 0, 1]);
+        assert_eq!(p.shape(), &[4, 2, 3]);
+        assert_eq!(p.get(&[3, 1, 2]), t.get(&[1, 2, 3]));
+        assert_eq!(
+            Tensor::<f32>::linspace(0.0, 1.0, 5).data(),
+            &[0.0, 0.25, 0.5, 0.75, 1.0]
+        );
+        assert_eq!(Tensor::<f64>::randn(&[3], 7), Tensor::<f64>::randn(&[3], 7));
+    }
+}

@@ -1,0 +1,417 @@
+//! Every operation's derivative rule against central finite differences in f64 (via
+//! `gradcheck`), including broadcasting; second derivatives against differences of gradients;
+//! the functional API against itself; errors; and a million-operation chain.
+//!
+//! Tolerance: central differences with eps = 1e-6 have truncation error ~eps^2 |f'''| ~ 1e-12
+//! and rounding error ~1e-16 |f| / eps ~ 1e-10 for values of order one, so a relative error of
+//! 1e-6 (or an absolute 1e-7 near zero) leaves two orders of margin and still catches any wrong
+//! rule (those are off by O(1)).
+
+use nabla_graph::{
+    Graph, GraphError, Tensor, Var, gradcheck, hessian, hvp, jacobian, jvp, value_and_grad,
+};
+
+fn check(name: &str, f: impl for<'g> Fn(&[Var<'g, f64>]) -> Var<'g, f64>, inputs: &[Tensor<f64>]) {
+    let report = gradcheck(f, inputs, 1e-6).unwrap();
+    for (k, r) in report.iter().enumerate() {
+        assert!(
+            r.max_rel_error < 1e-6 || r.max_abs_error < 1e-7,
+            "{name}: input {k}: abs {:.2e}, rel {:.2e}\nautodiff {:?}\nnumeric  {:?}",
+            r.max_abs_error,
+            r.max_rel_error,
+            r.autodiff,
+            r.numeric
+        );
+    }
+}
+
+fn r(shape: &[usize], seed: u64) -> Tensor<f64> {
+    Tensor::rand_uniform(shape, -1.5, 1.5, seed)
+}
+fn pos(shape: &[usize], seed: u64) -> Tensor<f64> {
+    Tensor::rand_uniform(shape, 0.2, 2.5, seed)
+}
+
+#[test]
+fn elementwise_unary_rules() {
+    let x = r(&[2, 3], 1);
+    let p = pos(&[2, 3], 2);
+    // Weight by a fixed tensor so every output element matters differently.
+    let w = r(&[2, 3], 3);
+    type Unary = for<'g> fn(Var<'g, f64>) -> Var<'g, f64>;
+    let cases: &[(&str, Unary, bool)] = &[
+        ("neg", |x| -x, false),
+        ("exp", |x| x.exp(), false),
+        ("log", |x| x.log(), true),
+        ("log1p", |x| x.log1p(), true),
+        ("sqrt", |x| x.sqrt(), true),
+        ("abs", |x| x.abs(), false),
+        ("sin", |x| x.sin(), false),
+        ("cos", |x| x.cos(), false),
+        ("tanh", |x| x.tanh(), false),
+        ("sigmoid", |x| x.sigmoid(), false),
+        ("relu", |x| x.relu(), false),
+        ("leaky_relu", |x| x.leaky_relu(0.1), false),
+        ("gelu", |x| x.gelu(), false),
+        ("silu", |x| x.silu(), false),
+        ("softplus", |x| x.softplus(), false),
+        ("erf", |x| x.erf(), false),
+        ("powi3", |x| x.powi(3), false),
+        ("powi-2", |x| x.powi(-2), true),
+        ("powf", |x| x.powf(1.7), true),
+    ];
+    for &(name, f, positive) in cases {
+        let input = if positive { p.clone() } else { x.clone() };
+        let wt = w.clone();
+        check(
+            name,
+            move |v| (f(v[0]) * v[0].graph().constant(wt.clone())).sum(),
+            &[input],
+        );
+    }
+}
+
+#[test]
+fn binary_rules_with_broadcasting() {
+    let shapes: &[(&[usize], &[usize])] = &[
+        (&[2, 3], &[2, 3]),
+        (&[2, 3], &[3]),
+        (&[2, 1], &[1, 4]),
+        (&[], &[3]),
+        (&[4, 2, 3], &[2, 1]),
+    ];
+    for &(sa, sb) in shapes {
+        let (a, b) = (r(sa, 4), pos(sb, 5));
+        check(
+            "add",
+            |v| ((v[0] + v[1]) * (v[0] + v[1])).sum(),
+            &[a.clone(), b.clone()],
+        );
+        check(
+            "sub",
+            |v| ((v[0] - v[1]).powi(3)).sum(),
+            &[a.clone(), b.clone()],
+        );
+        check(
+            "mul",
+            |v| (v[0] * v[1]).sin().sum(),
+            &[a.clone(), b.clone()],
+        );
+        check(
+            "div",
+            |v| (v[0] / v[1]).tanh().sum(),
+            &[a.clone(), b.clone()],
+        );
+    }
+    // Scalars on either side.
+    check(
+        "scalars",
+        |v| ((2.0 - v[0]) * 3.0 / (v[0] + 4.0) - 1.0 / (v[0] * v[0] + 1.0)).sum(),
+        &[r(&[3], 6)],
+    );
+}
+
+#[test]
+fn reduction_and_shape_rules() {
+    let x = r(&[2, 3, 4], 7);
+    let w = r(&[3, 2, 4], 8);
+    check("sum", |v| v[0].sum() * v[0].sum(), std::slice::from_ref(&x));
+    check(
+        "sum_axes",
+        |v| v[0].sum_axes(&[1], false).powi(2).sum(),
+        std::slice::from_ref(&x),
+    );
+    check(
+        "sum_axes keepdim",
+        |v| (v[0].sum_axes(&[0, 2], true) * v[0]).sum(),
+        std::slice::from_ref(&x),
+    );
+    check("mean", |v| v[0].mean().exp(), std::slice::from_ref(&x));
+    check(
+        "mean_axes",
+        |v| v[0].mean_axes(&[2], false).powi(2).sum(),
+        std::slice::from_ref(&x),
+    );
+    check("max", |v| v[0].max() * 2.0, std::slice::from_ref(&x));
+    check(
+        "max_axes",
+        |v| v[0].max_axes(&[1], true).powi(2).sum(),
+        std::slice::from_ref(&x),
+    );
+    check(
+        "reshape",
+        |v| (v[0].reshape(&[6, 4]).sin() * 2.0).sum(),
+        std::slice::from_ref(&x),
+    );
+    let wt = w.clone();
+    check(
+        "permute",
+        move |v| (v[0].permute(&[1, 0, 2]) * v[0].graph().constant(wt.clone())).sum(),
+        std::slice::from_ref(&x),
+    );
+    check(
+        "broadcast_to",
+        |v| v[0].broadcast_to(&[5, 3, 4]).powi(2).sum(),
+        &[r(&[3, 1], 9)],
+    );
+    check(
+        "slice",
+        |v| v[0].slice(2, 1, 3).powi(2).sum() + v[0].slice(0, 1, 2).sum(),
+        std::slice::from_ref(&x),
+    );
+    check("at", |v| v[0].at(2) * v[0].at(0).exp(), &[r(&[4], 10)]);
+}
+
+#[test]
+fn matmul_and_composite_rules() {
+    check(
+        "matmul",
+        |v| v[0].matmul(v[1]).powi(2).sum(),
+        &[r(&[3, 4], 11), r(&[4, 5], 12)],
+    );
+    check(
+        "matmul batched",
+        |v| v[0].matmul(v[1]).tanh().sum(),
+        &[r(&[2, 3, 4], 13), r(&[2, 4, 2], 14)],
+    );
+    check(
+        "transpose",
+        |v| v[0].t().matmul(v[0]).sum(),
+        &[r(&[3, 2], 15)],
+    );
+    check(
+        "dot",
+        |v| v[0].dot(v[1]) * v[0].dot(v[0]),
+        &[r(&[5], 16), r(&[5], 17)],
+    );
+    check("l2_norm", |v| v[0].l2_norm(), &[r(&[2, 3], 18)]);
+    check(
+        "frobenius_norm",
+        |v| v[0].frobenius_norm(),
+        &[r(&[2, 3], 19)],
+    );
+    let w = r(&[3, 5], 20);
+    let w2 = w.clone();
+    check(
+        "softmax",
+        move |v| (v[0].softmax(1) * v[0].graph().constant(w2.clone())).sum(),
+        &[r(&[3, 5], 21)],
+    );
+    let w3 = w.clone();
+    check(
+        "log_softmax",
+        move |v| (v[0].log_softmax(1) * v[0].graph().constant(w3.clone())).sum(),
+        &[r(&[3, 5], 22)],
+    );
+    check(
+        "logsumexp",
+        |v| v[0].logsumexp(0, false).powi(2).sum(),
+        &[r(&[3, 5], 23)],
+    );
+    check(
+        "mse",
+        |v| v[0].mse_loss(v[1]),
+        &[r(&[4, 2], 24), r(&[4, 2], 25)],
+    );
+    let labels = Tensor::new(vec![1.0, 0.0, 1.0, 0.0], &[4]);
+    check(
+        "bce_with_logits",
+        move |v| v[0].bce_with_logits(v[0].graph().constant(labels.clone())),
+        &[r(&[4], 26)],
+    );
+}
+
+#[test]
+fn second_derivatives_match_differences_of_gradients() {
+    type F = for<'g> fn(Var<'g, f64>) -> Var<'g, f64>;
+    let fs: &[(&str, F)] = &[
+        ("rosenbrock", |x| {
+            let (a, b) = (x.at(0), x.at(1));
+            (1.0 - a).powi(2) + (b - a * a).powi(2) * 100.0
+        }),
+        ("softmax-weighted", |x| {
+            (x.softmax(0) * x).sum() + x.tanh().sum() * x.sum()
+        }),
+        ("quadratic form", |x| {
+            let m = x.graph().constant(Tensor::new(
+                vec![2.0, 1.0, 0.0, -1.0, 3.0, 0.5, 0.0, 1.0, 1.0],
+                &[3, 3],
+            ));
+            x.reshape(&[1, 3])
+                .matmul(m)
+                .matmul(x.reshape(&[3, 1]))
+                .sum()
+        }),
+        ("gelu-silu-erf", |x| {
+            (x.gelu() * x.silu() + x.erf().powi(2) + x.softplus().log1p()).sum()
+        }),
+    ];
+    let points = [
+        Tensor::vector(&[-1.2, 1.0, 0.4]),
+        Tensor::vector(&[0.3, -0.7, 2.0]),
+        Tensor::vector(&[0.5, -0.2, 1.1]),
+    ];
+    for &(name, f) in fs {
+        for x in &points {
+            let n = x.len();
+            let h = hessian(f, x).unwrap();
+            let eps = 1e-5;
+            for j in 0..n {
+                let mut xp = x.to_vec();
+                let mut xm = x.to_vec();
+                xp[j] += eps;
+                xm[j] -= eps;
+                let (_, gp) = value_and_grad(f, &Tensor::new(xp, x.shape())).unwrap();
+                let (_, gm) = value_and_grad(f, &Tensor::new(xm, x.shape())).unwrap();
+                for i in 0..n {
+                    let fd = (gp.data()[i] - gm.data()[i]) / (2.0 * eps);
+                    let ad = h.data()[i * n + j];
+                    assert!(
+                        (fd - ad).abs() <= 1e-6 * ad.abs().max(1.0),
+                        "{name} H[{i}][{j}]: {ad} vs {fd}"
+                    );
+                }
+            }
+            // Symmetric to rounding.
+            for i in 0..n {
+                for j in 0..n {
+                    let (a, b) = (h.data()[i * n + j], h.data()[j * n + i]);
+                    assert!(
+                        (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+                        "{name}: H not symmetric"
+                    );
+                }
+            }
+            // hvp agrees with H v.
+            let v = Tensor::rand_uniform(x.shape(), -1.0, 1.0, 3);
+            let hv = hvp(f, x, &v).unwrap();
+            for i in 0..n {
+                let want: f64 = (0..n).map(|j| h.data()[i * n + j] * v.data()[j]).sum();
+                assert!(
+                    (hv.data()[i] - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "{name}: hvp"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn third_derivative_by_nesting() {
+    // f = x^4 / 12 + sin x: f''' = 2x - cos x.
+    let g = Graph::<f64>::new();
+    let x = g.var(Tensor::scalar(0.7));
+    let f = x.powi(4) / 12.0 + x.sin();
+    let d1 = g.grad_graph(f, &[x]).unwrap()[0];
+    let d2 = g.grad_graph(d1, &[x]).unwrap()[0];
+    let d3 = g.grad(d2, &[x]).unwrap()[0].item();
+    assert!((d3 - (1.4 - 0.7f64.cos())).abs() < 1e-14);
+}
+
+#[test]
+fn jvp_and_jacobian_agree_with_vjp() {
+    fn f<'g>(x: Var<'g, f64>) -> Var<'g, f64> {
+        let m = x.graph().constant(Tensor::new(
+            (0..12).map(|i| (i as f64).sin()).collect(),
+            &[4, 3],
+        ));
+        m.matmul(x.reshape(&[3, 1])).tanh().reshape(&[4])
+    }
+    let x = Tensor::vector(&[0.3, -0.5, 0.9]);
+    let jac = jacobian(f, &x).unwrap(); // 4 outputs > 3 inputs: forward columns
+    assert_eq!(jac.shape(), &[4, 3]);
+    for i in 0..4 {
+        // Row i by a reverse sweep.
+        let g = Graph::new();
+        let xv = g.var(x.clone());
+        let y = f(xv);
+        let mut seed = vec![0.0; 4];
+        seed[i] = 1.0;
+        let row = g.vjp(y, &[xv], Tensor::vector(&seed)).unwrap().remove(0);
+        for j in 0..3 {
+            assert!((row.data()[j] - jac.get(&[i, j])).abs() < 1e-14);
+        }
+    }
+    let v = Tensor::vector(&[1.0, 2.0, -1.0]);
+    let jv = jvp(f, &x, &v).unwrap();
+    for i in 0..4 {
+        let want: f64 = (0..3).map(|j| jac.get(&[i, j]) * v.data()[j]).sum();
+        assert!((jv.data()[i] - want).abs() < 1e-14);
+    }
+    // Fewer outputs than inputs: reverse rows.
+    let jac2 = jacobian(
+        |x: Var<'_, f64>| x.sum_axes(&[0], true) * x.sum(),
+        &Tensor::vector(&[1.0, 2.0, 3.0]),
+    )
+    .unwrap();
+    assert_eq!(jac2.to_vec(), vec![12.0, 12.0, 12.0]);
+}
+
+#[test]
+fn errors_name_the_op_and_both_shapes() {
+    let g = Graph::<f32>::new();
+    let a = g.var(Tensor::zeros(&[2, 3]));
+    let b = g.var(Tensor::zeros(&[4]));
+    let e = a.try_add(b).unwrap_err();
+    assert_eq!(
+        e,
+        GraphError::ShapeMismatch {
+            op: "add",
+            lhs: vec![2, 3],
+            rhs: vec![4]
+        }
+    );
+    assert_eq!(e.to_string(), "add: shape mismatch: [2, 3] and [4]");
+    let e = a.try_matmul(a).unwrap_err();
+    assert_eq!(e.to_string(), "matmul: shape mismatch: [2, 3] and [2, 3]");
+    assert!(matches!(
+        a.try_sum_axes(&[2], false),
+        Err(GraphError::Invalid { op: "sum", .. })
+    ));
+    assert!(matches!(
+        a.try_reshape(&[5]),
+        Err(GraphError::ShapeMismatch { op: "reshape", .. })
+    ));
+    assert_eq!(
+        g.grad(a, &[a]).unwrap_err(),
+        GraphError::NotScalar { shape: vec![2, 3] }
+    );
+    let r = std::panic::catch_unwind(|| {
+        let g = Graph::<f64>::new();
+        let a = g.var(Tensor::zeros(&[2]));
+        let b = g.var(Tensor::zeros(&[3]));
+        let _ = a * b;
+    });
+    let msg = r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("mul: shape mismatch: [2] and [3]"), "{msg}");
+}
+
+#[test]
+fn unused_inputs_get_zeros_and_detach_stops_gradients() {
+    let g = Graph::<f64>::new();
+    let x = g.var(Tensor::vector(&[1.0, 2.0]));
+    let y = g.var(Tensor::vector(&[3.0, 4.0]));
+    let f = (x * x.detach()).sum();
+    let grads = g.grad(f, &[x, y]).unwrap();
+    assert_eq!(grads[0].to_vec(), vec![1.0, 2.0]); // d/dx (x * const) = const
+    assert_eq!(grads[1].to_vec(), vec![0.0, 0.0]);
+    let h = g.no_grad(|| (y * y).sum());
+    assert_eq!(g.grad(h, &[y]).unwrap()[0].to_vec(), vec![0.0, 0.0]);
+    // First-order grad leaves no nodes behind.
+    let before = g.len();
+    let _ = g.grad(f, &[x]).unwrap();
+    assert_eq!(g.len(), before);
+}
+
+#[test]
+fn a_million_op_chain_differentiates_without_recursion() {
+    let g = Graph::<f64>::new();
+    let x = g.var(Tensor::scalar(1.0));
+    let mut y = x;
+    for _ in 0..1_000_000 {
+        y = y * 1.000_000_1;
+    }
+    let d = g.grad(y, &[x]).unwrap()[0].item();
+    let want = 1.000_000_1f64.powi(1_000_000);
+    assert!((d - want).abs() < 1e-9 * want, "{d} vs {want}");
+}
