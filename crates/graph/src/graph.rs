@@ -63,6 +63,18 @@ pub(crate) enum Op<T> {
         axis: usize,
         start: usize,
     },
+    /// The two inputs joined along `axis` (the first has `split` entries there).
+    Concat {
+        axis: usize,
+        split: usize,
+    },
+    /// Rows `indices` of the input (axis 0): a gather, as an embedding lookup.
+    IndexSelect(std::sync::Arc<[usize]>),
+    /// Rows of the input added into rows `indices` of zeros (this node's shape): the adjoint
+    /// of [`Op::IndexSelect`].
+    IndexAdd(std::sync::Arc<[usize]>),
+    /// A user operation with its own derivative rule.
+    Custom(crate::custom::CustomRef<T>),
 }
 
 /// One recorded value and how it was made.

@@ -27,6 +27,7 @@
 //! Jacobian-vector products, dense Jacobians and Hessians, gradcheck) is here. Hessian-vector
 //! products are reverse-over-reverse for now.
 
+mod custom;
 mod error;
 mod functional;
 mod gradcheck;
@@ -36,8 +37,10 @@ mod ops;
 mod rules;
 mod tensor;
 
+pub use custom::CustomOp;
 pub use error::GraphError;
 pub use functional::{hessian, hvp, jacobian, jvp, value_and_grad};
 pub use gradcheck::{InputCheck, gradcheck};
 pub use graph::{Graph, Var};
+pub use ops::stack;
 pub use tensor::Tensor;

@@ -382,6 +382,83 @@ impl<'g, T: Element> Var<'g, T> {
         self.unary(Op::Pad { axis, start }, v)
     }
 
+    /// `self` and `other` joined along `axis` (all other axes equal).
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] naming both shapes if they differ off `axis` or the ranks
+    /// differ; [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_concat(self, other: Var<'g, T>, axis: usize) -> Result<Var<'g, T>, GraphError> {
+        let (sa, sb) = (self.shape(), other.shape());
+        if axis >= sa.len() {
+            return Err(GraphError::Invalid {
+                op: "concat",
+                reason: format!("axis {axis} out of range for rank {}", sa.len()),
+            });
+        }
+        let fits = sa.len() == sb.len()
+            && sa
+                .iter()
+                .zip(&sb)
+                .enumerate()
+                .all(|(d, (p, q))| d == axis || p == q);
+        if !fits {
+            return Err(GraphError::ShapeMismatch {
+                op: "concat",
+                lhs: sa,
+                rhs: sb,
+            });
+        }
+        let v = self.value().concat(&other.value(), axis);
+        Ok(self.g.push_op(
+            Op::Concat {
+                axis,
+                split: sa[axis],
+            },
+            &[self, other],
+            v,
+        ))
+    }
+    /// [`Var::try_concat`], panicking.
+    ///
+    /// # Panics
+    /// As the errors of [`Var::try_concat`].
+    #[track_caller]
+    pub fn concat(self, other: Var<'g, T>, axis: usize) -> Var<'g, T> {
+        unwrap_or_panic(self.try_concat(other, axis))
+    }
+    /// Rows `indices` of `self` along axis 0 (a gather: the embedding lookup); its gradient adds
+    /// each output row back into the row it came from.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for a rank-0 input or an index out of range.
+    pub fn try_index_select(self, indices: &[usize]) -> Result<Var<'g, T>, GraphError> {
+        let shape = self.shape();
+        let rows = shape.first().copied().unwrap_or(0);
+        if shape.is_empty() || indices.iter().any(|&i| i >= rows) {
+            return Err(GraphError::Invalid {
+                op: "index_select",
+                reason: format!("indices {indices:?} for shape {shape:?}"),
+            });
+        }
+        Ok(self.index_select_shared(indices.into()))
+    }
+    /// [`Var::try_index_select`], panicking.
+    ///
+    /// # Panics
+    /// As the errors of [`Var::try_index_select`].
+    #[track_caller]
+    pub fn index_select(self, indices: &[usize]) -> Var<'g, T> {
+        unwrap_or_panic(self.try_index_select(indices))
+    }
+    pub(crate) fn index_select_shared(self, indices: std::sync::Arc<[usize]>) -> Var<'g, T> {
+        let v = self.value().index_select(&indices);
+        self.unary(Op::IndexSelect(indices), v)
+    }
+    pub(crate) fn index_add(self, indices: std::sync::Arc<[usize]>, rows: usize) -> Var<'g, T> {
+        let v = self.value().index_add(&indices, rows);
+        self.unary(Op::IndexAdd(indices), v)
+    }
+
     /// Matrix product of the last two axes: `[m, k] x [k, n]`, or batched
     /// `[b, m, k] x [b, k, n]`, on nabla's GEMM.
     ///
@@ -500,6 +577,41 @@ impl<'g, T: Element> Var<'g, T> {
         let d = self - target;
         (d * d).mean()
     }
+    /// Softmax cross-entropy from logits `[n, c]` and integer labels (one per row, each `< c`),
+    /// averaged over rows: `-mean_r log_softmax(x)[r, label_r]`.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] if `self` is not `[n, c]` with `labels.len() == n` and every
+    /// label `< c`.
+    pub fn try_cross_entropy(self, labels: &[usize]) -> Result<Var<'g, T>, GraphError> {
+        let shape = self.shape();
+        let (n, c) = match shape.as_slice() {
+            &[n, c] if labels.len() == n && labels.iter().all(|&l| l < c) => (n, c),
+            _ => {
+                return Err(GraphError::Invalid {
+                    op: "cross_entropy",
+                    reason: format!(
+                        "logits of shape {shape:?} with {} labels (each must be below the class count)",
+                        labels.len()
+                    ),
+                });
+            }
+        };
+        let mut onehot = vec![T::ZERO; n * c];
+        for (r, &l) in labels.iter().enumerate() {
+            onehot[r * c + l] = T::ONE;
+        }
+        let onehot = self.g.constant(Tensor::new(onehot, &[n, c]));
+        Ok(-(self.log_softmax(1) * onehot).sum() / T::from_f64(n.max(1) as f64))
+    }
+    /// [`Var::try_cross_entropy`], panicking.
+    ///
+    /// # Panics
+    /// As the errors of [`Var::try_cross_entropy`].
+    #[track_caller]
+    pub fn cross_entropy(self, labels: &[usize]) -> Var<'g, T> {
+        unwrap_or_panic(self.try_cross_entropy(labels))
+    }
     /// Binary cross-entropy from logits `x` and labels `y` in `[0, 1]`, averaged:
     /// `mean(softplus(x) - x y)` (stable for any `x`).
     ///
@@ -509,6 +621,38 @@ impl<'g, T: Element> Var<'g, T> {
     pub fn bce_with_logits(self, labels: Var<'g, T>) -> Var<'g, T> {
         (self.softplus() - self * labels).mean()
     }
+}
+
+/// The vars stacked along a new axis `axis` (all of one shape).
+///
+/// # Panics
+/// If `vars` is empty, the shapes differ (naming both) or `axis` exceeds the rank.
+#[track_caller]
+pub fn stack<'g, T: Element>(vars: &[Var<'g, T>], axis: usize) -> Var<'g, T> {
+    let first = vars.first().expect("stack of no vars");
+    let mut shape = first.shape();
+    assert!(
+        axis <= shape.len(),
+        "stack: axis {axis} beyond rank {}",
+        shape.len()
+    );
+    shape.insert(axis, 1);
+    let lifted: Vec<Var<'g, T>> = vars
+        .iter()
+        .map(|v| {
+            if v.shape() != first.shape() {
+                unwrap_or_panic::<()>(Err(GraphError::ShapeMismatch {
+                    op: "stack",
+                    lhs: first.shape(),
+                    rhs: v.shape(),
+                }));
+            }
+            v.reshape(&shape)
+        })
+        .collect();
+    lifted[1..]
+        .iter()
+        .fold(lifted[0], |acc, &v| acc.concat(v, axis))
 }
 
 macro_rules! var_operator {

@@ -103,6 +103,21 @@ pub(crate) fn vjp<'g, T: Element>(
             let len = a.shape()[*axis];
             unary(dy.slice(*axis, *start, *start + len))
         }
+        Op::Concat { axis, split } => {
+            let b = b.expect("binary op");
+            let end = *split + b.shape()[*axis];
+            [
+                Some(dy.slice(*axis, 0, *split)),
+                Some(dy.slice(*axis, *split, end)),
+            ]
+        }
+        Op::IndexSelect(indices) => unary(dy.index_add(indices.clone(), a.shape()[0])),
+        Op::IndexAdd(indices) => unary(dy.index_select_shared(indices.clone())),
+        Op::Custom(op) => {
+            let inputs: Vec<Var<'g, T>> = p.iter().map(|&id| Var { g, id }).collect();
+            let grads = op.0.vjp(&inputs, y, dy);
+            [grads.first().copied(), grads.get(1).copied()]
+        }
         Op::Permute(perm) => {
             let mut inverse = vec![0; perm.len()];
             for (d, &p) in perm.iter().enumerate() {

@@ -495,6 +495,47 @@ impl<T: Element> Tensor<T> {
         Tensor::new(out, &shape)
     }
 
+    /// The two tensors joined along `axis` (other axes equal; checked by the caller).
+    pub(crate) fn concat(&self, other: &Self, axis: usize) -> Self {
+        let mut shape = self.shape.to_vec();
+        shape[axis] += other.shape[axis];
+        let outer: usize = shape[..axis].iter().product();
+        let (ra, rb) = (self.len() / outer.max(1), other.len() / outer.max(1));
+        let mut out = Vec::with_capacity(numel(&shape));
+        for o in 0..outer {
+            out.extend_from_slice(&self.data[o * ra..(o + 1) * ra]);
+            out.extend_from_slice(&other.data[o * rb..(o + 1) * rb]);
+        }
+        Tensor::new(out, &shape)
+    }
+
+    /// Rows `indices` (axis 0; bounds checked by the caller).
+    pub(crate) fn index_select(&self, indices: &[usize]) -> Self {
+        let row = self.len() / self.shape[0].max(1);
+        let mut shape = self.shape.to_vec();
+        shape[0] = indices.len();
+        let mut out = Vec::with_capacity(indices.len() * row);
+        for &i in indices {
+            out.extend_from_slice(&self.data[i * row..(i + 1) * row]);
+        }
+        Tensor::new(out, &shape)
+    }
+
+    /// Row `k` of this tensor added into row `indices[k]` of zeros with `rows` rows.
+    pub(crate) fn index_add(&self, indices: &[usize], rows: usize) -> Self {
+        let row = self.len() / self.shape[0].max(1);
+        let mut shape = self.shape.to_vec();
+        shape[0] = rows;
+        let mut out = vec![T::ZERO; rows * row];
+        for (k, &i) in indices.iter().enumerate() {
+            nabla_kernels::add_assign(
+                &mut out[i * row..(i + 1) * row],
+                &self.data[k * row..(k + 1) * row],
+            );
+        }
+        Tensor::new(out, &shape)
+    }
+
     /// Axes permuted: axis `d` of the result is axis `perm[d]` of this tensor.
     pub(crate) fn permute(&self, perm: &[usize]) -> Self {
         let shape: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();

@@ -163,6 +163,41 @@ fn reduction_and_shape_rules() {
 }
 
 #[test]
+fn joining_and_gathering_rules() {
+    check(
+        "concat axis 0",
+        |v| v[0].concat(v[1], 0).powi(2).sin().sum(),
+        &[r(&[2, 3], 30), r(&[4, 3], 31)],
+    );
+    check(
+        "concat axis 1",
+        |v| (v[0].concat(v[1], 1) * 2.0).exp().sum(),
+        &[r(&[2, 3], 32), r(&[2, 1], 33)],
+    );
+    check(
+        "stack",
+        |v| {
+            nabla_graph::stack(&[v[0], v[1], v[0]], 1)
+                .tanh()
+                .powi(2)
+                .sum()
+        },
+        &[r(&[2, 3], 34), r(&[2, 3], 35)],
+    );
+    // Repeated indices: the gradient adds up.
+    check(
+        "index_select",
+        |v| v[0].index_select(&[2, 0, 2, 1]).powi(3).sum(),
+        &[r(&[3, 4], 36)],
+    );
+    check(
+        "cross_entropy",
+        |v| v[0].cross_entropy(&[2, 0, 1]),
+        &[r(&[3, 4], 37)],
+    );
+}
+
+#[test]
 fn matmul_and_composite_rules() {
     check(
         "matmul",
