@@ -37,6 +37,12 @@ pub(crate) enum Op<T> {
     Sign,
     /// `1` where the two inputs are equal, else `0`: no gradient.
     EqMask,
+    /// `x + c` for a constant scalar `c`.
+    Shift(T),
+    /// `x * c` for a constant scalar `c`.
+    Scale(T),
+    /// `x / c` for a constant scalar `c`.
+    DivScalar(T),
     /// Matrix product of the last two axes (rank 2, or rank 3 with equal batch sizes).
     MatMul,
     SumAxes {
@@ -340,12 +346,12 @@ impl<T: Element> Graph<T> {
     ) -> Result<Vec<Var<'g, T>>, GraphError> {
         self.check_own(inputs)?;
         self.check_own(&[output, seed])?;
-        let out_shape = output.value().shape().to_vec();
-        if seed.value().shape() != out_shape {
+        let (out_shape, seed_shape) = (output.dims(), seed.dims());
+        if !crate::tensor::same_dims(&out_shape, &seed_shape) {
             return Err(GraphError::ShapeMismatch {
                 op: "vjp seed",
-                lhs: out_shape,
-                rhs: seed.value().shape().to_vec(),
+                lhs: out_shape.to_vec(),
+                rhs: seed_shape.to_vec(),
             });
         }
         let n = output.id + 1;
@@ -396,7 +402,7 @@ impl<T: Element> Graph<T> {
             .iter()
             .map(|v| match adjoint.get(v.id).copied().flatten() {
                 Some(a) => a,
-                None => self.constant(Tensor::zeros(v.value().shape())),
+                None => self.constant(Tensor::zeros(&v.dims())),
             })
             .collect())
     }
@@ -410,7 +416,12 @@ impl<'g, T: Element> Var<'g, T> {
 
     /// The value's shape.
     pub fn shape(&self) -> Vec<usize> {
-        self.g.nodes.borrow()[self.id].value.shape().to_vec()
+        self.dims().to_vec()
+    }
+
+    /// The value's shape, shared (no allocation).
+    pub(crate) fn dims(&self) -> std::sync::Arc<[usize]> {
+        self.g.nodes.borrow()[self.id].value.dims()
     }
 
     /// The graph this handle belongs to.

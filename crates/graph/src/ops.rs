@@ -3,7 +3,7 @@
 
 use crate::error::{GraphError, unwrap_or_panic};
 use crate::graph::{Op, Var};
-use crate::tensor::{Tensor, numel};
+use crate::tensor::{Tensor, numel, same_dims};
 use nabla_kernels::gemm::{MatMut, MatRef};
 use nabla_kernels::{Element, activation};
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -310,7 +310,7 @@ impl<'g, T: Element> Var<'g, T> {
     /// # Errors
     /// [`GraphError::ShapeMismatch`] if `self` does not broadcast to `shape`.
     pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Var<'g, T>, GraphError> {
-        if self.shape() == shape {
+        if same_dims(&self.dims(), shape) {
             return Ok(self);
         }
         let v = self.value().broadcast_to(shape)?;
@@ -326,7 +326,7 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// Sums a broadcast value back down to `shape` (the adjoint of [`Var::broadcast_to`]).
     pub(crate) fn sum_to(self, shape: &[usize]) -> Var<'g, T> {
-        if self.shape() == shape {
+        if same_dims(&self.dims(), shape) {
             return self;
         }
         let v = self.value().sum_to(shape);
@@ -655,6 +655,45 @@ pub fn stack<'g, T: Element>(vars: &[Var<'g, T>], axis: usize) -> Var<'g, T> {
         .fold(lifted[0], |acc, &v| acc.concat(v, axis))
 }
 
+impl<'g, T: Element> Var<'g, T> {
+    /// `self op c` for a constant scalar: one node, no constant node beside it.
+    fn with_scalar(self, op: Op<T>) -> Var<'g, T> {
+        let v = match op {
+            Op::Shift(c) => self.value().map(|x| x + c),
+            Op::Scale(c) => self.value().map(|x| x * c),
+            Op::DivScalar(c) => self.value().map(|x| x / c),
+            _ => unreachable!("scalar ops only"),
+        };
+        self.unary(op, v)
+    }
+}
+
+impl<'g, T: Element> Add<T> for Var<'g, T> {
+    type Output = Var<'g, T>;
+    fn add(self, c: T) -> Var<'g, T> {
+        self.with_scalar(Op::Shift(c))
+    }
+}
+impl<'g, T: Element> Sub<T> for Var<'g, T> {
+    type Output = Var<'g, T>;
+    /// `x - c = x + (-c)` exactly (negation is exact).
+    fn sub(self, c: T) -> Var<'g, T> {
+        self.with_scalar(Op::Shift(-c))
+    }
+}
+impl<'g, T: Element> Mul<T> for Var<'g, T> {
+    type Output = Var<'g, T>;
+    fn mul(self, c: T) -> Var<'g, T> {
+        self.with_scalar(Op::Scale(c))
+    }
+}
+impl<'g, T: Element> Div<T> for Var<'g, T> {
+    type Output = Var<'g, T>;
+    fn div(self, c: T) -> Var<'g, T> {
+        self.with_scalar(Op::DivScalar(c))
+    }
+}
+
 macro_rules! var_operator {
     ($trait:ident, $method:ident, $try:ident) => {
         impl<'g, T: Element> $trait<Var<'g, T>> for Var<'g, T> {
@@ -662,13 +701,6 @@ macro_rules! var_operator {
             #[track_caller]
             fn $method(self, rhs: Var<'g, T>) -> Var<'g, T> {
                 unwrap_or_panic(self.$try(rhs))
-            }
-        }
-        impl<'g, T: Element> $trait<T> for Var<'g, T> {
-            type Output = Var<'g, T>;
-            #[track_caller]
-            fn $method(self, rhs: T) -> Var<'g, T> {
-                unwrap_or_panic(self.$try(self.g.scalar(rhs)))
             }
         }
         impl<'g> $trait<Var<'g, f64>> for f64 {

@@ -23,28 +23,31 @@ pub(crate) fn vjp<'g, T: Element>(
         Op::Leaf | Op::Step | Op::Sign | Op::EqMask => [None, None],
         Op::Add => {
             let b = b.expect("binary op");
-            [Some(dy.sum_to(&a.shape())), Some(dy.sum_to(&b.shape()))]
+            [Some(dy.sum_to(&a.dims())), Some(dy.sum_to(&b.dims()))]
         }
         Op::Sub => {
             let b = b.expect("binary op");
-            [Some(dy.sum_to(&a.shape())), Some((-dy).sum_to(&b.shape()))]
+            [Some(dy.sum_to(&a.dims())), Some((-dy).sum_to(&b.dims()))]
         }
         Op::Mul => {
             let b = b.expect("binary op");
             [
-                Some((dy * b).sum_to(&a.shape())),
-                Some((dy * a).sum_to(&b.shape())),
+                Some((dy * b).sum_to(&a.dims())),
+                Some((dy * a).sum_to(&b.dims())),
             ]
         }
         Op::Div => {
             let b = b.expect("binary op");
             let q = dy / b;
             [
-                Some(q.sum_to(&a.shape())),
-                Some((-(q * y)).sum_to(&b.shape())),
+                Some(q.sum_to(&a.dims())),
+                Some((-(q * y)).sum_to(&b.dims())),
             ]
         }
         Op::Neg => unary(-dy),
+        Op::Shift(_) => unary(dy),
+        Op::Scale(c) => unary(dy * *c),
+        Op::DivScalar(c) => unary(dy / *c),
         Op::Exp => unary(dy * y),
         Op::Log => unary(dy / a),
         Op::Log1p => unary(dy / (a + one)),
@@ -74,7 +77,7 @@ pub(crate) fn vjp<'g, T: Element>(
             [Some(dy.matmul(b.t())), Some(a.t().matmul(dy))]
         }
         Op::SumAxes { axes, keepdim } => {
-            let shape = a.shape();
+            let shape = a.dims();
             let dy = if *keepdim {
                 dy
             } else {
@@ -83,7 +86,7 @@ pub(crate) fn vjp<'g, T: Element>(
             unary(dy.broadcast_to(&shape))
         }
         Op::MaxAxes { axes, keepdim } => {
-            let shape = a.shape();
+            let shape = a.dims();
             let kept = kept_shape(&shape, axes);
             let (dy, y) = if *keepdim {
                 (dy, y)
@@ -95,23 +98,23 @@ pub(crate) fn vjp<'g, T: Element>(
             let ties = mask.sum_axes(axes, true);
             unary(dy.broadcast_to(&shape) * mask / ties)
         }
-        Op::BroadcastTo => unary(dy.sum_to(&a.shape())),
-        Op::SumTo => unary(dy.broadcast_to(&a.shape())),
-        Op::Reshape => unary(dy.reshape(&a.shape())),
-        Op::Slice { axis, start } => unary(dy.pad(*axis, *start, a.shape()[*axis])),
+        Op::BroadcastTo => unary(dy.sum_to(&a.dims())),
+        Op::SumTo => unary(dy.broadcast_to(&a.dims())),
+        Op::Reshape => unary(dy.reshape(&a.dims())),
+        Op::Slice { axis, start } => unary(dy.pad(*axis, *start, a.dims()[*axis])),
         Op::Pad { axis, start } => {
-            let len = a.shape()[*axis];
+            let len = a.dims()[*axis];
             unary(dy.slice(*axis, *start, *start + len))
         }
         Op::Concat { axis, split } => {
             let b = b.expect("binary op");
-            let end = *split + b.shape()[*axis];
+            let end = *split + b.dims()[*axis];
             [
                 Some(dy.slice(*axis, 0, *split)),
                 Some(dy.slice(*axis, *split, end)),
             ]
         }
-        Op::IndexSelect(indices) => unary(dy.index_add(indices.clone(), a.shape()[0])),
+        Op::IndexSelect(indices) => unary(dy.index_add(indices.clone(), a.dims()[0])),
         Op::IndexAdd(indices) => unary(dy.index_select_shared(indices.clone())),
         Op::Custom(op) => {
             let inputs: Vec<Var<'g, T>> = p.iter().map(|&id| Var { g, id }).collect();

@@ -32,8 +32,15 @@ impl<T: fmt::Debug> fmt::Debug for Tensor<T> {
 
 impl<T: PartialEq> PartialEq for Tensor<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.shape == other.shape && self.data == other.data
+        same_dims(&self.shape, &other.shape) && self.data == other.data
     }
+}
+
+/// Whether two shapes are equal (a plain loop: shapes are short, and slice equality on `usize`
+/// becomes a `memcmp` call that dominated small-tensor graphs).
+#[inline]
+pub(crate) fn same_dims(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Number of elements of a shape.
@@ -164,7 +171,13 @@ impl<T: Element> Tensor<T> {
 
     /// A rank-0 tensor.
     pub fn scalar(x: T) -> Self {
-        Self::new(vec![x], &[])
+        thread_local! {
+            static RANK0: Arc<[usize]> = Arc::from(&[][..]);
+        }
+        Tensor {
+            data: Arc::new(vec![x]),
+            shape: RANK0.with(Arc::clone),
+        }
     }
 
     /// A rank-1 tensor.
@@ -245,6 +258,11 @@ impl<T: Element> Tensor<T> {
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         &self.shape
+    }
+
+    /// The shape, shared (no allocation).
+    pub(crate) fn dims(&self) -> Arc<[usize]> {
+        self.shape.clone()
     }
 
     /// The rank (number of axes).
@@ -334,12 +352,21 @@ impl<T: Element> Tensor<T> {
     pub(crate) fn map_kernel(&self, f: fn(&[T], &mut [T])) -> Self {
         let mut out = vec![T::ZERO; self.len()];
         f(&self.data, &mut out);
-        Tensor::new(out, &self.shape)
+        self.same_shape(out)
     }
 
     /// Applies a scalar function to every element.
     pub(crate) fn map(&self, f: impl Fn(T) -> T) -> Self {
-        Tensor::new(self.data.iter().map(|&x| f(x)).collect(), &self.shape)
+        self.same_shape(self.data.iter().map(|&x| f(x)).collect())
+    }
+
+    /// `data` under this tensor's shape, sharing the shape (no allocation for it).
+    fn same_shape(&self, data: Vec<T>) -> Self {
+        debug_assert_eq!(data.len(), self.len());
+        Tensor {
+            data: Arc::new(data),
+            shape: self.shape.clone(),
+        }
     }
 
     /// `f(a, b)` elementwise under numpy broadcasting; `kernel` is used when the shapes agree.
@@ -350,10 +377,10 @@ impl<T: Element> Tensor<T> {
         kernel: fn(&[T], &[T], &mut [T]),
         f: impl Fn(T, T) -> T,
     ) -> Result<Self, GraphError> {
-        if a.shape == b.shape {
+        if same_dims(&a.shape, &b.shape) {
             let mut out = vec![T::ZERO; a.len()];
             kernel(&a.data, &b.data, &mut out);
-            return Ok(Tensor::new(out, &a.shape));
+            return Ok(a.same_shape(out));
         }
         let shape = broadcast_shapes(op, &a.shape, &b.shape)?;
         let (sa, sb) = (
@@ -377,7 +404,7 @@ impl<T: Element> Tensor<T> {
                 rhs: shape.to_vec(),
             });
         }
-        if *self.shape == *shape {
+        if same_dims(&self.shape, shape) {
             return Ok(self.clone());
         }
         let st = broadcast_strides(&self.shape, shape);
@@ -424,7 +451,7 @@ impl<T: Element> Tensor<T> {
 
     /// Sums a broadcast result back down to `shape` (the adjoint of broadcasting to this shape).
     pub(crate) fn sum_to(&self, shape: &[usize]) -> Self {
-        if *self.shape == *shape {
+        if same_dims(&self.shape, shape) {
             return self.clone();
         }
         let lead = self.rank() - shape.len();
