@@ -20,19 +20,47 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct Tensor<T> {
-    data: Arc<Vec<T>>,
+    data: Storage<T>,
     shape: Arc<[usize]>,
+}
+
+/// A tensor's elements: one element inline (no allocation: scalar graphs are mostly these),
+/// or a shared buffer.
+#[derive(Clone)]
+enum Storage<T> {
+    One(T),
+    Many(Arc<Vec<T>>),
+}
+
+impl<T: Copy> Storage<T> {
+    fn from_vec(v: Vec<T>) -> Self {
+        if v.len() == 1 {
+            Storage::One(v[0])
+        } else {
+            Storage::Many(Arc::new(v))
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Storage<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Storage::One(x) => std::slice::from_ref(x),
+            Storage::Many(v) => v,
+        }
+    }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tensor{:?} {:?}", self.shape, self.data)
+        write!(f, "Tensor{:?} {:?}", self.shape, &*self.data)
     }
 }
 
 impl<T: PartialEq> PartialEq for Tensor<T> {
     fn eq(&self, other: &Self) -> bool {
-        same_dims(&self.shape, &other.shape) && self.data == other.data
+        same_dims(&self.shape, &other.shape) && *self.data == *other.data
     }
 }
 
@@ -155,7 +183,7 @@ impl<T: Element> Tensor<T> {
             });
         }
         Ok(Tensor {
-            data: Arc::new(data),
+            data: Storage::from_vec(data),
             shape: shape.into(),
         })
     }
@@ -175,7 +203,7 @@ impl<T: Element> Tensor<T> {
             static RANK0: Arc<[usize]> = Arc::from(&[][..]);
         }
         Tensor {
-            data: Arc::new(vec![x]),
+            data: Storage::One(x),
             shape: RANK0.with(Arc::clone),
         }
     }
@@ -350,6 +378,11 @@ impl<T: Element> Tensor<T> {
 
     /// Applies a slice kernel `y = f(x)` to every element.
     pub(crate) fn map_kernel(&self, f: fn(&[T], &mut [T])) -> Self {
+        if let Storage::One(x) = self.data {
+            let mut y = [T::ZERO];
+            f(&[x], &mut y);
+            return self.same_shape_one(y[0]);
+        }
         let mut out = vec![T::ZERO; self.len()];
         f(&self.data, &mut out);
         self.same_shape(out)
@@ -357,6 +390,9 @@ impl<T: Element> Tensor<T> {
 
     /// Applies a scalar function to every element.
     pub(crate) fn map(&self, f: impl Fn(T) -> T) -> Self {
+        if let Storage::One(x) = self.data {
+            return self.same_shape_one(f(x));
+        }
         self.same_shape(self.data.iter().map(|&x| f(x)).collect())
     }
 
@@ -364,7 +400,15 @@ impl<T: Element> Tensor<T> {
     fn same_shape(&self, data: Vec<T>) -> Self {
         debug_assert_eq!(data.len(), self.len());
         Tensor {
-            data: Arc::new(data),
+            data: Storage::from_vec(data),
+            shape: self.shape.clone(),
+        }
+    }
+
+    /// A one-element tensor of this (one-element) tensor's shape.
+    fn same_shape_one(&self, x: T) -> Self {
+        Tensor {
+            data: Storage::One(x),
             shape: self.shape.clone(),
         }
     }
@@ -378,6 +422,10 @@ impl<T: Element> Tensor<T> {
         f: impl Fn(T, T) -> T,
     ) -> Result<Self, GraphError> {
         if same_dims(&a.shape, &b.shape) {
+            if let (Storage::One(x), Storage::One(y)) = (&a.data, &b.data) {
+                // Each of + - * / is correctly rounded on every path: the same bits as the kernel.
+                return Ok(a.same_shape_one(f(*x, *y)));
+            }
             let mut out = vec![T::ZERO; a.len()];
             kernel(&a.data, &b.data, &mut out);
             return Ok(a.same_shape(out));
