@@ -533,3 +533,47 @@ fn errors_name_both_shapes() {
     let msg = r.unwrap_err().downcast::<String>().unwrap();
     assert!(msg.contains("2x3 and 2x3"), "{msg}");
 }
+
+#[test]
+fn matrix_vector_shapes_take_every_layout() {
+    // n == 1 or m == 1 go to the dot/axpy path when the vector has unit stride; every layout
+    // combination must agree with the reference either way.
+    let layouts = [
+        Layout {
+            col_major: false,
+            pad: 0,
+            offset: 0,
+        },
+        Layout {
+            col_major: true,
+            pad: 0,
+            offset: 1,
+        },
+        Layout {
+            col_major: false,
+            pad: 2,
+            offset: 2,
+        },
+        Layout {
+            col_major: true,
+            pad: 1,
+            offset: 0,
+        },
+    ];
+    for &(m, k, n) in &[
+        (37, 300, 1),
+        (1, 300, 45),
+        (1, 1, 9),
+        (8, 1, 1),
+        (1, 5000, 1),
+    ] {
+        for la in layouts {
+            for lb in layouts {
+                for lc in layouts {
+                    check_plain::<f64>(((m, k, n), (la, lb, lc)), (1.5, 0.0), 40);
+                    check_plain::<f32>(((m, k, n), (la, lb, lc)), (-0.5, 2.0), 41);
+                }
+            }
+        }
+    }
+}
