@@ -7,6 +7,22 @@ use crate::graph::{Graph, Var};
 use crate::tensor::{Tensor, numel};
 use nabla_kernels::Element;
 
+/// Fixes a closure's type as a function of one `Var` for any graph lifetime, so it can be stored
+/// in a variable and passed to [`hvp`], [`hessian`], ... more than once. (Rust infers that
+/// higher-ranked signature only for closures written directly in the call.)
+///
+/// ```
+/// use nabla_graph::{func, hvp, value_and_grad, Tensor};
+/// let a = Tensor::vector(&[1.0f64, 2.0]);
+/// let f = func(|x| (x * x.graph().constant(a.clone())).powi(2).sum()); // captures `a`
+/// let x = Tensor::vector(&[1.0, 1.0]);
+/// assert_eq!(value_and_grad(&f, &x).unwrap().0, 5.0);
+/// assert_eq!(hvp(&f, &x, &Tensor::vector(&[1.0, 0.0])).unwrap().to_vec(), vec![2.0, 0.0]);
+/// ```
+pub fn func<T: Element, F: for<'g> Fn(Var<'g, T>) -> Var<'g, T>>(f: F) -> F {
+    f
+}
+
 /// `f(x)` (a scalar) and its gradient.
 ///
 /// # Errors

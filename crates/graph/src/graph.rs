@@ -43,8 +43,12 @@ pub(crate) enum Op<T> {
     Scale(T),
     /// `x / c` for a constant scalar `c`.
     DivScalar(T),
-    /// Matrix product of the last two axes (rank 2, or rank 3 with equal batch sizes).
-    MatMul,
+    /// Matrix product of the last two axes (rank 2, or rank 3 with equal batch sizes), each
+    /// operand transposed (as a strided view) when its flag is set.
+    MatMul {
+        ta: bool,
+        tb: bool,
+    },
     SumAxes {
         axes: Vec<usize>,
         keepdim: bool,
@@ -382,7 +386,12 @@ impl<T: Element> Graph<T> {
             if node.n_parents == 0 {
                 continue;
             }
-            let contributions = crate::rules::vjp(self, i, &node, dy);
+            let parents = node.parents();
+            let needs = [
+                on_path[parents[0]],
+                parents.get(1).is_some_and(|&p| on_path[p]),
+            ];
+            let contributions = crate::rules::vjp(self, i, &node, dy, needs);
             for (&p, c) in node.parents().iter().zip(contributions) {
                 if let Some(c) = c
                     && on_path[p]

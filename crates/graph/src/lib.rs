@@ -39,7 +39,7 @@ mod tensor;
 
 pub use custom::CustomOp;
 pub use error::GraphError;
-pub use functional::{hessian, hvp, jacobian, jvp, value_and_grad};
+pub use functional::{func, hessian, hvp, jacobian, jvp, value_and_grad};
 pub use gradcheck::{InputCheck, gradcheck};
 pub use graph::{Graph, Var};
 pub use ops::stack;

@@ -465,41 +465,69 @@ impl<'g, T: Element> Var<'g, T> {
     /// # Errors
     /// [`GraphError::ShapeMismatch`] naming both shapes when they do not fit.
     pub fn try_matmul(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.try_matmul_t(other, false, false)
+    }
+
+    /// `op(self) op(other)` where `op` transposes the last two axes when its flag is set: the
+    /// transposes are strided views into the GEMM, never copies (the derivative rules use this).
+    pub(crate) fn try_matmul_t(
+        self,
+        other: Var<'g, T>,
+        ta: bool,
+        tb: bool,
+    ) -> Result<Var<'g, T>, GraphError> {
         let (a, b) = (self.value(), other.value());
-        let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+        let (sa, sb) = (a.shape(), b.shape());
         let mismatch = || GraphError::ShapeMismatch {
             op: "matmul",
-            lhs: sa.clone(),
-            rhs: sb.clone(),
+            lhs: sa.to_vec(),
+            rhs: sb.to_vec(),
         };
-        let (batch, m, k, n) = match (sa.as_slice(), sb.as_slice()) {
-            (&[m, k], &[k2, n]) if k == k2 => (1, m, k, n),
-            (&[b1, m, k], &[b2, k2, n]) if k == k2 && b1 == b2 => (b1, m, k, n),
+        // (batch, rows, cols) of each stored operand.
+        let split = |s: &[usize]| match *s {
+            [r, c] => Some((None, r, c)),
+            [bt, r, c] => Some((Some(bt), r, c)),
+            _ => None,
+        };
+        let ((ba, ra, ca), (bb, rb, cb)) = match (split(sa), split(sb)) {
+            (Some(x), Some(y)) => (x, y),
             _ => return Err(mismatch()),
         };
+        let (m, k) = if ta { (ca, ra) } else { (ra, ca) };
+        let (k2, n) = if tb { (cb, rb) } else { (rb, cb) };
+        if k != k2 || ba != bb {
+            return Err(mismatch());
+        }
+        let batch = ba.unwrap_or(1);
+        fn view<T>(data: &[T], r: usize, c: usize, t: bool) -> MatRef<'_, T> {
+            let v = MatRef::row_major(data, r, c);
+            if t { v.t() } else { v }
+        }
         let mut out = vec![T::ZERO; batch * m * n];
-        let shape: Vec<usize> = if sa.len() == 2 {
-            vec![m, n]
-        } else {
-            vec![batch, m, n]
-        };
         if !out.is_empty() {
             nabla_kernels::gemm::gemm_batched(
                 batch,
                 T::ONE,
-                MatRef::row_major(a.data(), m, k),
-                m * k,
-                MatRef::row_major(b.data(), k, n),
-                k * n,
+                view(a.data(), ra, ca, ta),
+                ra * ca,
+                view(b.data(), rb, cb, tb),
+                rb * cb,
                 T::ZERO,
                 MatMut::row_major(&mut out, m, n),
                 m * n,
             );
         }
-        Ok(self
-            .g
-            .push_op(Op::MatMul, &[self, other], Tensor::new(out, &shape)))
+        let shape: Vec<usize> = match ba {
+            None => vec![m, n],
+            Some(bt) => vec![bt, m, n],
+        };
+        Ok(self.g.push_op(
+            Op::MatMul { ta, tb },
+            &[self, other],
+            Tensor::new(out, &shape),
+        ))
     }
+
     /// [`Var::try_matmul`], panicking.
     ///
     /// # Panics

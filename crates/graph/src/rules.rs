@@ -6,13 +6,17 @@ use crate::graph::{Graph, Node, Op, Var};
 use nabla_kernels::Element;
 
 /// Contributions `dy * d(node)/d(parent)` for the node's (up to two) parents, each already summed
-/// down to its parent's shape; `None` where no gradient flows.
+/// down to its parent's shape; `None` where no gradient flows or where `needs` says the parent
+/// does not want one (so a constant operand costs nothing, e.g. the weight-gradient product of
+/// a matmul with a constant matrix).
 pub(crate) fn vjp<'g, T: Element>(
     g: &'g Graph<T>,
     id: usize,
     node: &Node<T>,
     dy: Var<'g, T>,
+    needs: [bool; 2],
 ) -> [Option<Var<'g, T>>; 2] {
+    let [na, nb] = needs;
     let y = Var { g, id };
     let p = node.parents();
     let a = Var { g, id: p[0] };
@@ -72,9 +76,29 @@ pub(crate) fn vjp<'g, T: Element>(
             }
         }
         Op::PowF(pw) => unary(dy * a.powf(*pw - one) * *pw),
-        Op::MatMul => {
+        Op::MatMul { ta, tb } => {
+            // C = X Y with X = op(A), Y = op(B): dX = dC Y^T, dY = X^T dC, and dA = dX or dX^T
+            // (likewise dB), all as flagged products of the stored operands: no transposes copied.
             let b = b.expect("binary op");
-            [Some(dy.matmul(b.t())), Some(a.t().matmul(dy))]
+            let mm = |p: Var<'g, T>, q: Var<'g, T>, tp: bool, tq: bool| {
+                p.try_matmul_t(q, tp, tq)
+                    .expect("shapes checked by the forward product")
+            };
+            let da = na.then(|| {
+                if *ta {
+                    mm(b, dy, *tb, true)
+                } else {
+                    mm(dy, b, false, !*tb)
+                }
+            });
+            let db = nb.then(|| {
+                if *tb {
+                    mm(dy, a, true, *ta)
+                } else {
+                    mm(a, dy, !*ta, false)
+                }
+            });
+            [da, db]
         }
         Op::SumAxes { axes, keepdim } => {
             let shape = a.dims();
