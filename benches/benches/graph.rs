@@ -49,10 +49,10 @@ fn hvp_vs_grad(c: &mut Criterion) {
         av.matmul(xv.reshape(&[100, 1])).softplus().sum() + (xv * xv).sum() * 0.5
     });
     c.bench_function("graph/softplus_1000x100_grad", |b| {
-        b.iter(|| black_box(value_and_grad(&f, &x).unwrap()))
+        b.iter(|| black_box(value_and_grad(f, &x).unwrap()))
     });
     c.bench_function("graph/softplus_1000x100_hvp", |b| {
-        b.iter(|| black_box(hvp(&f, &x, &v).unwrap()))
+        b.iter(|| black_box(hvp(f, &x, &v).unwrap()))
     });
 }
 
