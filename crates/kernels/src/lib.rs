@@ -44,8 +44,3 @@ pub use softmax::{
     softmax_inplace, try_log_softmax, try_log_softmax_backward, try_log_softmax_inplace,
     try_logsumexp, try_softmax, try_softmax_backward, try_softmax_inplace,
 };
-
-/// The README's Rust examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
