@@ -14,6 +14,9 @@ struct Fun<T: 'static> {
     inplace: fn(&mut [T]),
     ulps: f64,
     reference: Option<fn(f64) -> f64>,
+    /// The `f64` reference is a composition of several `std` operations (so, in `f64` itself,
+    /// a few ULP off): allow that.
+    composite: bool,
     /// Only inputs `>= min_x` are held to the bound (gelu_tanh's bound grows in its tail: the
     /// documented range is `x >= -1` for `f32`, `x >= -1/4` for `f64`).
     min_x: f64,
@@ -31,10 +34,15 @@ fn softplus(x: f64) -> f64 {
     }
 }
 
-/// `x * sigmoid(x)`, with its limits at the infinities (`-0` at `-inf`, not `-inf * 0`).
+/// `x * sigmoid(x)`, with its limits at the infinities (`-0` at `-inf`, not `-inf * 0`). Far
+/// left, `sigmoid(x) = e^x` is subnormal in `f64` while `x e^x` is not (to `x = -744`): there
+/// the product is formed as `(x e^(x/2)) e^(x/2)`, every factor normal.
 fn silu(x: f64) -> f64 {
     if x == f64::NEG_INFINITY {
         -0.0
+    } else if x < -700.0 {
+        let h = (x / 2.0).exp();
+        (x * h) * h
     } else {
         x * sigmoid(x)
     }
@@ -55,15 +63,19 @@ fn gelu_tanh(x: f64) -> f64 {
 fn funs<T: El>() -> Vec<Fun<T>> {
     macro_rules! fun {
         ($name:ident, $inplace:ident, $ulps:expr, $r:expr) => {
-            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY)
+            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY, false)
         };
-        ($name:ident, $inplace:ident, $ulps:expr, $r:expr, $min:expr) => {
+        ($name:ident, $inplace:ident, $ulps:expr, $r:expr, composite) => {
+            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY, true)
+        };
+        ($name:ident, $inplace:ident, $ulps:expr, $r:expr, $min:expr, $composite:expr) => {
             Fun {
                 name: stringify!($name),
                 f: act::$name::<T>,
                 inplace: act::$inplace::<T>,
                 ulps: $ulps,
                 reference: $r,
+                composite: $composite,
                 min_x: $min,
             }
         };
@@ -74,9 +86,9 @@ fn funs<T: El>() -> Vec<Fun<T>> {
         fun!(log1p, log1p_inplace, 2.0, Some(f64::ln_1p)),
         fun!(expm1, expm1_inplace, 2.0, Some(f64::exp_m1)),
         fun!(tanh, tanh_inplace, 2.0, Some(f64::tanh)),
-        fun!(sigmoid, sigmoid_inplace, 2.0, Some(sigmoid)),
-        fun!(silu, silu_inplace, 2.0, Some(silu)),
-        fun!(softplus, softplus_inplace, 2.0, Some(softplus)),
+        fun!(sigmoid, sigmoid_inplace, 2.0, Some(sigmoid), composite),
+        fun!(silu, silu_inplace, 2.0, Some(silu), composite),
+        fun!(softplus, softplus_inplace, 2.0, Some(softplus), composite),
         fun!(erf, erf_inplace, 2.0, None),
         fun!(gelu, gelu_inplace, 2.0, None),
         fun!(
@@ -84,7 +96,8 @@ fn funs<T: El>() -> Vec<Fun<T>> {
             gelu_tanh_inplace,
             2.0,
             Some(gelu_tanh),
-            if T::MANTISSA_BITS == 52 { -0.25 } else { -1.0 }
+            if T::MANTISSA_BITS == 52 { -0.25 } else { -1.0 },
+            true
         ),
         fun!(sqrt, sqrt_inplace, 0.0, Some(f64::sqrt)),
         fun!(reciprocal, reciprocal_inplace, 0.0, Some(|x: f64| 1.0 / x)),
@@ -213,9 +226,14 @@ fn against_reference<T: El>(
         return;
     }
     let is_f64 = T::MANTISSA_BITS == 52;
-    // The f64 reference is itself within ~1 ULP of f64 for f64 results: allow that, plus half
-    // an ULP for the rounding of the correctly rounded result.
-    let slack = if is_f64 { 1.5 } else { 0.5 };
+    // Half an ULP for the rounding of the correctly rounded result; for f64 results the
+    // reference is itself computed in f64: about 1 ULP off for one std function, a few for a
+    // composition.
+    let slack = match (is_f64, fun.composite) {
+        (false, _) => 0.5,
+        (true, false) => 1.5,
+        (true, true) => 3.5,
+    };
     if want.abs() < T::MIN_POSITIVE.to_f64() {
         let bound = if fun.ulps >= 2.0 {
             T::MIN_POSITIVE.to_f64()
