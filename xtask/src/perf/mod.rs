@@ -1,0 +1,381 @@
+//! `cargo xtask perf`: the kernel suite against this machine's roofline, measured in the same run.
+//!
+//! ```text
+//! cargo xtask perf [--quick] [--filter SUBSTR] [--json PATH] [--save PATH] [--check BASELINE]
+//! cargo xtask perf icount [--save] [--baseline PATH]
+//! ```
+//!
+//! Every row is single-threaded (`Parallelism::Sequential`) and reports the median time, a rate
+//! (GFLOP/s or GB/s), the fraction of the measured roofline, and the speed-up over a reference
+//! timed in the same run. `--check` compares only those last two, unitless figures with a
+//! baseline, so a slower or busier machine does not fail it, while a kernel that lost ground
+//! against the hardware or against its reference does.
+
+mod harness;
+pub mod icount;
+pub mod report;
+pub mod suite;
+
+use crate::{Args, fail};
+use harness::Plan;
+use nabla_benches::roofline::Roofline;
+use nabla_kernels::parallel::{Parallelism, with_parallelism};
+use report::{Report, RooflineJson, Row, Tolerance};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use suite::{Mem, Work};
+
+/// The baseline `--check` uses in the README's instructions.
+pub const BASELINE: &str = "xtask/baseline.json";
+
+/// The tolerance `--save` writes for a row and `--check` falls back on: the relative fall of the
+/// fraction of roofline and of the reference ratio that still passes.
+///
+/// Chosen from the run-to-run spread of three `--quick` runs on the 2-core reference machine
+/// (see the README): on a quiet machine GEMM rows varied by up to 8% and L2-resident streaming
+/// rows by up to 6%, both figures; DRAM rows' reference ratios by up to 13% and their fraction
+/// of the bandwidth (memory bus shared with the other core) by up to 28%. Each tolerance is
+/// about 1.5x the worst spread of its class. With a neighbour saturating the other core, GEMM
+/// and L2 rows moved by up to 45%: `--check` is for a quiet machine.
+pub fn default_tolerance(group: &str, name: &str) -> Tolerance {
+    let dram = name.ends_with("/dram");
+    match group {
+        "gemm" => Tolerance {
+            fraction: 0.12,
+            ratio: 0.12,
+        },
+        _ if dram => Tolerance {
+            fraction: 0.40,
+            ratio: 0.20,
+        },
+        _ => Tolerance {
+            fraction: 0.15,
+            ratio: 0.15,
+        },
+    }
+}
+
+struct Opts {
+    quick: bool,
+    filter: Option<String>,
+    json: Option<PathBuf>,
+    save: Option<PathBuf>,
+    check: Option<PathBuf>,
+}
+
+/// Entry point of `cargo xtask perf ...`.
+pub fn main(mut args: Args) -> ExitCode {
+    if args.peek() == Some("icount") {
+        args.next();
+        return icount::main(args);
+    }
+    if args.peek() == Some("icount-run") {
+        args.next();
+        return icount::run_workload(args);
+    }
+    let mut o = Opts {
+        quick: false,
+        filter: None,
+        json: None,
+        save: None,
+        check: None,
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--filter" => o.filter = Some(args.value(&a)),
+            "--json" => o.json = Some(args.value(&a).into()),
+            "--save" => o.save = Some(args.value(&a).into()),
+            "--check" => o.check = Some(args.value(&a).into()),
+            "-h" | "--help" => {
+                println!("{}", crate::USAGE);
+                return ExitCode::SUCCESS;
+            }
+            _ => return fail(&format!("perf: unknown argument {a:?}")),
+        }
+    }
+    // Read the baseline first: a typo should not cost a two-minute run.
+    let baseline = match &o.check {
+        Some(p) => match read_report(p) {
+            Ok(r) => Some(r),
+            Err(e) => return fail(&e),
+        },
+        None => None,
+    };
+    let report = run(&o);
+    if let Some(p) = &o.json {
+        if let Err(e) = write_report(p, &report) {
+            return fail(&e);
+        }
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &o.save {
+        let mut saved = report.clone();
+        for r in &mut saved.rows {
+            r.tolerance = Some(default_tolerance(&r.group, &r.name));
+        }
+        if let Err(e) = write_report(p, &saved) {
+            return fail(&e);
+        }
+        println!("saved baseline {} ({} rows)", p.display(), saved.rows.len());
+    }
+    if let Some(base) = baseline {
+        return check_against(
+            &report,
+            &base,
+            o.check.as_deref().unwrap_or(BASELINE.as_ref()),
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn check_against(report: &Report, base: &Report, path: &std::path::Path) -> ExitCode {
+    println!("\ncheck against {} ({} run):", path.display(), base.mode);
+    if base.isa != report.isa || base.cpu != report.cpu {
+        println!(
+            "note: baseline measured on {} ({}), this run on {} ({}): fractions of roofline \
+             and reference ratios still compare, within reason",
+            base.cpu, base.isa, report.cpu, report.isa
+        );
+    }
+    let out = report::check(report, base, |r| default_tolerance(&r.group, &r.name));
+    for l in &out.lines {
+        println!("{l}");
+    }
+    if !out.missing.is_empty() {
+        println!(
+            "{} baseline rows not measured in this run (skipped)",
+            out.missing.len()
+        );
+    }
+    println!(
+        "{} rows compared, {} beyond tolerance",
+        out.compared, out.failures
+    );
+    if out.compared == 0 {
+        return fail("perf --check: no row of the baseline was measured in this run");
+    }
+    if out.failures > 0 {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+fn read_report(p: &std::path::Path) -> Result<Report, String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not a perf report: {e}", p.display()))
+}
+
+fn write_report(p: &std::path::Path, r: &Report) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(r).expect("report serializes") + "\n";
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+}
+
+/// CPU model name from `/proc/cpuinfo` (or `unknown`).
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn roofline_json(r: &Roofline) -> RooflineJson {
+    RooflineJson {
+        avx512_f32_gflops: r.avx512_f32_gflops,
+        avx512_f64_gflops: r.avx512_f64_gflops,
+        avx2_f32_gflops: r.avx2_f32_gflops,
+        avx2_f64_gflops: r.avx2_f64_gflops,
+        sse2_f32_gflops: r.sse2_f32_gflops,
+        sse2_f64_gflops: r.sse2_f64_gflops,
+        l2_read_gbs: r.l2_read_gbs,
+        l2_copy_gbs: r.l2_copy_gbs,
+        dram_read_gbs: r.dram_read_gbs,
+        dram_copy_gbs: r.dram_copy_gbs,
+    }
+}
+
+fn run(o: &Opts) -> Report {
+    let isa = nabla_kernels::isa::active();
+    let started = std::time::Instant::now();
+    println!(
+        "nabla perf ({}): cpu {}, isa {}, {}, 1 thread",
+        if o.quick { "quick" } else { "full" },
+        cpu_model(),
+        isa,
+        env!("XTASK_RUSTC_VERSION")
+    );
+    let roof = Roofline::measure(o.quick);
+    let roof_json = roofline_json(&roof);
+    println!("{}\n", report::roofline_line(&roof_json));
+    let plan = if o.quick {
+        Plan {
+            samples: 11,
+            min_sample_secs: 0.005,
+        }
+    } else {
+        Plan {
+            samples: 21,
+            min_sample_secs: 0.01,
+        }
+    };
+    println!("{}", report::table_header());
+    let mut rows = Vec::new();
+    let entries = suite::entries();
+    with_parallelism(Parallelism::Sequential, || {
+        for e in entries {
+            if o.quick && !e.quick {
+                continue;
+            }
+            if o.filter
+                .as_ref()
+                .is_some_and(|f| !e.name.contains(f.as_str()))
+            {
+                continue;
+            }
+            let mut case = (e.make)();
+            // Streaming rows time the roof loop over the same bytes in the same interleaving:
+            // their fraction of the roofline is then immune to a neighbour's load on the
+            // shared memory bus, which moves the bandwidth by 10-20% within a minute here.
+            let mut roof_fn = match e.work {
+                Work::Stream { bytes, mem, .. } => Some(roof_loop(bytes, mem)),
+                Work::Flops { .. } => None,
+            };
+            let t = match roof_fn.as_mut() {
+                Some(r) => harness::interleaved(
+                    &mut [&mut *case.nabla, &mut *case.reference, &mut **r],
+                    &plan,
+                ),
+                None => harness::interleaved(&mut [&mut *case.nabla, &mut *case.reference], &plan),
+            };
+            drop(case);
+            drop(roof_fn);
+            let row = make_row(&e, isa.name(), &roof, &t);
+            println!("{}", report::table_line(&row));
+            rows.push(row);
+        }
+    });
+    println!(
+        "\n{} rows in {:.0} s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Report {
+        schema: 1,
+        mode: if o.quick { "quick" } else { "full" }.into(),
+        cpu: cpu_model(),
+        isa: isa.name().into(),
+        rustc: env!("XTASK_RUSTC_VERSION").into(),
+        threads: 1,
+        available_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        roofline: roof_json,
+        rows,
+    }
+}
+
+/// The bandwidth loop of `mem` over `bytes` bytes in all (read, or read + written).
+fn roof_loop(bytes: f64, mem: Mem) -> Box<dyn FnMut()> {
+    use nabla_benches::roofline::{copy_pass, read_pass};
+    use std::hint::black_box;
+    match mem {
+        Mem::L2Read | Mem::DramRead => {
+            let x = vec![1u32; bytes as usize / 4];
+            Box::new(move || {
+                black_box(read_pass(black_box(&x)));
+            })
+        }
+        Mem::L2Copy | Mem::DramCopy => {
+            let x = vec![1.0f32; bytes as usize / 8];
+            let mut y = vec![0.0f32; x.len()];
+            Box::new(move || {
+                copy_pass(black_box(&x), &mut y, black_box(1.000_1));
+                black_box(&mut y);
+            })
+        }
+    }
+}
+
+/// A row from the timings of nabla, the reference and (streaming rows) the roof loop.
+fn make_row(e: &suite::Entry, isa: &str, roof: &Roofline, times: &[harness::Timing]) -> Row {
+    let (t, tr) = (times[0], times[1]);
+    let t_roof = times.get(2).map(|r| r.median);
+    let (rate, unit, gelem, roof_name, roof_value) = match e.work {
+        Work::Flops { flops, ty } => {
+            let peak = roof.peak_gflops_for(isa, ty);
+            let label = match isa {
+                "avx512" | "avx2" | "sse2" => format!("fma {isa} {ty}"),
+                _ => format!("fma widest {ty}"),
+            };
+            (flops / t.median / 1e9, "GFLOP/s", None, label, peak)
+        }
+        Work::Stream { elems, bytes, mem } => {
+            let (name, bw) = match mem {
+                Mem::L2Read => ("l2 read", roof.l2_read_gbs),
+                Mem::L2Copy => ("l2 copy", roof.l2_copy_gbs),
+                Mem::DramRead => ("dram read", roof.dram_read_gbs),
+                Mem::DramCopy => ("dram copy", roof.dram_copy_gbs),
+            };
+            // The bandwidth measured beside this row, else the run's roofline.
+            let bw = t_roof.map_or(bw, |tr| bytes / tr / 1e9);
+            (
+                bytes / t.median / 1e9,
+                "GB/s",
+                Some(elems / t.median / 1e9),
+                name.to_string(),
+                bw,
+            )
+        }
+    };
+    Row {
+        name: e.name.clone(),
+        group: e.group.name().into(),
+        median_s: t.median,
+        reference_median_s: tr.median,
+        best_s: t.best,
+        reference_best_s: tr.best,
+        roof_best_s: times.get(2).map(|r| r.best),
+        roof_median_s: t_roof,
+        reference: e.reference.into(),
+        rate,
+        rate_unit: unit.into(),
+        gelem_s: gelem,
+        roof: roof_name,
+        roof_value,
+        fraction: if roof_value > 0.0 {
+            rate / roof_value
+        } else {
+            0.0
+        },
+        ratio: tr.median / t.median,
+        rel_iqr: t.rel_iqr,
+        tolerance: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suite::Group;
+    use super::*;
+
+    #[test]
+    fn every_group_has_a_tolerance() {
+        for g in [
+            Group::Gemm,
+            Group::Reduce,
+            Group::Activation,
+            Group::Softmax,
+        ] {
+            let t = default_tolerance(g.name(), "x/f32/l2");
+            assert!(t.fraction > 0.0 && t.fraction < 0.5 && t.ratio > 0.0);
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! The benchmark suite: a flat list of [`Entry`]s, each a nabla call and a same-run reference.
+//!
+//! An entry only describes its work and builds its buffers when it runs ([`Entry::make`]), so
+//! the DRAM-sized rows never coexist in memory. Later layers (graph, optimizers, the CLI) add
+//! rows by pushing more entries with a new [`Group`].
+
+use nabla_kernels::Element;
+use nabla_kernels::activation as act;
+use nabla_kernels::gemm::{self, MatMut, MatRef};
+use std::hint::black_box;
+use std::rc::Rc;
+
+/// What kind of row this is: sets the default tolerance of `--check` and the column grouping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Matrix multiplication, rated against the FMA peak.
+    Gemm,
+    /// Whole-slice reductions, rated against read bandwidth.
+    Reduce,
+    /// Elementwise activations `y = f(x)`, rated against copy (read + write) bandwidth.
+    Activation,
+    /// The softmax family over rows.
+    Softmax,
+}
+
+impl Group {
+    /// Lower-case name, as in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Gemm => "gemm",
+            Group::Reduce => "reduce",
+            Group::Activation => "activation",
+            Group::Softmax => "softmax",
+        }
+    }
+}
+
+/// The memory roof a streaming row is rated against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mem {
+    /// Reads from L2.
+    L2Read,
+    /// Reads and writes within L2.
+    L2Copy,
+    /// Reads from DRAM.
+    DramRead,
+    /// Reads and writes from/to DRAM.
+    DramCopy,
+}
+
+/// The work of one call, to turn its time into a rate and a roofline fraction.
+#[derive(Clone, Copy, Debug)]
+pub enum Work {
+    /// Floating-point operations (`2mnk` for GEMM), against the FMA peak of the element type on
+    /// the active SIMD path.
+    Flops {
+        /// Flops per call.
+        flops: f64,
+        /// `"f32"` or `"f64"`.
+        ty: &'static str,
+    },
+    /// Elements streamed, against a bandwidth.
+    Stream {
+        /// Elements per call.
+        elems: f64,
+        /// Bytes read plus bytes written per call (the minimum the operation needs).
+        bytes: f64,
+        /// The roof.
+        mem: Mem,
+    },
+}
+
+/// The two functions a row times.
+pub struct Case {
+    /// The nabla call.
+    pub nabla: Box<dyn FnMut()>,
+    /// The reference call.
+    pub reference: Box<dyn FnMut()>,
+}
+
+/// One row of the suite.
+pub struct Entry {
+    /// Unique key, `group/type/size` (the key `--check` matches baselines by).
+    pub name: String,
+    /// Its group.
+    pub group: Group,
+    /// Whether `--quick` runs it.
+    pub quick: bool,
+    /// The work per call.
+    pub work: Work,
+    /// What the reference is.
+    pub reference: &'static str,
+    /// Builds the buffers and the two calls.
+    pub make: Box<dyn Fn() -> Case>,
+}
+
+/// Deterministic data in `[-scale, scale)` (xorshift; seed-dependent).
+pub fn data<T: Element>(len: usize, seed: u64, scale: f64) -> Vec<T> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            T::from_f64(((x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale)
+        })
+        .collect()
+}
+
+/// GEMM shapes: (name, m, k, n, B transposed, in `--quick`).
+const GEMM: &[(&str, usize, usize, usize, bool, bool)] = &[
+    ("64", 64, 64, 64, false, true),
+    ("128", 128, 128, 128, false, true),
+    ("256", 256, 256, 256, false, true),
+    ("512", 512, 512, 512, false, true),
+    ("1024", 1024, 1024, 1024, false, true),
+    ("2048", 2048, 2048, 2048, false, false),
+    ("mlp_256x784x512", 256, 784, 512, false, true),
+    ("mlp_256x784x512_bt", 256, 784, 512, true, true),
+];
+
+fn gemm_entries<T: Element>(out: &mut Vec<Entry>) {
+    for &(label, m, k, n, bt, quick) in GEMM {
+        out.push(Entry {
+            name: format!("gemm/{}/{label}", T::NAME),
+            group: Group::Gemm,
+            quick,
+            work: Work::Flops {
+                flops: 2.0 * (m * n * k) as f64,
+                ty: T::NAME,
+            },
+            reference: "matrixmultiply",
+            make: Box::new(move || {
+                let a: Rc<Vec<T>> = Rc::new(data(m * k, 1, 1.0));
+                let b: Rc<Vec<T>> = Rc::new(data(k * n, 2, 1.0));
+                let (a2, b2) = (a.clone(), b.clone());
+                let mut c = vec![T::ZERO; m * n];
+                let mut c_ref = vec![T::ZERO; m * n];
+                // B^T: `b` holds an n x k row-major matrix, read as k x n through a transpose.
+                let (rsb, csb) = if bt { (1, k) } else { (n, 1) };
+                Case {
+                    nabla: Box::new(move || {
+                        let bv = MatRef::from_strides(&b, k, n, rsb, csb).expect("B view");
+                        gemm::gemm(
+                            T::ONE,
+                            MatRef::row_major(&a, m, k),
+                            bv,
+                            T::ZERO,
+                            MatMut::row_major(&mut c, m, n),
+                        );
+                        black_box(&mut c);
+                    }),
+                    reference: Box::new(move || {
+                        // SAFETY: the pointers and strides describe the live m x k and k x n
+                        // inputs and the m x n output, which aliases neither.
+                        unsafe {
+                            T::reference_gemm(
+                                m,
+                                k,
+                                n,
+                                T::ONE,
+                                a2.as_ptr(),
+                                k as isize,
+                                1,
+                                b2.as_ptr(),
+                                rsb as isize,
+                                csb as isize,
+                                T::ZERO,
+                                c_ref.as_mut_ptr(),
+                                n as isize,
+                                1,
+                            )
+                        };
+                        black_box(&mut c_ref);
+                    }),
+                }
+            }),
+        });
+    }
+}
+
+/// Streaming sizes: (label, bytes per array, in `--quick`). L2: 128 KiB per array (the L2 is
+/// 1 MiB on the reference machine, 512 KiB on older ones; two arrays fit either). DRAM: 64 MiB
+/// per array, twice the L3 of the reference machine.
+const STREAM: &[(&str, usize, bool)] = &[("l2", 128 << 10, true), ("dram", 64 << 20, true)];
+
+fn elems<T: Element>(bytes: usize) -> usize {
+    bytes / std::mem::size_of::<T>()
+}
+
+fn reduce_entries<T: Element>(out: &mut Vec<Entry>, quick_types: bool) {
+    for &(label, bytes, quick) in STREAM {
+        let len = elems::<T>(bytes);
+        let dram = label == "dram";
+        let mem = if dram { Mem::DramRead } else { Mem::L2Read };
+        out.push(Entry {
+            name: format!("sum/{}/{label}", T::NAME),
+            group: Group::Reduce,
+            quick: quick && quick_types,
+            work: Work::Stream {
+                elems: len as f64,
+                bytes: bytes as f64,
+                mem,
+            },
+            reference: "scalar loop",
+            make: Box::new(move || {
+                let x: Rc<Vec<T>> = Rc::new(data(len, 6, 1.0));
+                let x2 = x.clone();
+                Case {
+                    nabla: Box::new(move || {
+                        black_box(nabla_kernels::sum(black_box(&x[..])));
+                    }),
+                    reference: Box::new(move || {
+                        black_box(black_box(&x2[..]).iter().fold(T::ZERO, |s, &v| s + v));
+                    }),
+                }
+            }),
+        });
+        out.push(Entry {
+            name: format!("dot/{}/{label}", T::NAME),
+            group: Group::Reduce,
+            quick: quick && quick_types,
+            work: Work::Stream {
+                elems: len as f64,
+                bytes: 2.0 * bytes as f64,
+                mem,
+            },
+            reference: "scalar loop",
+            make: Box::new(move || {
+                let x: Rc<Vec<T>> = Rc::new(data(len, 6, 1.0));
+                let y: Rc<Vec<T>> = Rc::new(data(len, 7, 1.0));
+                let (x2, y2) = (x.clone(), y.clone());
+                Case {
+                    nabla: Box::new(move || {
+                        black_box(nabla_kernels::dot(black_box(&x[..]), &y));
+                    }),
+                    reference: Box::new(move || {
+                        black_box(
+                            black_box(&x2[..])
+                                .iter()
+                                .zip(y2.iter())
+                                .fold(T::ZERO, |s, (&u, &v)| s + u * v),
+                        );
+                    }),
+                }
+            }),
+        });
+    }
+}
+
+/// A slice activation kernel and the scalar form it is compared with.
+type ActPair<T> = (&'static str, fn(&[T], &mut [T]), fn(T) -> T);
+
+/// Scalar references over `std`: `exp`, `1 / (1 + exp(-x))`, `tanh`, and GELU in its tanh form
+/// (`std` has no `erf`; the tanh form costs about what an `erf` would).
+trait StdFns: Element {
+    fn exp_(self) -> Self;
+    fn tanh_(self) -> Self;
+    fn sigmoid_(self) -> Self {
+        Self::ONE / (Self::ONE + (-self).exp_())
+    }
+    fn gelu_(self) -> Self {
+        let half = Self::from_f64(0.5);
+        let c = Self::from_f64(0.797_884_560_802_865_4);
+        let d = Self::from_f64(0.044_715);
+        half * self * (Self::ONE + (c * (self + d * self * self * self)).tanh_())
+    }
+}
+impl StdFns for f32 {
+    fn exp_(self) -> f32 {
+        self.exp()
+    }
+    fn tanh_(self) -> f32 {
+        self.tanh()
+    }
+}
+impl StdFns for f64 {
+    fn exp_(self) -> f64 {
+        self.exp()
+    }
+    fn tanh_(self) -> f64 {
+        self.tanh()
+    }
+}
+
+fn activation_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
+    let kernels: [ActPair<T>; 4] = [
+        ("exp", act::exp::<T>, T::exp_),
+        ("sigmoid", act::sigmoid::<T>, T::sigmoid_),
+        ("tanh", act::tanh::<T>, T::tanh_),
+        ("gelu", act::gelu::<T>, T::gelu_),
+    ];
+    for &(label, bytes, quick) in STREAM {
+        let len = elems::<T>(bytes);
+        let mem = if label == "dram" {
+            Mem::DramCopy
+        } else {
+            Mem::L2Copy
+        };
+        for (name, kernel, scalar) in kernels {
+            out.push(Entry {
+                name: format!("{name}/{}/{label}", T::NAME),
+                group: Group::Activation,
+                quick: quick && quick_types,
+                work: Work::Stream {
+                    elems: len as f64,
+                    bytes: 2.0 * bytes as f64,
+                    mem,
+                },
+                reference: "scalar std loop",
+                make: Box::new(move || {
+                    // Inputs over [-8, 8): the range where these functions do real work.
+                    let x: Rc<Vec<T>> = Rc::new(data(len, 8, 8.0));
+                    let x2 = x.clone();
+                    let mut y = vec![T::ZERO; len];
+                    let mut y2 = vec![T::ZERO; len];
+                    Case {
+                        nabla: Box::new(move || {
+                            kernel(black_box(&x[..]), &mut y);
+                            black_box(&mut y);
+                        }),
+                        reference: Box::new(move || {
+                            for (o, &v) in y2.iter_mut().zip(black_box(&x2[..])) {
+                                *o = scalar(v);
+                            }
+                            black_box(&mut y2);
+                        }),
+                    }
+                }),
+            });
+        }
+    }
+}
+
+/// Row length of the softmax rows.
+const COLS: usize = 1024;
+
+fn softmax_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
+    for &(label, bytes, quick) in STREAM {
+        let len = elems::<T>(bytes);
+        let rows = len / COLS;
+        let dram = label == "dram";
+        out.push(Entry {
+            name: format!("softmax_rows/{}/{label}", T::NAME),
+            group: Group::Softmax,
+            quick: quick && quick_types,
+            work: Work::Stream {
+                elems: len as f64,
+                bytes: 2.0 * bytes as f64,
+                mem: if dram { Mem::DramCopy } else { Mem::L2Copy },
+            },
+            reference: "scalar 3-pass loop",
+            make: Box::new(move || {
+                let x: Rc<Vec<T>> = Rc::new(data(len, 9, 20.0));
+                let x2 = x.clone();
+                let mut y = vec![T::ZERO; len];
+                let mut y2 = vec![T::ZERO; len];
+                Case {
+                    nabla: Box::new(move || {
+                        nabla_kernels::softmax(black_box(&x[..]), rows, COLS, COLS, &mut y);
+                        black_box(&mut y);
+                    }),
+                    reference: Box::new(move || {
+                        for (xr, yr) in black_box(&x2[..])
+                            .chunks_exact(COLS)
+                            .zip(y2.chunks_exact_mut(COLS))
+                        {
+                            let m = xr
+                                .iter()
+                                .fold(T::NEG_INFINITY, |a, &v| if v > a { v } else { a });
+                            let mut s = T::ZERO;
+                            for (o, &v) in yr.iter_mut().zip(xr) {
+                                *o = (v - m).exp_();
+                                s += *o;
+                            }
+                            let inv = T::ONE / s;
+                            for o in yr.iter_mut() {
+                                *o *= inv;
+                            }
+                        }
+                        black_box(&mut y2);
+                    }),
+                }
+            }),
+        });
+        out.push(Entry {
+            name: format!("logsumexp_rows/{}/{label}", T::NAME),
+            group: Group::Softmax,
+            quick: quick && quick_types,
+            work: Work::Stream {
+                elems: len as f64,
+                bytes: bytes as f64,
+                mem: if dram { Mem::DramRead } else { Mem::L2Read },
+            },
+            reference: "scalar 2-pass loop",
+            make: Box::new(move || {
+                let x: Rc<Vec<T>> = Rc::new(data(len, 9, 20.0));
+                let x2 = x.clone();
+                let mut o = vec![T::ZERO; rows];
+                let mut o2 = vec![T::ZERO; rows];
+                Case {
+                    nabla: Box::new(move || {
+                        nabla_kernels::logsumexp(black_box(&x[..]), rows, COLS, COLS, &mut o);
+                        black_box(&mut o);
+                    }),
+                    reference: Box::new(move || {
+                        for (xr, out) in black_box(&x2[..]).chunks_exact(COLS).zip(o2.iter_mut()) {
+                            let m = xr
+                                .iter()
+                                .fold(T::NEG_INFINITY, |a, &v| if v > a { v } else { a });
+                            let s = xr.iter().fold(T::ZERO, |s, &v| s + (v - m).exp_());
+                            *out = m + T::from_f64(s.to_f64().ln());
+                        }
+                        black_box(&mut o2);
+                    }),
+                }
+            }),
+        });
+    }
+}
+
+/// The whole suite, in run order. `--quick` keeps the entries marked `quick`: GEMM up to
+/// 1024 and the MLP shapes in both types, streaming rows in `f32` only.
+pub fn entries() -> Vec<Entry> {
+    let mut v = Vec::new();
+    gemm_entries::<f32>(&mut v);
+    gemm_entries::<f64>(&mut v);
+    reduce_entries::<f32>(&mut v, true);
+    reduce_entries::<f64>(&mut v, false);
+    activation_entries::<f32>(&mut v, true);
+    activation_entries::<f64>(&mut v, false);
+    softmax_entries::<f32>(&mut v, true);
+    softmax_entries::<f64>(&mut v, false);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let e = entries();
+        let mut names: Vec<&str> = e.iter().map(|e| e.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), e.len());
+        assert!(e.iter().any(|e| e.quick) && e.iter().any(|e| !e.quick));
+    }
+
+    #[test]
+    fn small_cases_run() {
+        // Every L2-sized streaming case and the smallest GEMM, once each.
+        for e in entries()
+            .into_iter()
+            .filter(|e| e.name.ends_with("/l2") || e.name.ends_with("/64"))
+        {
+            let mut c = (e.make)();
+            (c.nabla)();
+            (c.reference)();
+        }
+    }
+}
