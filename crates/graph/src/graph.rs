@@ -291,12 +291,18 @@ impl<T: Element> Graph<T> {
         inputs: &[Var<'_, T>],
         seed: Tensor<T>,
     ) -> Result<Vec<Tensor<T>>, GraphError> {
-        // The rules run on values only: recording off, so their nodes are cheap constants.
+        // The rules run on values only: recording off, so their nodes are cheap constants, and
+        // the arena is cut back after each node, so only live adjoints stay in memory.
         let before = self.recording.replace(false);
         let seed = self.constant(seed);
-        let r = self
-            .sweep(output, inputs, seed)
-            .map(|vs| vs.iter().map(|v| v.value()).collect());
+        let r = self.sweep(output, inputs, seed, false).map(|adj| {
+            adj.into_iter()
+                .map(|a| match a {
+                    Adjoint::Value(t) => t,
+                    Adjoint::Var(v) => v.value(),
+                })
+                .collect()
+        });
         self.recording.set(before);
         r
     }
@@ -313,7 +319,7 @@ impl<T: Element> Graph<T> {
     ) -> Result<Vec<Var<'g, T>>, GraphError> {
         let seed = self.scalar_seed(output)?;
         let seed = self.constant(seed);
-        self.sweep(output, inputs, seed)
+        self.sweep_recorded(output, inputs, seed)
     }
 
     /// [`Graph::vjp`], recorded, with the seed a `Var` (so the result is differentiable in the
@@ -327,7 +333,23 @@ impl<T: Element> Graph<T> {
         inputs: &[Var<'g, T>],
         seed: Var<'g, T>,
     ) -> Result<Vec<Var<'g, T>>, GraphError> {
-        self.sweep(output, inputs, seed)
+        self.sweep_recorded(output, inputs, seed)
+    }
+
+    fn sweep_recorded<'g>(
+        &'g self,
+        output: Var<'g, T>,
+        inputs: &[Var<'g, T>],
+        seed: Var<'g, T>,
+    ) -> Result<Vec<Var<'g, T>>, GraphError> {
+        let adj = self.sweep(output, inputs, seed, true)?;
+        Ok(adj
+            .into_iter()
+            .map(|a| match a {
+                Adjoint::Var(v) => v,
+                Adjoint::Value(t) => self.constant(t),
+            })
+            .collect())
     }
 
     fn scalar_seed(&self, output: Var<'_, T>) -> Result<Tensor<T>, GraphError> {
@@ -342,12 +364,17 @@ impl<T: Element> Graph<T> {
 
     /// The reverse sweep: adjoints flow from `output` (seeded with `seed`) to `inputs`, visiting
     /// nodes in reverse creation order, which is a topological order of the graph.
+    ///
+    /// `record`: the adjoints are recorded `Var`s (a differentiable gradient). Otherwise they are
+    /// plain tensors: each node's rule runs on a temporary constant and the arena is cut back
+    /// right after, so at any time memory holds the live adjoints and one rule's temporaries.
     fn sweep<'g>(
         &'g self,
         output: Var<'g, T>,
         inputs: &[Var<'g, T>],
         seed: Var<'g, T>,
-    ) -> Result<Vec<Var<'g, T>>, GraphError> {
+        record: bool,
+    ) -> Result<Vec<Adjoint<'g, T>>, GraphError> {
         self.check_own(inputs)?;
         self.check_own(&[output, seed])?;
         let (out_shape, seed_shape) = (output.dims(), seed.dims());
@@ -375,46 +402,60 @@ impl<T: Element> Graph<T> {
             }
         }
         let is_input: Vec<bool> = (0..n).map(|i| inputs.iter().any(|v| v.id == i)).collect();
-        let mut adjoint: Vec<Option<Var<'g, T>>> = vec![None; n];
-        adjoint[output.id] = Some(seed);
+        let mut adjoint: Vec<Option<Adjoint<'g, T>>> = vec![None; n];
+        adjoint[output.id] = Some(if record { Adjoint::Var(seed) } else { Adjoint::Value(seed.value()) });
+        let mark = self.len();
         for i in (0..n).rev() {
-            let Some(dy) = adjoint[i] else { continue };
-            if !on_path[i] {
+            if !on_path[i] || adjoint[i].is_none() {
                 continue;
             }
             let node = self.node(i);
             if node.n_parents == 0 {
                 continue;
             }
+            // Consumed now (kept for inputs, whose adjoint is the result).
+            let dy = if is_input[i] { adjoint[i].clone() } else { adjoint[i].take() };
+            let dy = match dy.expect("checked above") {
+                Adjoint::Var(v) => v,
+                Adjoint::Value(t) => self.constant(t),
+            };
             let parents = node.parents();
-            let needs = [
-                on_path[parents[0]],
-                parents.get(1).is_some_and(|&p| on_path[p]),
-            ];
+            let needs = [on_path[parents[0]], parents.get(1).is_some_and(|&p| on_path[p])];
             let contributions = crate::rules::vjp(self, i, &node, dy, needs);
-            for (&p, c) in node.parents().iter().zip(contributions) {
-                if let Some(c) = c
-                    && on_path[p]
-                {
-                    adjoint[p] = Some(match adjoint[p] {
-                        None => c,
-                        Some(prev) => prev + c,
-                    });
+            for (&p, c) in parents.iter().zip(contributions) {
+                let Some(c) = c else { continue };
+                if !on_path[p] {
+                    continue;
                 }
+                adjoint[p] = Some(match (adjoint[p].take(), record) {
+                    (None, true) => Adjoint::Var(c),
+                    (None, false) => Adjoint::Value(c.value()),
+                    (Some(Adjoint::Var(prev)), _) => Adjoint::Var(prev + c),
+                    (Some(Adjoint::Value(prev)), _) => Adjoint::Value(
+                        Tensor::zip("add", &prev, &c.value(), nabla_kernels::add, |a, b| a + b)
+                            .expect("adjoints have their node's shape"),
+                    ),
+                });
             }
-            if !is_input[i] {
-                // Consumed: free it (the node stays recorded only if the sweep is recorded).
-                adjoint[i] = None;
+            if !record {
+                self.nodes.borrow_mut().truncate(mark);
             }
         }
         Ok(inputs
             .iter()
-            .map(|v| match adjoint.get(v.id).copied().flatten() {
+            .map(|v| match adjoint.get(v.id).cloned().flatten() {
                 Some(a) => a,
-                None => self.constant(Tensor::zeros(&v.dims())),
+                None => Adjoint::Value(Tensor::zeros(&v.dims())),
             })
             .collect())
     }
+}
+
+/// An adjoint during the reverse sweep: recorded, or a plain value.
+#[derive(Clone)]
+enum Adjoint<'g, T> {
+    Var(Var<'g, T>),
+    Value(Tensor<T>),
 }
 
 impl<'g, T: Element> Var<'g, T> {
