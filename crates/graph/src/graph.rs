@@ -403,7 +403,11 @@ impl<T: Element> Graph<T> {
         }
         let is_input: Vec<bool> = (0..n).map(|i| inputs.iter().any(|v| v.id == i)).collect();
         let mut adjoint: Vec<Option<Adjoint<'g, T>>> = vec![None; n];
-        adjoint[output.id] = Some(if record { Adjoint::Var(seed) } else { Adjoint::Value(seed.value()) });
+        adjoint[output.id] = Some(if record {
+            Adjoint::Var(seed)
+        } else {
+            Adjoint::Value(seed.value())
+        });
         let mark = self.len();
         for i in (0..n).rev() {
             if !on_path[i] || adjoint[i].is_none() {
@@ -414,13 +418,20 @@ impl<T: Element> Graph<T> {
                 continue;
             }
             // Consumed now (kept for inputs, whose adjoint is the result).
-            let dy = if is_input[i] { adjoint[i].clone() } else { adjoint[i].take() };
+            let dy = if is_input[i] {
+                adjoint[i].clone()
+            } else {
+                adjoint[i].take()
+            };
             let dy = match dy.expect("checked above") {
                 Adjoint::Var(v) => v,
                 Adjoint::Value(t) => self.constant(t),
             };
             let parents = node.parents();
-            let needs = [on_path[parents[0]], parents.get(1).is_some_and(|&p| on_path[p])];
+            let needs = [
+                on_path[parents[0]],
+                parents.get(1).is_some_and(|&p| on_path[p]),
+            ];
             let contributions = crate::rules::vjp(self, i, &node, dy, needs);
             for (&p, c) in parents.iter().zip(contributions) {
                 let Some(c) = c else { continue };
