@@ -16,8 +16,10 @@ pub const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  perf [--quick] [--filter SUBSTR] [--json PATH] [--save PATH] [--check BASELINE]
-        benchmark the kernels (one thread) against the roofline measured in the same run;
+  perf [--quick] [--runs N] [--filter SUBSTR] [--json PATH] [--save PATH] [--check BASELINE]
+        benchmark the kernels (one thread) against the roofline measured in the same run
+        (--runs N: each row's figures are medians over N runs of the suite; default 3 with
+        --check or --save, else 1);
         --check fails when a row's fraction of roofline or speed-up over its reference falls
         beyond the tolerance the baseline states (e.g. --check xtask/baseline.json)
   perf icount [--save] [--baseline PATH]

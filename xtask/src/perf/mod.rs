@@ -1,7 +1,8 @@
 //! `cargo xtask perf`: the kernel suite against this machine's roofline, measured in the same run.
 //!
 //! ```text
-//! cargo xtask perf [--quick] [--filter SUBSTR] [--json PATH] [--save PATH] [--check BASELINE]
+//! cargo xtask perf [--quick] [--runs N] [--filter SUBSTR] [--json PATH] [--save PATH]
+//!                  [--check BASELINE]
 //! cargo xtask perf icount [--save] [--baseline PATH]
 //! ```
 //!
@@ -31,12 +32,13 @@ pub const BASELINE: &str = "xtask/baseline.json";
 /// The tolerance `--save` writes for a row and `--check` falls back on: the relative fall of the
 /// fraction of roofline and of the reference ratio that still passes.
 ///
-/// Chosen from the run-to-run spread of three `--quick` runs on the 2-core reference machine
-/// (see the README): on a quiet machine GEMM rows varied by up to 8% and L2-resident streaming
-/// rows by up to 6%, both figures; DRAM rows' reference ratios by up to 13% and their fraction
-/// of the bandwidth (memory bus shared with the other core) by up to 28%. Each tolerance is
-/// about 1.5x the worst spread of its class. With a neighbour saturating the other core, GEMM
-/// and L2 rows moved by up to 45%: `--check` is for a quiet machine.
+/// Chosen from the run-to-run spread (max - min over max) of `--quick` on the 2-core reference
+/// machine, shared with other jobs (see the README). In single runs GEMM rows varied by up to
+/// 8% and L2-resident rows by up to 10%, both figures, DRAM rows by up to 43% (bandwidth shared
+/// with the other core); and about one row in thirty was 30-45% off in a given run while a
+/// neighbour compiled. Medians over three runs (the default of `--check` and `--save`) removed
+/// those: GEMM and L2 rows then moved by at most 6%, DRAM rows by at most 13%. Each tolerance is
+/// about twice that worst case.
 pub fn default_tolerance(group: &str, name: &str) -> Tolerance {
     let dram = name.ends_with("/dram");
     match group {
@@ -46,7 +48,7 @@ pub fn default_tolerance(group: &str, name: &str) -> Tolerance {
         },
         _ if dram => Tolerance {
             fraction: 0.40,
-            ratio: 0.20,
+            ratio: 0.30,
         },
         _ => Tolerance {
             fraction: 0.15,
@@ -57,6 +59,7 @@ pub fn default_tolerance(group: &str, name: &str) -> Tolerance {
 
 struct Opts {
     quick: bool,
+    runs: Option<usize>,
     filter: Option<String>,
     json: Option<PathBuf>,
     save: Option<PathBuf>,
@@ -75,6 +78,7 @@ pub fn main(mut args: Args) -> ExitCode {
     }
     let mut o = Opts {
         quick: false,
+        runs: None,
         filter: None,
         json: None,
         save: None,
@@ -83,6 +87,10 @@ pub fn main(mut args: Args) -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => o.quick = true,
+            "--runs" => match args.value(&a).parse() {
+                Ok(n) if n > 0 => o.runs = Some(n),
+                _ => return fail("--runs needs a positive whole number"),
+            },
             "--filter" => o.filter = Some(args.value(&a)),
             "--json" => o.json = Some(args.value(&a).into()),
             "--save" => o.save = Some(args.value(&a).into()),
@@ -204,7 +212,65 @@ fn roofline_json(r: &Roofline) -> RooflineJson {
     }
 }
 
+/// Runs the suite `--runs` times (default: 3 with `--check` or `--save`, else 1); with more
+/// than one run, each row's figures are the medians over the runs, so a baseline or a check
+/// does not hinge on one disturbed set of samples (on the shared reference machine about one
+/// row in thirty is 30-45% off in a single run while a neighbour compiles).
 fn run(o: &Opts) -> Report {
+    let started = std::time::Instant::now();
+    let runs = o.runs.unwrap_or(if o.check.is_some() || o.save.is_some() {
+        3
+    } else {
+        1
+    });
+    let mut reports: Vec<Report> = (0..runs)
+        .map(|i| {
+            if runs > 1 {
+                println!("\n-- run {} of {runs}", i + 1);
+            }
+            run_once(o)
+        })
+        .collect();
+    if reports.len() == 1 {
+        return reports.pop().expect("one run");
+    }
+    let mut out = reports[0].clone();
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (k, row) in out.rows.iter_mut().enumerate() {
+        let col = |f: &dyn Fn(&Row) -> f64| med(reports.iter().map(|r| f(&r.rows[k])).collect());
+        row.median_s = col(&|r| r.median_s);
+        row.reference_median_s = col(&|r| r.reference_median_s);
+        row.best_s = col(&|r| r.best_s);
+        row.reference_best_s = col(&|r| r.reference_best_s);
+        row.rate = col(&|r| r.rate);
+        row.roof_value = col(&|r| r.roof_value);
+        row.fraction = col(&|r| r.fraction);
+        row.ratio = col(&|r| r.ratio);
+        row.rel_iqr = col(&|r| r.rel_iqr);
+        row.gelem_s = row.gelem_s.map(|_| col(&|r| r.gelem_s.unwrap_or(0.0)));
+        row.roof_best_s = row
+            .roof_best_s
+            .map(|_| col(&|r| r.roof_best_s.unwrap_or(0.0)));
+        row.roof_median_s = row
+            .roof_median_s
+            .map(|_| col(&|r| r.roof_median_s.unwrap_or(0.0)));
+    }
+    println!(
+        "\nmedians over {} runs ({:.0} s):\n{}",
+        runs,
+        started.elapsed().as_secs_f64(),
+        report::table_header()
+    );
+    for r in &out.rows {
+        println!("{}", report::table_line(r));
+    }
+    out
+}
+
+fn run_once(o: &Opts) -> Report {
     let isa = nabla_kernels::isa::active();
     let started = std::time::Instant::now();
     println!(
@@ -246,20 +312,18 @@ fn run(o: &Opts) -> Report {
             // Streaming rows time the roof loop over the same bytes in the same interleaving:
             // their fraction of the roofline is then immune to a neighbour's load on the
             // shared memory bus, which moves the bandwidth by 10-20% within a minute here.
-            let mut roof_fn = match e.work {
-                Work::Stream { bytes, mem, .. } => Some(roof_loop(bytes, mem)),
-                Work::Flops { .. } => None,
+            // GEMM rows likewise time the FMA-peak loop of the active path beside them.
+            let (mut roof_fn, roof_work) = match e.work {
+                Work::Stream { bytes, mem, .. } => (roof_loop(bytes, mem), bytes),
+                Work::Flops { ty, .. } => peak_loop(isa.name(), ty),
             };
-            let t = match roof_fn.as_mut() {
-                Some(r) => harness::interleaved(
-                    &mut [&mut *case.nabla, &mut *case.reference, &mut **r],
-                    &plan,
-                ),
-                None => harness::interleaved(&mut [&mut *case.nabla, &mut *case.reference], &plan),
-            };
+            let t = harness::interleaved(
+                &mut [&mut *case.nabla, &mut *case.reference, &mut *roof_fn],
+                &plan,
+            );
             drop(case);
             drop(roof_fn);
-            let row = make_row(&e, isa.name(), &roof, &t);
+            let row = make_row(&e, isa.name(), &roof, &t, roof_work);
             println!("{}", report::table_line(&row));
             rows.push(row);
         }
@@ -280,6 +344,20 @@ fn run(o: &Opts) -> Report {
         roofline: roof_json,
         rows,
     }
+}
+
+/// The FMA-peak loop of the SIMD path `isa` for `ty`, and the flops of one call.
+fn peak_loop(isa: &str, ty: &str) -> (Box<dyn FnMut()>, f64) {
+    use nabla_benches::roofline::peak_pass;
+    const ITERS: usize = 20_000;
+    let (isa, f32_lanes) = (isa.to_string(), ty != "f64");
+    let flops = peak_pass(&isa, f32_lanes, ITERS);
+    (
+        Box::new(move || {
+            std::hint::black_box(peak_pass(&isa, f32_lanes, ITERS));
+        }),
+        flops,
+    )
 }
 
 /// The bandwidth loop of `mem` over `bytes` bytes in all (read, or read + written).
@@ -304,13 +382,23 @@ fn roof_loop(bytes: f64, mem: Mem) -> Box<dyn FnMut()> {
     }
 }
 
-/// A row from the timings of nabla, the reference and (streaming rows) the roof loop.
-fn make_row(e: &suite::Entry, isa: &str, roof: &Roofline, times: &[harness::Timing]) -> Row {
+/// A row from the timings of nabla, the reference and the roof loop beside them (which did
+/// `roof_work` flops or bytes per call).
+fn make_row(
+    e: &suite::Entry,
+    isa: &str,
+    roof: &Roofline,
+    times: &[harness::Timing],
+    roof_work: f64,
+) -> Row {
     let (t, tr) = (times[0], times[1]);
     let t_roof = times.get(2).map(|r| r.median);
     let (rate, unit, gelem, roof_name, roof_value) = match e.work {
         Work::Flops { flops, ty } => {
-            let peak = roof.peak_gflops_for(isa, ty);
+            // The peak measured beside this row, else the run's roofline.
+            let peak = t_roof
+                .filter(|_| roof_work > 0.0)
+                .map_or(roof.peak_gflops_for(isa, ty), |tr| roof_work / tr / 1e9);
             let label = match isa {
                 "avx512" | "avx2" | "sse2" => format!("fma {isa} {ty}"),
                 _ => format!("fma widest {ty}"),
@@ -325,7 +413,7 @@ fn make_row(e: &suite::Entry, isa: &str, roof: &Roofline, times: &[harness::Timi
                 Mem::DramCopy => ("dram copy", roof.dram_copy_gbs),
             };
             // The bandwidth measured beside this row, else the run's roofline.
-            let bw = t_roof.map_or(bw, |tr| bytes / tr / 1e9);
+            let bw = t_roof.map_or(bw, |tr| roof_work / tr / 1e9);
             (
                 bytes / t.median / 1e9,
                 "GB/s",
