@@ -47,9 +47,9 @@ pub fn value_and_grad<T: Element>(
     ))
 }
 
-/// The Hessian-vector product `H(x) v` of a scalar `f`, without forming `H`: the gradient is
-/// recorded once, then one reverse sweep over it with seed `v` gives `v^T H = (H v)^T`
-/// (reverse-over-reverse; `H` is symmetric).
+/// The Hessian-vector product `H(x) v` of a scalar `f`, without forming `H`:
+/// forward-over-reverse, i.e. the gradient is recorded once and one forward-mode sweep over it
+/// in direction `v` gives `H v` (a small constant times the cost of a gradient).
 ///
 /// # Errors
 /// [`GraphError::NotScalar`] if `f` is not scalar; [`GraphError::ShapeMismatch`] if `v`'s
@@ -70,12 +70,11 @@ pub fn hvp<T: Element>(
     let xv = g.var(x.clone());
     let y = f(xv);
     let grad = g.grad_graph(y, &[xv])?[0];
-    Ok(g.vjp(grad, &[xv], v.clone())?.remove(0))
+    let v = g.constant(v.clone());
+    Ok(g.jvp_graph(grad, &[xv], &[v], false)?.value())
 }
 
-/// The Jacobian-vector product `J(x) v` (forward mode), by the transpose trick: the
-/// vector-Jacobian product `J^T u` is recorded for a placeholder `u`; it is linear in `u`, and
-/// its vector-Jacobian product in `u` with seed `v` is `J v`.
+/// The Jacobian-vector product `J(x) v`, by forward mode.
 ///
 /// # Errors
 /// [`GraphError::ShapeMismatch`] if `v`'s shape is not `x`'s.
@@ -87,13 +86,12 @@ pub fn jvp<T: Element>(
     let g = Graph::new();
     let xv = g.var(x.clone());
     let y = f(xv);
-    let u = g.var(Tensor::zeros(&y.shape()));
-    let jt_u = g.vjp_graph(y, &[xv], u)?[0];
-    Ok(g.vjp(jt_u, &[u], v.clone())?.remove(0))
+    let v = g.constant(v.clone());
+    Ok(g.jvp_graph(y, &[xv], &[v], false)?.value())
 }
 
 /// The dense Jacobian of `f` at `x`, shaped `f(x).shape ++ x.shape`: one reverse sweep per
-/// output element when there are no more outputs than inputs, else one forward product per
+/// output element when there are no more outputs than inputs, else one forward-mode sweep per
 /// input element.
 ///
 /// # Errors
@@ -114,10 +112,11 @@ pub fn jacobian<T: Element>(
             jac[i * n..(i + 1) * n].copy_from_slice(row.data());
         }
     } else {
-        let u = g.var(Tensor::zeros(&out_shape));
-        let jt_u = g.vjp_graph(y, &[xv], u)?[0];
         for j in 0..n {
-            let col = g.vjp(jt_u, &[u], unit(x.shape(), j))?.remove(0);
+            let mark = g.len();
+            let e = g.constant(unit(x.shape(), j));
+            let col = g.jvp_graph(y, &[xv], &[e], false)?.value();
+            g.truncate(mark);
             for (i, &c) in col.data().iter().enumerate() {
                 jac[i * n + j] = c;
             }
@@ -128,8 +127,8 @@ pub fn jacobian<T: Element>(
 }
 
 /// The dense Hessian of a scalar `f` at `x`, shaped `x.shape ++ x.shape`: the gradient is
-/// recorded once and each row is one reverse sweep over it (`n` Hessian-vector products that
-/// share one recorded gradient).
+/// recorded once and each row is one sweep over it (`n` Hessian-vector products that share one
+/// recorded gradient; reverse sweeps, since `H` is symmetric a row is a column).
 ///
 /// # Errors
 /// [`GraphError::NotScalar`] if `f` is not scalar.

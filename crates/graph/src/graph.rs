@@ -124,7 +124,7 @@ impl<T> Node<T> {
 /// ```
 pub struct Graph<T> {
     nodes: RefCell<Vec<Node<T>>>,
-    recording: Cell<bool>,
+    pub(crate) recording: Cell<bool>,
 }
 
 /// A handle to a node of a [`Graph`]: small and `Copy`, with arithmetic operators.
@@ -188,6 +188,11 @@ impl<T: Element> Graph<T> {
             n_parents: 0,
             requires_grad,
         })
+    }
+
+    /// Drops nodes recorded after the first `len` (Vars to them must not be used again).
+    pub(crate) fn truncate(&self, len: usize) {
+        self.nodes.borrow_mut().truncate(len);
     }
 
     /// Runs `f` with recording off: operations compute values but record constants, so no

@@ -29,6 +29,7 @@
 
 mod custom;
 mod error;
+mod forward;
 mod functional;
 mod gradcheck;
 mod graph;

@@ -450,3 +450,54 @@ fn a_million_op_chain_differentiates_without_recursion() {
     let want = 1.000_000_1f64.powi(1_000_000);
     assert!((d - want).abs() < 1e-9 * want, "{d} vs {want}");
 }
+
+#[test]
+fn forward_mode_matches_reverse_for_every_rule_family() {
+    // J v by forward mode against the reverse-mode Jacobian, over functions that touch every
+    // operation family (elementwise, broadcasting, reductions, shapes, gathers, matmul).
+    fn f<'g>(x: Var<'g, f64>) -> Var<'g, f64> {
+        let g = x.graph();
+        let m = g.constant(Tensor::new(
+            (0..12).map(|i| (i as f64 * 0.7).cos()).collect(),
+            &[3, 4],
+        ));
+        let h = m.matmul(x.reshape(&[4, 1])).reshape(&[3]); // [3]
+        let s = (h.exp() / (h * h + 1.0)).log1p() - h.sigmoid() * h.tanh();
+        let w = s.concat(x.slice(0, 1, 3).abs().sqrt(), 0); // [5]
+        let r = w.reshape(&[5, 1]).broadcast_to(&[5, 2]).permute(&[1, 0]); // [2, 5]
+        let q = r.softmax(1).sum_axes(&[0], false) + r.max_axes(&[0], false).softplus(); // [5]
+        (q.index_select(&[4, 0, 0, 2]) * x.powi(3).sum().erf()).relu() + x.mean().powf(2.0)
+    }
+    let x = Tensor::vector(&[0.3, -0.5, 0.9, 1.4]);
+    let jac = jacobian(f, &x).unwrap();
+    let v = Tensor::vector(&[1.0, -2.0, 0.5, 0.25]);
+    let jv = jvp(f, &x, &v).unwrap();
+    let rows = jac.shape()[0];
+    for i in 0..rows {
+        let want: f64 = (0..4).map(|j| jac.get(&[i, j]) * v.data()[j]).sum();
+        assert!(
+            (jv.data()[i] - want).abs() <= 1e-13 * want.abs().max(1.0),
+            "row {i}: {} vs {want}",
+            jv.data()[i]
+        );
+    }
+}
+
+#[test]
+fn recorded_forward_mode_differentiates_again() {
+    // d/dt f(x + t v) twice: v^T H v, from a recorded jvp differentiated by reverse mode.
+    let g = Graph::<f64>::new();
+    let x = g.var(Tensor::vector(&[0.4, -1.1]));
+    let v = g.constant(Tensor::vector(&[1.0, 2.0]));
+    let f = (x.sin() * x.exp()).sum(); // H = diag(2 cos(x) e^x)
+    let jv = g.jvp_graph(f, &[x], &[v], true).unwrap();
+    let hv = g.grad(jv, &[x]).unwrap()[0].clone();
+    for (i, &xi) in [0.4f64, -1.1].iter().enumerate() {
+        let want = 2.0 * xi.cos() * xi.exp() * [1.0, 2.0][i];
+        assert!(
+            (hv.data()[i] - want).abs() < 1e-14,
+            "{} vs {want}",
+            hv.data()[i]
+        );
+    }
+}
