@@ -22,10 +22,9 @@
 //! assert!((grad[0].item() + grad[1].item() - 1.0).abs() < 1e-15);
 //! ```
 //!
-//! Status: the core (tensors, the tape, elementwise/reduction/shape/matmul operations with
-//! numpy broadcasting, the softmax family and losses, higher-order gradients, Hessian- and
-//! Jacobian-vector products, dense Jacobians and Hessians, gradcheck) is here. Hessian-vector
-//! products are reverse-over-reverse for now.
+//! Reverse mode ([`Graph::grad`], [`Graph::vjp`], recorded with [`Graph::grad_graph`]) and
+//! forward mode ([`Graph::jvp_graph`]) share the recorded operations; a Hessian-vector product is
+//! forward-over-reverse.
 
 mod custom;
 mod error;
