@@ -102,23 +102,20 @@ fn run<T: El>(inp: &mut Input, max_exp: i32) {
     let what = |op: &str| format!("{op} {} len={len} offsets {offs:?} c={c}", T::NAME);
     let sentinel = T::from_f64(-7.0);
     for (name, f) in ops::<T>() {
+        let what = what(name); // once, not per element: the fuzzer's throughput
         for path in paths() {
             // z lives inside a larger buffer: offset for alignment, sentinels after it.
             let mut zb = vec![sentinel; offs[2] + len + 4];
             on(path, || f(x, y, c, &mut zb[offs[2]..offs[2] + len]));
             let z = &zb[offs[2]..offs[2] + len];
             if let Some(i) = zb[offs[2] + len..].iter().position(|v| !same(*v, sentinel)) {
-                mismatch(
-                    &what(name),
-                    path,
-                    format!("wrote past the output, at len+{i}"),
-                );
+                mismatch(&what, path, format!("wrote past the output, at len+{i}"));
             }
             if zb[..offs[2]].iter().any(|v| !same(*v, sentinel)) {
-                mismatch(&what(name), path, "wrote before the output".into());
+                mismatch(&what, path, "wrote before the output".into());
             }
             for i in 0..len {
-                check(name, path, &what(name), i, x[i], y[i], c, z[i]);
+                check(name, path, &what, i, x[i], y[i], c, z[i]);
             }
         }
     }
