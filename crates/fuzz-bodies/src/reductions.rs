@@ -165,7 +165,7 @@ struct Reference {
     abs_sum: f64,
     dot: f64,
     abs_dot: f64,
-    ssq: f64,
+    norm: f64,
     nan: bool,
     inf: bool,
     dot_nan: bool,
@@ -191,7 +191,17 @@ impl Reference {
         let prods: Vec<f64> = v.iter().zip(&w).map(|(a, b)| a * b).collect();
         let dot = nsum(prods.iter().copied());
         let abs_dot = nsum(prods.iter().map(|p| p.abs()));
-        let ssq = nsum(v.iter().map(|a| a * a));
+        // The norm scaled by the largest finite magnitude: squares of values below 1e-162
+        // underflow f64 (the kernel scales too).
+        let amax = v
+            .iter()
+            .filter(|a| a.is_finite())
+            .fold(0.0f64, |m, a| m.max(a.abs()));
+        let norm = if amax == 0.0 {
+            0.0
+        } else {
+            amax * nsum(v.iter().map(|a| (a / amax) * (a / amax))).sqrt()
+        };
         let first_nan = v.iter().position(|a| a.is_nan());
         let finite: Vec<f64> = v.iter().copied().filter(|a| !a.is_nan()).collect();
         let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -216,7 +226,7 @@ impl Reference {
             abs_sum,
             dot,
             abs_dot,
-            ssq,
+            norm,
             nan: first_nan.is_some(),
             inf: v.iter().any(|a| a.is_infinite()),
             dot_nan: dot.is_nan(),
@@ -298,7 +308,7 @@ impl Reference {
             }
         }
         // l2_norm: NaN if any NaN, else inf if any inf, else within (d/2 + 2) eps (relative).
-        let norm = self.ssq.sqrt();
+        let norm = self.norm;
         let g = got[6];
         if self.nan {
             if !g.is_nan() {
