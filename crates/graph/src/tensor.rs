@@ -461,29 +461,31 @@ impl<T: Element> Tensor<T> {
         Ok(Tensor::new(out, shape))
     }
 
-    /// Sums over `axes` (sorted, unique, in range), keeping them as length-1 axes if `keepdim`.
-    pub(crate) fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Self {
+    /// Folds over `axes` (sorted, unique, in range) from `init`, keeping them as length-1 axes
+    /// if `keepdim`: the one reduction walk that sum and max share.
+    fn reduce_axes(
+        &self,
+        axes: &[usize],
+        keepdim: bool,
+        init: T,
+        fold: impl Fn(T, T) -> T,
+    ) -> Self {
         let kept: Vec<usize> = self
             .shape
             .iter()
             .enumerate()
             .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
             .collect();
-        let mut out = vec![T::ZERO; numel(&kept)];
-        if axes.len() == self.rank() {
-            // The whole tensor: the kernels' blocked, thread-count-independent sum.
-            if !out.is_empty() {
-                out[0] = nabla_kernels::sum(&self.data);
-            }
-        } else {
-            let own = strides(&self.shape);
-            let ost: Vec<usize> = strides(&kept)
-                .iter()
-                .enumerate()
-                .map(|(d, &s)| if axes.contains(&d) { 0 } else { s })
-                .collect();
-            for_each_offset(&self.shape, [&own, &ost], |[i, o]| out[o] += self.data[i]);
-        }
+        let mut out = vec![init; numel(&kept)];
+        let own = strides(&self.shape);
+        let ost: Vec<usize> = strides(&kept)
+            .iter()
+            .enumerate()
+            .map(|(d, &s)| if axes.contains(&d) { 0 } else { s })
+            .collect();
+        for_each_offset(&self.shape, [&own, &ost], |[i, o]| {
+            out[o] = fold(out[o], self.data[i])
+        });
         let shape: Vec<usize> = if keepdim {
             kept
         } else {
@@ -495,6 +497,21 @@ impl<T: Element> Tensor<T> {
                 .collect()
         };
         Tensor::new(out, &shape)
+    }
+
+    /// Sums over `axes` (sorted, unique, in range), keeping them as length-1 axes if `keepdim`.
+    pub(crate) fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Self {
+        if axes.len() == self.rank() && !self.is_empty() {
+            // The whole tensor: the kernels' blocked, thread-count-independent sum.
+            let total = Tensor::scalar(nabla_kernels::sum(&self.data));
+            let shape = if keepdim {
+                vec![1; self.rank()]
+            } else {
+                Vec::new()
+            };
+            return unwrap_or_panic(total.reshape(&shape));
+        }
+        self.reduce_axes(axes, keepdim, T::ZERO, |acc, x| acc + x)
     }
 
     /// Sums a broadcast result back down to `shape` (the adjoint of broadcasting to this shape).
@@ -512,36 +529,9 @@ impl<T: Element> Tensor<T> {
 
     /// Maximum over `axes`, keeping them as length-1 axes if `keepdim` (NaN propagates).
     pub(crate) fn max_axes(&self, axes: &[usize], keepdim: bool) -> Self {
-        let kept: Vec<usize> = self
-            .shape
-            .iter()
-            .enumerate()
-            .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
-            .collect();
-        let mut out = vec![T::NEG_INFINITY; numel(&kept)];
-        let own = strides(&self.shape);
-        let ost: Vec<usize> = strides(&kept)
-            .iter()
-            .enumerate()
-            .map(|(d, &s)| if axes.contains(&d) { 0 } else { s })
-            .collect();
-        for_each_offset(&self.shape, [&own, &ost], |[i, o]| {
-            let x = self.data[i];
-            if x > out[o] || x.is_nan() {
-                out[o] = x;
-            }
-        });
-        let shape: Vec<usize> = if keepdim {
-            kept
-        } else {
-            self.shape
-                .iter()
-                .enumerate()
-                .filter(|(d, _)| !axes.contains(d))
-                .map(|(_, &n)| n)
-                .collect()
-        };
-        Tensor::new(out, &shape)
+        self.reduce_axes(axes, keepdim, T::NEG_INFINITY, |m, x| {
+            if x > m || x.is_nan() { x } else { m }
+        })
     }
 
     /// Elements `start..end` along `axis` (bounds checked by the caller).
