@@ -1,0 +1,10 @@
+//! # nabla-optim
+//!
+//! Minimizers of `f: R^n -> R` whose derivatives come from `nabla-graph` (or from hand-written
+//! closures): gradient descent with line searches, momentum, Adam, BFGS, L-BFGS, Newton with a
+//! modified Cholesky, Newton-CG, trust regions; critical-point classification; and the
+//! More-Garbow-Hillstrom test problems.
+
+mod objective;
+
+pub use objective::{Counted, Evaluations, FnObjective, GraphObjective, Objective};
