@@ -8,3 +8,7 @@
 mod objective;
 
 pub use objective::{Counted, Evaluations, FnObjective, GraphObjective, Objective};
+mod critical;
+pub mod linalg;
+
+pub use critical::{Classification, ZERO_EIGENVALUE_TOLERANCE, classify, classify_hessian};
