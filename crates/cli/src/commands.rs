@@ -1,0 +1,224 @@
+//! Running the subcommands: each returns what to print on stdout, or a [`Failure`] that says
+//! what to print on stderr and the exit code.
+
+use crate::cli::{Command, PointArgs};
+use crate::error::number;
+use crate::{Derivatives, EvalError, Formula};
+use serde_json::json;
+use std::fmt;
+
+/// Why a command failed, with its exit code.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// Bad arguments (exit code 2).
+    Usage(String),
+    /// The formula does not parse: the message, the formula and the caret line (exit code 3).
+    Parse(String),
+    /// A value or derivative went NaN or infinite (exit code 4).
+    Numeric(String),
+}
+
+impl Failure {
+    /// The process exit code: 2 usage, 3 parse error, 4 numeric failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Parse(_) => 3,
+            Failure::Numeric(_) => 4,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Parse(m) | Failure::Numeric(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Runs `command`; returns its stdout.
+///
+/// # Errors
+/// A [`Failure`] for bad arguments, a formula that does not parse, or a numeric failure.
+pub fn run(command: &Command) -> Result<String, Failure> {
+    match command {
+        Command::Grad(args) => grad(args),
+        Command::Hessian(args) => hessian(args),
+    }
+}
+
+/// `nabla grad`.
+fn grad(args: &PointArgs) -> Result<String, Failure> {
+    let (f, at) = formula_and_point(args)?;
+    let d = f.gradient(&at).map_err(numeric)?;
+    Ok(if args.json {
+        json_line(json!({
+            "variables": f.variables(),
+            "at": at,
+            "value": d.value,
+            "gradient": d.gradient,
+        }))
+    } else {
+        human_derivatives(&f, &at, &d)
+    })
+}
+
+/// `nabla hessian`.
+fn hessian(args: &PointArgs) -> Result<String, Failure> {
+    let (f, at) = formula_and_point(args)?;
+    let d = f.hessian(&at).map_err(numeric)?;
+    let n = at.len();
+    let h = d.hessian.clone().unwrap_or_default();
+    let rows: Vec<&[f64]> = h.chunks(n.max(1)).collect();
+    Ok(if args.json {
+        json_line(json!({
+            "variables": f.variables(),
+            "at": at,
+            "value": d.value,
+            "gradient": d.gradient,
+            "hessian": rows,
+        }))
+    } else {
+        let mut out = human_derivatives(&f, &at, &d);
+        out.push_str("Hessian:\n");
+        out.push_str(&matrix(&rows));
+        out
+    })
+}
+
+/// Parses the formula (a parse failure carries the caret display) and orders `--at`'s values
+/// as its variables, each given exactly once.
+fn formula_and_point(args: &PointArgs) -> Result<(Formula, Vec<f64>), Failure> {
+    let f = Formula::parse(&args.formula).map_err(|e| Failure::Parse(e.render(&args.formula)))?;
+    let at = point(f.variables(), &args.at)?;
+    Ok((f, at))
+}
+
+/// The values of `--at` in the order of `variables`.
+fn point(variables: &[String], at: &[(String, f64)]) -> Result<Vec<f64>, Failure> {
+    for (k, (name, _)) in at.iter().enumerate() {
+        if !variables.contains(name) {
+            let known = if variables.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("it has {}", variables.join(", "))
+            };
+            return Err(Failure::Usage(format!(
+                "--at gives {name}, which is not a variable of the formula ({known})"
+            )));
+        }
+        if at[..k].iter().any(|(n, _)| n == name) {
+            return Err(Failure::Usage(format!("--at gives {name} more than once")));
+        }
+    }
+    variables
+        .iter()
+        .map(|v| {
+            at.iter()
+                .find(|(n, _)| n == v)
+                .map(|&(_, x)| x)
+                .ok_or_else(|| Failure::Usage(format!("--at gives no value for the variable {v}")))
+        })
+        .collect()
+}
+
+fn numeric(e: EvalError) -> Failure {
+    match e {
+        // The point was checked against the variables, and --at takes only finite numbers.
+        EvalError::WrongDimension { .. } | EvalError::NonFiniteInput { .. } => {
+            Failure::Usage(e.to_string())
+        }
+        EvalError::NonFinite { .. } => Failure::Numeric(e.to_string()),
+    }
+}
+
+fn json_line(v: serde_json::Value) -> String {
+    format!("{v}\n")
+}
+
+/// The point, the value and the gradient, one per line, aligned.
+fn human_derivatives(f: &Formula, at: &[f64], d: &Derivatives) -> String {
+    let vars = f.variables();
+    let mut out = String::new();
+    if !vars.is_empty() {
+        let point: Vec<String> = vars
+            .iter()
+            .zip(at)
+            .map(|(v, &x)| format!("{v} = {}", number(x)))
+            .collect();
+        out.push_str(&format!("at {}\n", point.join(", ")));
+    }
+    let mut lines = vec![(format!("f({})", vars.join(", ")), d.value)];
+    lines.extend(
+        vars.iter()
+            .zip(&d.gradient)
+            .map(|(v, g)| (format!("df/d{v}"), *g)),
+    );
+    let width = lines
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (label, value) in lines {
+        out.push_str(&format!("{label:<width$} = {}\n", number(value)));
+    }
+    out
+}
+
+/// Rows of numbers, right-aligned in columns.
+fn matrix(rows: &[&[f64]]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|&x| number(x)).collect())
+        .collect();
+    let width = cells.iter().flatten().map(String::len).max().unwrap_or(0);
+    cells
+        .iter()
+        .map(|r| {
+            let r: Vec<String> = r.iter().map(|c| format!("{c:>width$}")).collect();
+            format!("  {}\n", r.join("  "))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_point_follows_the_variable_order() {
+        let at = vec![("y".to_string(), 2.0), ("x".to_string(), 1.0)];
+        assert_eq!(point(&names(&["x", "y"]), &at), Ok(vec![1.0, 2.0]));
+    }
+
+    #[test]
+    fn every_variable_exactly_once() {
+        let vars = names(&["x", "y"]);
+        let missing = point(&vars, &[("x".into(), 1.0)]).unwrap_err();
+        assert_eq!(
+            missing,
+            Failure::Usage("--at gives no value for the variable y".into())
+        );
+        let unknown = point(&vars, &[("x".into(), 1.0), ("z".into(), 1.0)]).unwrap_err();
+        assert_eq!(
+            unknown,
+            Failure::Usage(
+                "--at gives z, which is not a variable of the formula (it has x, y)".into()
+            )
+        );
+        let twice = point(&vars, &[("x".into(), 1.0), ("x".into(), 2.0)]).unwrap_err();
+        assert_eq!(twice, Failure::Usage("--at gives x more than once".into()));
+        assert_eq!(twice.exit_code(), 2);
+    }
+
+    #[test]
+    fn matrices_align() {
+        let rows: [&[f64]; 2] = [&[4.0, 6.0], &[6.0, -12.5]];
+        assert_eq!(matrix(&rows), "      4      6\n      6  -12.5\n");
+    }
+}
