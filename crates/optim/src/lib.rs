@@ -12,3 +12,19 @@ mod critical;
 pub mod linalg;
 
 pub use critical::{Classification, ZERO_EIGENVALUE_TOLERANCE, classify, classify_hessian};
+mod executor;
+mod first_order;
+pub mod line_search;
+mod newton;
+mod quasi_newton;
+mod second_order;
+mod trust_region;
+
+pub use executor::{
+    Control, Gtol, Iteration, Observer, Options, Point, ProgressLine, Report, Solver, Status,
+    minimize, minimize_observed,
+};
+pub use first_order::{GradientDescent, Momentum, StepRule};
+pub use newton::{Newton, NewtonCg};
+pub use quasi_newton::{Bfgs, Lbfgs};
+pub use trust_region::{TrustRegionCg, TrustRegionExact};
