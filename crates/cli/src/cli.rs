@@ -27,7 +27,7 @@ Examples:
   nabla grad 'x^2*y + x*y^2' --at x=1,y=2
       f = 6, df/dx = 8, df/dy = 5
   nabla grad 'log(exp(x) + exp(y))' --at x=0,y=0.6931471805599453 --json
-      {\"variables\":[\"x\",\"y\"],\"at\":[0.0,0.6931471805599453],\"value\":1.0986122886681098,
+      {\"variables\":[\"x\",\"y\"],\"at\":[0.0,0.6931471805599453],\"value\":1.0986122886681096,
        \"gradient\":[0.3333333333333333,0.6666666666666666]}   (the softmax of (x, y))
   nabla grad '-x^2' --at x=3
       -(x^2): f = -9, df/dx = -6
@@ -37,7 +37,7 @@ Examples:
 const HESSIAN_EXAMPLES: &str = "\
 Examples:
   nabla hessian 'x^2*y + x*y^2' --at x=0,y=0
-      the Hessian is zero there: degenerate (the second-order test says nothing)
+      the guide's exercise 4: the Hessian is zero there, degenerate (the test says nothing)
   nabla hessian '3*x^4 - 4*x^3 - 12*x^2' --at x=2
       f'' = 72 > 0 and f' = 0: minimum
   nabla hessian 'x^2 - y^2' --at x=0,y=0 --json
@@ -68,7 +68,7 @@ pub enum Command {
     /// The value, gradient and Hessian at a point, the Hessian's eigenvalues, and what kind of
     /// point it is (minimum, maximum, saddle, degenerate, or not-critical).
     #[command(after_help = HESSIAN_EXAMPLES)]
-    Hessian(PointArgs),
+    Hessian(HessianArgs),
 }
 
 /// A formula and a point.
@@ -89,6 +89,26 @@ pub struct PointArgs {
     /// Print one JSON object on stdout instead of the human-readable report.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `nabla hessian`'s arguments.
+#[derive(Debug, Args)]
+pub struct HessianArgs {
+    /// The formula and the point.
+    #[command(flatten)]
+    pub point: PointArgs,
+    /// The gradient vanishes (the point is critical) when no component exceeds this in
+    /// absolute value; eigenvalues within 1e-8 (relative) of zero count as zero.
+    #[arg(long, default_value = "1e-8", value_name = "TOL", value_parser = parse_tolerance)]
+    pub gtol: f64,
+}
+
+/// A finite, non-negative tolerance.
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(format!("expected a finite number >= 0, found {s:?}")),
+    }
 }
 
 /// One `NAME=VALUE` of `--at`.
@@ -154,6 +174,8 @@ mod tests {
         assert!(parse_assignment("=1").unwrap_err().contains("name"));
         assert!(parse_assignment("x=abc").unwrap_err().contains("number"));
         assert!(parse_assignment("x=inf").unwrap_err().contains("finite"));
+        assert_eq!(parse_tolerance("1e-6"), Ok(1e-6));
+        assert!(parse_tolerance("-1").is_err() && parse_tolerance("nan").is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Running the subcommands: each returns what to print on stdout, or a [`Failure`] that says
 //! what to print on stderr and the exit code.
 
-use crate::cli::{Command, PointArgs};
+use crate::cli::{Command, HessianArgs, PointArgs};
 use crate::error::number;
 use crate::{Derivatives, EvalError, Formula};
 use serde_json::json;
@@ -51,7 +51,7 @@ pub fn run(command: &Command) -> Result<String, Failure> {
 /// `nabla grad`.
 fn grad(args: &PointArgs) -> Result<String, Failure> {
     let (f, at) = formula_and_point(args)?;
-    let d = f.gradient(&at).map_err(numeric)?;
+    let d = tidy(f.gradient(&at).map_err(numeric)?);
     Ok(if args.json {
         json_line(json!({
             "variables": f.variables(),
@@ -65,26 +65,54 @@ fn grad(args: &PointArgs) -> Result<String, Failure> {
 }
 
 /// `nabla hessian`.
-fn hessian(args: &PointArgs) -> Result<String, Failure> {
-    let (f, at) = formula_and_point(args)?;
-    let d = f.hessian(&at).map_err(numeric)?;
+fn hessian(args: &HessianArgs) -> Result<String, Failure> {
+    let (f, at) = formula_and_point(&args.point)?;
+    let d = tidy(f.hessian(&at).map_err(numeric)?);
     let n = at.len();
     let h = d.hessian.clone().unwrap_or_default();
+    let (mut eigenvalues, class) = nabla_optim::classify_hessian(&h, n);
+    eigenvalues.iter_mut().for_each(|w| *w += 0.0);
+    let critical = d.gradient.iter().all(|g| g.abs() <= args.gtol);
+    let classification = if critical { class.name() } else { NOT_CRITICAL };
     let rows: Vec<&[f64]> = h.chunks(n.max(1)).collect();
-    Ok(if args.json {
+    Ok(if args.point.json {
         json_line(json!({
             "variables": f.variables(),
             "at": at,
             "value": d.value,
             "gradient": d.gradient,
             "hessian": rows,
+            "eigenvalues": eigenvalues,
+            "classification": classification,
         }))
     } else {
         let mut out = human_derivatives(&f, &at, &d);
         out.push_str("Hessian:\n");
         out.push_str(&matrix(&rows));
+        let w: Vec<String> = eigenvalues.iter().map(|&w| number(w)).collect();
+        out.push_str(&format!("eigenvalues: {}\n", w.join(", ")));
+        let why = if critical {
+            format!("the gradient vanishes; {}", eigen_reason(class))
+        } else {
+            format!("a gradient component exceeds {}", number(args.gtol))
+        };
+        out.push_str(&format!("classification: {classification} ({why})\n"));
         out
     })
+}
+
+/// The classification of a point where the gradient does not vanish.
+pub const NOT_CRITICAL: &str = "not-critical";
+
+/// Why the second-order test says what it says.
+fn eigen_reason(c: nabla_optim::Classification) -> &'static str {
+    use nabla_optim::Classification::*;
+    match c {
+        Minimum => "every eigenvalue is positive",
+        Maximum => "every eigenvalue is negative",
+        Saddle => "eigenvalues of both signs",
+        Degenerate => "an eigenvalue is zero, so the second-order test says nothing",
+    }
 }
 
 /// Parses the formula (a parse failure carries the caret display) and orders `--at`'s values
@@ -131,6 +159,14 @@ fn numeric(e: EvalError) -> Failure {
         }
         EvalError::NonFinite { .. } => Failure::Numeric(e.to_string()),
     }
+}
+
+/// Negative zeros made positive (`-0 + 0 = 0`): a derivative of `-y^2` at 0 reads `0`.
+fn tidy(mut d: Derivatives) -> Derivatives {
+    d.value += 0.0;
+    let h = d.hessian.iter_mut().flatten();
+    d.gradient.iter_mut().chain(h).for_each(|x| *x += 0.0);
+    d
 }
 
 fn json_line(v: serde_json::Value) -> String {

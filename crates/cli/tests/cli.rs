@@ -1,0 +1,262 @@
+//! The built `nabla` binary, run as a user runs it: the guide's examples, every exit code, and
+//! JSON output parsed back.
+
+use serde_json::Value;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn nabla(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(args)
+        .output()
+        .expect("run nabla");
+    Run {
+        code: out.status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// Runs with `--json`, expects success and one JSON object on one line.
+fn json(args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let r = nabla(&a);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+/// Expects failure with `code`, nothing on stdout and `lines` lines on stderr, the first
+/// starting with `error: `; returns stderr.
+#[track_caller]
+fn fails(args: &[&str], code: i32, lines: usize) -> String {
+    let r = nabla(args);
+    assert_eq!(r.code, code, "{args:?}: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{args:?} printed {}", r.stdout);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), lines, "{}", r.stderr);
+    r.stderr
+}
+
+#[test]
+fn grad_of_the_guides_softmax_example() {
+    let v = json(&[
+        "grad",
+        "log(exp(x) + exp(y))",
+        "--at",
+        "x=0,y=0.6931471805599453",
+    ]);
+    assert_eq!(v["variables"], serde_json::json!(["x", "y"]));
+    assert_eq!(floats(&v["at"]), [0.0, std::f64::consts::LN_2]);
+    assert!((v["value"].as_f64().unwrap() - 3f64.ln()).abs() < 1e-15);
+    let g = floats(&v["gradient"]);
+    assert!((g[0] - 1.0 / 3.0).abs() < 1e-15 && (g[1] - 2.0 / 3.0).abs() < 1e-15);
+    // The keys in the documented order.
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["variables", "at", "value", "gradient"]);
+}
+
+#[test]
+fn grad_of_the_chain_rule_example() {
+    let (a, b) = ("(w + x + y + z)^2", "(w + x - y - z)^2");
+    let f = format!("(({a} + {b})^2 + ({a} - {b})^2)^2");
+    let v = json(&["grad", &f, "--at", "w=-1,x=0,y=-2,z=1"]);
+    assert_eq!(v["value"].as_f64(), Some(1024.0));
+    assert_eq!(floats(&v["gradient"]), [-4096.0; 4]);
+}
+
+#[test]
+fn grad_human_output() {
+    let r = nabla(&["grad", "x^2*y + x*y^2", "--at", "y=2,x=1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "at x = 1, y = 2\nf(x, y) = 6\ndf/dx   = 8\ndf/dy   = 5\n"
+    );
+    // A formula may start with a minus; -x^2 is -(x^2).
+    let r = nabla(&["grad", "-x^2", "--at", "x=-3"]);
+    assert_eq!(r.stdout, "at x = -3\nf(x)  = -9\ndf/dx = 6\n");
+}
+
+#[test]
+fn hessian_classifies_the_guides_points() {
+    // Exercise 4: x^2 y + x y^2 at the origin: the second-order test says nothing.
+    let v = json(&["hessian", "x^2*y + x*y^2", "--at", "x=0,y=0"]);
+    assert_eq!(v["hessian"], serde_json::json!([[0.0, 0.0], [0.0, 0.0]]));
+    assert_eq!(v["classification"], "degenerate");
+    let v = json(&["hessian", "x^2*y + x*y^2", "--at", "x=1,y=2"]);
+    assert_eq!(v["hessian"], serde_json::json!([[4.0, 6.0], [6.0, 2.0]]));
+    let w = floats(&v["eigenvalues"]);
+    let r = 37f64.sqrt();
+    assert!(
+        (w[0] - (3.0 - r)).abs() < 1e-14 && (w[1] - (3.0 + r)).abs() < 1e-14,
+        "{w:?}"
+    );
+    assert_eq!(v["classification"], "not-critical");
+    // Section 2: 3x^4 - 4x^3 - 12x^2 has critical points -1 (minimum), 0 (maximum), 2.
+    let f = "3*x^4 - 4*x^3 - 12*x^2";
+    for (x, class, h) in [
+        ("-1", "minimum", 36.0),
+        ("0", "maximum", -24.0),
+        ("2", "minimum", 72.0),
+    ] {
+        let v = json(&["hessian", f, "--at", &format!("x={x}")]);
+        assert_eq!(v["classification"], class, "x = {x}");
+        assert_eq!(floats(&v["eigenvalues"]), [h]);
+        assert_eq!(floats(&v["gradient"]), [0.0]);
+    }
+    let v = json(&["hessian", "x^2 - y^2", "--at", "x=0,y=0"]);
+    assert_eq!(
+        (floats(&v["eigenvalues"]), &v["classification"]),
+        (vec![-2.0, 2.0], &serde_json::json!("saddle"))
+    );
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "variables",
+            "at",
+            "value",
+            "gradient",
+            "hessian",
+            "eigenvalues",
+            "classification"
+        ]
+    );
+}
+
+#[test]
+fn hessian_gtol() {
+    let args = ["hessian", "(x - 1)^2", "--at", "x=1.000001"];
+    assert_eq!(json(&args)["classification"], "not-critical");
+    let mut loose = args.to_vec();
+    loose.extend(["--gtol", "1e-5"]);
+    assert_eq!(json(&loose)["classification"], "minimum");
+}
+
+#[test]
+fn stable_forms_from_the_command_line() {
+    let v = json(&["grad", "logsumexp(1000*x, 1000*y)", "--at", "x=1,y=1"]);
+    // 1000 + ln 2 to within an ulp (the naive form overflows to inf).
+    let want = 1000.0 + 2f64.ln();
+    assert!((v["value"].as_f64().unwrap() - want).abs() <= 2.0 * f64::EPSILON * want);
+    assert_eq!(floats(&v["gradient"]), [500.0, 500.0]);
+    let v = json(&["grad", "softplus(x)", "--at", "x=-50"]);
+    let e50 = (-50f64).exp();
+    assert!((v["value"].as_f64().unwrap() - e50).abs() <= 2.0 * f64::EPSILON * e50);
+}
+
+#[test]
+fn exit_code_0_help_and_version() {
+    let r = nabla(&["--version"]);
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, concat!("nabla ", env!("CARGO_PKG_VERSION")))
+    );
+    let r = nabla(&["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("Examples:") && r.stdout.contains("Exit codes"),
+        "{}",
+        r.stdout
+    );
+    for cmd in ["grad", "hessian"] {
+        let r = nabla(&["help", cmd]);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("Examples:\n  nabla "), "{}", r.stdout);
+        assert!(r.stdout.contains("--at"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn exit_code_2_usage() {
+    let e = fails(&["grad", "x + y", "--at", "x=1"], 2, 1);
+    assert_eq!(e, "error: --at gives no value for the variable y\n");
+    let e = fails(&["grad", "x", "--at", "x=1,z=2", "--json"], 2, 1);
+    assert!(
+        e.contains("z, which is not a variable of the formula (it has x)"),
+        "{e}"
+    );
+    let e = fails(&["hessian", "x", "--at", "x=1,x=2"], 2, 1);
+    assert!(e.contains("x more than once"), "{e}");
+    let e = fails(&["grad", "x", "--at", "x=abc"], 2, 1);
+    assert!(e.contains("expected a number after 'x='"), "{e}");
+    let e = fails(&["grad", "x", "--at", "x=nan", "--json"], 2, 1);
+    assert!(e.contains("finite"), "{e}");
+    let e = fails(&["grad"], 2, 1);
+    assert!(e.contains("<FORMULA>"), "{e}");
+    let e = fails(&["frobnicate"], 2, 1);
+    assert!(e.contains("frobnicate"), "{e}");
+    // No subcommand at all: the help, on stderr.
+    let r = nabla(&[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stdout.is_empty() && r.stderr.contains("Usage: nabla"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn exit_code_3_parse_errors_point_at_the_column() {
+    let e = fails(&["grad", "2 * (x + 1", "--at", "x=0", "--json"], 3, 3);
+    assert_eq!(
+        e,
+        "error: expected an operator or `)` at column 11, found the end of the formula\n  2 * (x + 1\n            ^\n"
+    );
+    let e = fails(&["grad", "x + foo(y)", "--at", "x=0,y=1"], 3, 3);
+    assert!(
+        e.starts_with("error: expected a known function at column 5, found `foo`"),
+        "{e}"
+    );
+    assert!(e.ends_with("  x + foo(y)\n      ^\n"), "{e}");
+    let e = fails(&["hessian", "exp(x, y)"], 3, 3);
+    assert!(
+        e.starts_with("error: expected 1 argument to exp at column 1, found 2"),
+        "{e}"
+    );
+    let e = fails(&["grad", "x ? y"], 3, 3);
+    assert!(e.contains("column 3, found `?`"), "{e}");
+    // A parse error comes before any complaint about --at.
+    fails(&["grad", "(x", "--at", "nope=1"], 3, 3);
+}
+
+#[test]
+fn exit_code_4_numeric_failures_name_the_operation() {
+    let e = fails(&["grad", "log(x)", "--at", "x=-1", "--json"], 4, 1);
+    assert_eq!(e, "error: log at column 1 gave NaN (argument -1)\n");
+    let e = fails(&["grad", "1 + sqrt(x)", "--at", "x=-1"], 4, 1);
+    assert_eq!(e, "error: sqrt at column 5 gave NaN (argument -1)\n");
+    let e = fails(&["grad", "1/x", "--at", "x=0"], 4, 1);
+    assert_eq!(e, "error: division at column 2 gave inf (arguments 1, 0)\n");
+    let e = fails(&["grad", "sqrt(x)", "--at", "x=0"], 4, 1);
+    assert_eq!(
+        e,
+        "error: sqrt at column 1 gave inf in its gradient (argument 0)\n"
+    );
+    let e = fails(&["hessian", "x^1.5", "--at", "x=0", "--json"], 4, 1);
+    assert_eq!(
+        e,
+        "error: power at column 2 gave inf in its Hessian (arguments 0, 1.5)\n"
+    );
+    // The gradient alone is fine there.
+    assert_eq!(
+        floats(&json(&["grad", "x^1.5", "--at", "x=0"])["gradient"]),
+        [0.0]
+    );
+}
