@@ -11,7 +11,11 @@ pub use objective::{Counted, Evaluations, FnObjective, GraphObjective, Objective
 mod critical;
 pub mod linalg;
 
-pub use critical::{Classification, ZERO_EIGENVALUE_TOLERANCE, classify, classify_hessian};
+pub use critical::{
+    CRITICAL_GTOL, Classification, CriticalError, CriticalPoint, ZERO_EIGENVALUE_TOLERANCE,
+    classify, classify_hessian, critical_points,
+};
+mod adam;
 mod executor;
 mod first_order;
 pub mod line_search;
@@ -20,6 +24,7 @@ mod quasi_newton;
 mod second_order;
 mod trust_region;
 
+pub use adam::Adam;
 pub use executor::{
     Control, Gtol, Iteration, Observer, Options, Point, ProgressLine, Report, Solver, Status,
     minimize, minimize_observed,
