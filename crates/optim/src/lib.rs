@@ -47,6 +47,7 @@ pub mod linalg;
 pub mod line_search;
 pub mod newton;
 pub mod objective;
+pub mod problems;
 pub mod quasi_newton;
 mod second_order;
 pub mod trust_region;
