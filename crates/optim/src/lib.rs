@@ -50,6 +50,7 @@ pub mod objective;
 pub mod problems;
 pub mod quasi_newton;
 mod second_order;
+pub mod suite;
 pub mod trust_region;
 
 pub use adam::Adam;

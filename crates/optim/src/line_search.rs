@@ -107,6 +107,12 @@ pub fn more_thuente(
         if f <= ftest && g.abs() <= c2 * -ginit {
             return Ok(p);
         }
+        // Near a minimizer whose f is large, decreases fall below f's rounding error: accept a
+        // step with f within that noise whose slope meets the curvature condition (Hager and
+        // Zhang's approximate Wolfe conditions, with the noise level as their ε).
+        if f <= finit + 64.0 * f64::EPSILON * finit.abs() && g.abs() <= c2 * -ginit && stp > 0.0 {
+            return Ok(p);
+        }
         if stage1 && f <= ftest && g >= 0.0 {
             stage1 = false;
         }

@@ -50,29 +50,41 @@ fn trust_region_step(
             });
         }
         let step = solve(*radius)?;
-        if step.predicted.is_nan() || step.predicted <= 0.0 {
-            // A model that predicts no decrease at a non-stationary point: rounding has taken
-            // over (the gradient is at noise level).
-            return Err(Status::Stalled {
-                reason: "the quadratic model predicts no decrease",
+        if step.predicted.is_nan() {
+            return Err(Status::NonFinite {
+                quantity: "Hessian-vector product",
             });
         }
         let x = current.x.iter().zip(&step.p).map(|(x, p)| x + p).collect();
         let trial = Point::at(objective, x);
-        let rho = if trial.is_finite() {
-            (current.f - trial.f) / step.predicted
-        } else {
-            f64::NEG_INFINITY
-        };
         let pnorm = norm2(&step.p);
-        if rho < 0.25 {
-            *radius = 0.25 * pnorm;
-        } else if rho > 0.75 && step.on_boundary {
-            *radius = (2.0 * *radius).min(MAX_RADIUS);
-        }
-        if rho > ETA {
+        // f is computed with a rounding error of a few ulps of |f|; near a minimizer with a large
+        // f (Jennrich-Sampson, Brown-Dennis) the predicted decrease falls below it and ρ is
+        // noise. There, accept a step that keeps f within the noise and reduces the gradient
+        // (a step toward the stationary point), else shrink.
+        let noise = 64.0 * f64::EPSILON * current.f.abs();
+        let accept = if step.predicted <= noise {
+            trial.is_finite()
+                && trial.f <= current.f + noise
+                && norm2(&trial.grad) < norm2(&current.grad)
+        } else {
+            let rho = if trial.is_finite() {
+                (current.f - trial.f) / step.predicted
+            } else {
+                f64::NEG_INFINITY
+            };
+            if rho > 0.75 && step.on_boundary {
+                *radius = (2.0 * *radius).min(MAX_RADIUS);
+            }
+            if rho < 0.25 {
+                *radius = 0.25 * pnorm;
+            }
+            rho > ETA
+        };
+        if accept {
             return Ok(trial);
         }
+        *radius = radius.min(0.25 * pnorm);
     }
 }
 
@@ -245,16 +257,16 @@ impl Solver for TrustRegionExact {
             .map(|j| (0..n).map(|k| q[k * n + j] * current.grad[k]).sum())
             .collect();
         trust_region_step(objective, current, &mut self.radius, |delta| {
-            let (pt, on_boundary) = exact_subproblem(&w, &gt, delta);
-            let m: f64 = (0..n)
-                .map(|i| gt[i] * pt[i] + 0.5 * w[i] * pt[i] * pt[i])
-                .sum();
+            let (pt, lambda, on_boundary) = exact_subproblem(&w, &gt, delta);
+            // -m(p) with (w_i + λ) p_i = -g_i: -(g_i p_i + w_i p_i^2 / 2) = (w_i / 2 + λ) p_i^2,
+            // a sum of non-negative terms (λ >= -w_min), free of cancellation.
+            let predicted: f64 = (0..n).map(|i| (0.5 * w[i] + lambda) * pt[i] * pt[i]).sum();
             let p = (0..n)
                 .map(|k| (0..n).map(|j| q[k * n + j] * pt[j]).sum())
                 .collect();
             Ok(ModelStep {
                 p,
-                predicted: -m,
+                predicted,
                 on_boundary,
             })
         })
@@ -262,7 +274,8 @@ impl Solver for TrustRegionExact {
 }
 
 /// The exact trust-region step in the eigenbasis: `p_i = -g_i / (w_i + λ)`.
-fn exact_subproblem(w: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, bool) {
+/// Returns the step, the multiplier `λ`, and whether the step is on the boundary.
+fn exact_subproblem(w: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, f64, bool) {
     let n = w.len();
     let wmin = w[0];
     let scale = w
@@ -274,7 +287,7 @@ fn exact_subproblem(w: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, bool) {
     if wmin > 1e-12 * scale {
         let p = step(0.0);
         if norm2(&p) <= delta {
-            return (p, false);
+            return (p, 0.0, false);
         }
     }
     let lo0 = (-wmin).max(0.0);
@@ -301,7 +314,7 @@ fn exact_subproblem(w: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, bool) {
         if pn <= delta {
             let i0 = (0..n).find(|&i| degenerate(i)).unwrap_or(0);
             p[i0] = (delta * delta - pn * pn).max(0.0).sqrt();
-            return (p, true);
+            return (p, lo0, true);
         }
     }
     // Safeguarded Newton on φ(λ) = 1/||p(λ)|| - 1/Δ, increasing and concave in λ > -w_min.
@@ -319,7 +332,7 @@ fn exact_subproblem(w: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, bool) {
         let p = step(lambda);
         let pn = norm2(&p);
         if (pn - delta).abs() <= 1e-10 * delta {
-            return (p, true);
+            return (p, lambda, true);
         }
         if pn > delta {
             lo = lambda
@@ -339,8 +352,5 @@ fn exact_subproblem(w: &[f64], g: &[f64], delta: f64) -> (Vec<f64>, bool) {
     } else {
         0.5 * (lo + hi)
     };
-    let p = step(lambda);
-    // Scale onto the boundary so the constraint holds exactly.
-    let pn = norm2(&p);
-    (p.iter().map(|v| v * delta / pn).collect(), true)
+    (step(lambda), lambda, true)
 }
