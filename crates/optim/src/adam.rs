@@ -80,6 +80,29 @@ impl<T: Element> Adam<T> {
         self.t
     }
 
+    /// The first and second moment estimates `m`, `v` (empty before the first step), for
+    /// checkpointing.
+    pub fn moments(&self) -> (&[T], &[T]) {
+        (&self.m, &self.v)
+    }
+
+    /// Restores a checkpointed state: moments `m`, `v` and the step count `t`, so training resumes
+    /// bit-identically.
+    ///
+    /// # Errors
+    /// A message naming both lengths if `m` and `v` differ in length.
+    pub fn restore(&mut self, m: Vec<T>, v: Vec<T>, t: u32) -> Result<(), String> {
+        if m.len() != v.len() {
+            return Err(format!(
+                "Adam::restore: m has {} entries but v has {}",
+                m.len(),
+                v.len()
+            ));
+        }
+        (self.m, self.v, self.t) = (m, v, t);
+        Ok(())
+    }
+
     /// Forgets the moments and the step count.
     pub fn reset(&mut self) {
         self.m.clear();
