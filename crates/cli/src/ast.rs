@@ -240,7 +240,8 @@ impl Expr {
 }
 
 /// Prints the formula back with as few parentheses as the grammar allows; parsing the result
-/// gives the same tree (the spans aside). Numbers print in Rust's shortest round-trip form.
+/// gives the same tree (the spans aside). Numbers print in the shortest form that reads back as
+/// the same `f64` (`2`, `0.5`, `1e-7`).
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         enum Task<'a> {
@@ -262,7 +263,7 @@ impl fmt::Display for Expr {
             }
             // Pushed in reverse: the stack pops them in writing order.
             match &self.nodes[id].kind {
-                Kind::Num(v) => write!(f, "{v:?}")?,
+                Kind::Num(v) => f.write_str(&crate::error::number(*v))?,
                 Kind::Pi => f.write_str("pi")?,
                 Kind::Var(i) => f.write_str(&self.variables[*i])?,
                 Kind::Neg(a) => {
