@@ -13,18 +13,23 @@
 //! reference, within the bounds the kernels document. Any disagreement panics with a message
 //! that names the path, the operation, the index and both values. Short inputs decode to
 //! defaults (zeros), so every byte string is a valid input.
+//!
+//! The exception is [`formula`], which fuzzes the `nabla` command's formula language (nabla-cli)
+//! rather than the kernels: the bytes are a formula and a point, and nothing may panic.
 
 // Checking code indexes several arrays by one position; ranges read better than zips here.
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 
 mod activations;
 mod elementwise;
+mod formula;
 mod gemm;
 mod reductions;
 mod softmax;
 
 pub use activations::activations_paths;
 pub use elementwise::elementwise_paths;
+pub use formula::formula;
 pub use gemm::gemm_vs_reference;
 pub use reductions::reductions_thread_invariant;
 pub use softmax::softmax_paths;
@@ -43,6 +48,7 @@ pub const TARGETS: &[Target] = &[
     ("reductions_thread_invariant", reductions_thread_invariant),
     ("activations_paths", activations_paths),
     ("softmax_paths", softmax_paths),
+    ("formula", formula),
 ];
 
 /// The body of the target called `name`.

@@ -58,3 +58,4 @@ replay!(elementwise_paths);
 replay!(reductions_thread_invariant);
 replay!(activations_paths);
 replay!(softmax_paths);
+replay!(formula);
