@@ -4,6 +4,7 @@
 //! Formulas: Moré, Garbow, Hillstrom (1981), section 3; indices there are 1-based, here
 //! 0-based (`x[0]` is the paper's `x1`), with the paper's `i` kept where it enters a formula.
 
+use super::double_double::Dd;
 use super::{Function, Scalar, sum};
 use crate::Objective;
 use nabla_graph::Var;
@@ -30,6 +31,14 @@ pub(crate) trait Residuals: Send + Sync {
     /// ∂x_{vars[b]}` to `hess[a k + b]` (`k = vars.len()`). Both arrive zeroed: write the
     /// nonzero entries (both triangles).
     fn derivatives(&self, x: &[f64], i: usize, grad: &mut [f64], hess: Option<&mut [f64]>);
+    /// For residuals whose `f64` evaluation is too inexact (Meyer's): `r_i` in double-double
+    /// and, if `grad` is given (zeroed, in [`Residuals::support`] order), `∇r_i` too. Where it
+    /// is `Some`, [`LeastSquares`] takes every `f64` residual from it (rounded) and forms the
+    /// gradient `2 sum_i r_i ∇r_i` in double-double; the Hessian's `∇r_i` and `∇²r_i` stay
+    /// [`Residuals::derivatives`]'. `None` (the default): plain `f64` throughout.
+    fn residual_dd(&self, _x: &[f64], _i: usize, _grad: Option<&mut [Dd]>) -> Option<Dd> {
+        None
+    }
 }
 
 /// Boxes residuals as a least-squares [`Function`].
@@ -55,6 +64,13 @@ struct Scratch {
 }
 
 impl<R: Residuals> LeastSquares<R> {
+    /// `r_i(x)` in `f64`: the rounded [`Residuals::residual_dd`] where there is one.
+    fn residual(&self, x: &[f64], i: usize) -> f64 {
+        let r = &self.0;
+        r.residual_dd(x, i, None)
+            .map_or_else(|| r.residual(x, i), Dd::to_f64)
+    }
+
     /// Visits each residual: `visit(i, r_i, vars, ∇r_i, ∇²r_i)` (the Hessian empty unless
     /// `with_hessian`).
     fn each(
@@ -78,7 +94,7 @@ impl<R: Residuals> LeastSquares<R> {
             } else {
                 r.derivatives(x, i, &mut s.grad, None);
             }
-            visit(r.residual(x, i), &s.vars, &s.grad, &s.hess);
+            visit(self.residual(x, i), &s.vars, &s.grad, &s.hess);
         }
     }
 }
@@ -89,18 +105,45 @@ impl<R: Residuals> Objective for LeastSquares<R> {
     }
 
     fn value(&self, x: &[f64]) -> f64 {
-        (0..self.0.m()).map(|i| self.0.residual(x, i).powi(2)).sum()
+        (0..self.0.m()).map(|i| self.residual(x, i).powi(2)).sum()
     }
 
+    /// `2 Jᵀr`, accumulated in double-double for the residuals with a
+    /// [`Residuals::residual_dd`] (whose terms `r_i ∂r_i/∂x_j` may cancel far below their size).
     fn value_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let r = &self.0;
+        assert_eq!(x.len(), r.n(), "x has the wrong length");
         grad.fill(0.0);
         let mut f = 0.0;
-        self.each(x, false, |r, vars, g, _| {
-            f += r * r;
-            for (&j, &gj) in vars.iter().zip(g) {
-                grad[j] += 2.0 * r * gj;
+        let mut vars = Vec::new();
+        let (mut g, mut g_dd) = (Vec::new(), Vec::new());
+        // The double-double part of the gradient (empty if no residual has one).
+        let mut acc: Vec<Dd> = Vec::new();
+        for i in 0..r.m() {
+            r.support(i, &mut vars);
+            let k = vars.len();
+            g_dd.clear();
+            g_dd.resize(k, Dd::ZERO);
+            if let Some(ri) = r.residual_dd(x, i, Some(&mut g_dd)) {
+                acc.resize(r.n(), Dd::ZERO);
+                f += ri.to_f64() * ri.to_f64();
+                for (&j, &gj) in vars.iter().zip(&g_dd) {
+                    acc[j] = acc[j] + ri * gj;
+                }
+            } else {
+                g.clear();
+                g.resize(k, 0.0);
+                r.derivatives(x, i, &mut g, None);
+                let ri = r.residual(x, i);
+                f += ri * ri;
+                for (&j, &gj) in vars.iter().zip(&g) {
+                    grad[j] += 2.0 * ri * gj;
+                }
             }
-        });
+        }
+        for (gj, a) in grad.iter_mut().zip(&acc) {
+            *gj += 2.0 * a.to_f64();
+        }
         f
     }
 
@@ -142,6 +185,13 @@ impl<R: Residuals> Function for LeastSquares<R> {
     }
     fn residual_count(&self) -> Option<usize> {
         Some(self.0.m())
+    }
+    fn residuals(&self, x: &[f64], out: &mut [f64]) -> bool {
+        assert_eq!(x.len(), self.0.n(), "x has the wrong length");
+        for (i, ri) in out.iter_mut().enumerate() {
+            *ri = self.residual(x, i);
+        }
+        true
     }
 }
 
@@ -454,6 +504,14 @@ impl Meyer {
     fn t(i: usize) -> f64 {
         45.0 + 5.0 * (i + 1) as f64
     }
+    /// `(s, e) = (t_i + x3, exp(x2 / s))` in double-double: `s` exact, `e` to a relative
+    /// `(18 |z| + 200) u² ≈ 6e-30` at `z = x2/s ≈ 16` (`z`'s division error `15 u²` enters `exp`
+    /// multiplied by `|z|`; the rest is [`Dd::exp`]'s bound), against the `f64` `exp`'s `~2e-15`
+    /// (`z`'s own rounding, `16 · 1.1e-16`, entering `exp` the same way).
+    fn s_e(x: &[f64], i: usize) -> (Dd, Dd) {
+        let s = Dd::sum(Self::t(i), x[2]);
+        (s, (Dd::from(x[1]) / s).exp())
+    }
 }
 
 impl Residuals for Meyer {
@@ -466,10 +524,12 @@ impl Residuals for Meyer {
     fn residual<S: Scalar>(&self, x: &[S], i: usize) -> S {
         x[0] * (x[1] / (x[2] + Self::t(i))).exp() - Self::Y[i]
     }
+    /// `∇r_i` and `∇²r_i` in `f64` from the double-double `s` and `e`, each entry within a few
+    /// ulps (`e` itself rounded once).
     fn derivatives(&self, x: &[f64], i: usize, g: &mut [f64], h: Option<&mut [f64]>) {
         let (x1, x2) = (x[0], x[1]);
-        let s = Self::t(i) + x[2];
-        let e = (x2 / s).exp();
+        let (s, e) = Self::s_e(x, i);
+        let (s, e) = (s.to_f64(), e.to_f64());
         g[0] = e;
         g[1] = x1 * e / s;
         g[2] = -x1 * x2 * e / (s * s);
@@ -480,6 +540,21 @@ impl Residuals for Meyer {
             sym(h, 3, 1, 2, -x1 * e * (x2 + s) / s.powi(3));
             h[8] = x1 * x2 * e * (x2 + 2.0 * s) / s.powi(4);
         }
+    }
+    /// `r_i = x1 e - y_i` and `∇r_i = (e, x1 e/s, -x1 x2 e/s²)` in double-double: `x1 e`
+    /// (`<= 3.5e4` at the minimizer) to a relative `~6e-30`, so `r_i` (`|r_i| <= 5.4`) to an
+    /// absolute `~2e-25` before its rounding to `f64` (`<= 4.4e-16` for `|r_i| < 8`).
+    fn residual_dd(&self, x: &[f64], i: usize, grad: Option<&mut [Dd]>) -> Option<Dd> {
+        let (x1, x2) = (x[0], x[1]);
+        let (s, e) = Self::s_e(x, i);
+        let x1e = e * x1;
+        if let Some(g) = grad {
+            let x1e_s = x1e / s;
+            g[0] = e;
+            g[1] = x1e_s;
+            g[2] = -(x1e_s * x2 / s);
+        }
+        Some(x1e - Dd::from(Self::Y[i]))
     }
 }
 

@@ -67,6 +67,26 @@
 //! * `helical_valley`'s `θ(x1, x2)` is `atan(x2/x1)/(2π)`, plus `1/2` when `x1 < 0` (MGH).
 //! * `gulf` is `r_i = exp(-|y_i - x2|^x3 / x1) - t_i` (the paper's typeset "`y_i m i x2`" read
 //!   as `y_i - x2`, which makes `(50, 25, 1.5)` an exact zero-residual minimizer).
+//! * `meyer`'s residuals `x1 exp(x2/(t_i + x3)) - y_i` cancel two terms of up to `3.5e4` down
+//!   to `|r_i| <= 5.4` at the minimizer `x* ≈ (0.0056096, 6181.35, 345.224)`, and
+//!   `∂f/∂x1 = 2 sum_i r_i e_i` with `e_i = exp(x2/(t_i + x3))` up to `6.2e6` cancels terms of
+//!   up to `6e7` to zero. In plain `f64` (`exp`, the products, and `z_i = x2/(t_i + x3) ≈ 16`,
+//!   whose rounding `exp` turns into a relative `2e-15`) the residuals were off by up to `3e-11`
+//!   and the gradient by up to `(8e-4, 1.2e-8, 1.8e-7)` (median `(2.5e-4, 3.6e-9, 5.5e-8)`),
+//!   measured against `mpmath` at `x*` rounded to `f64` and 41 `f64` points within `1e-8`
+//!   relative of it: `∂f/∂x1`'s noise alone exceeds the suite's `1e-6` gradient test. So the
+//!   value and gradient are computed in double-double ([`double_double`]: `z_i`, `exp(z_i)`,
+//!   `r_i` and the sum `2 sum_i r_i ∇r_i`), which leaves the gradient's final rounding: at the
+//!   22 of those points where `|∇f| <= 1.5` the error is at most `(1e-16, 2e-21, 2e-20)`. The
+//!   Hessian takes its `f64` entries from the same double-double `exp`.
+//!
+//!   That does not make `meyer` solvable in `f64`: the Hessian's eigenvalues at `x*` are
+//!   `2.5e14, 4.2e4, 0.025`, so one ulp of `x1`, `x2` or `x3` moves `∂f/∂x1` by `2e-4, 3e-3,
+//!   3e-3`. The *exact* gradient at `x*` rounded to `f64` is `(-2.1e-4, -2.9e-9, 4.4e-8)`, and of
+//!   the `f64` points nearest the valley (for each `x2, x3` within 3000 ulps, the best `x1`)
+//!   about one in 800 has `||∇f||_inf <= 1e-6` (the best, `4.9e-9`, is
+//!   `(0.005609636471032473, 6181.346346285712, 345.22363462411414)`), while `f` is the same
+//!   `f64` value at all of them. A solver passes the test only by landing on such a point.
 //! * The quartic is the guide's `3x^4 - 4x^3 - 12x^2` (section 2): minima `-5` at `x = -1` and
 //!   `-32` at `x = 2`; from `x0 = -2` the nearby minimum is `-5`, which is that case's `f_best`.
 //! * `logsumexp_quad` is `log(e^x + e^y) + (x^2 + y^2)/2`, with the log-sum-exp computed stably
@@ -100,6 +120,7 @@
 //! assert_eq!(hv, [802.0, -400.0]);
 //! ```
 
+pub mod double_double;
 mod large;
 mod least_squares;
 mod other;
@@ -147,6 +168,21 @@ impl TestProblem {
         assert_eq!(x.shape(), [self.dim()], "graph_value of {}", self.name);
         let xs: Vec<Var<'g, f64>> = (0..self.dim()).map(|i| x.at(i)).collect();
         self.f.graph(&xs)
+    }
+
+    /// The residuals `r_i(x)` of a least-squares problem (`f = sum_i r_i^2`, `i <` [`m`](
+    /// TestProblem::m)) as the value and gradient use them; `None` for the others.
+    ///
+    /// ```
+    /// use nabla_optim::problems::problem;
+    /// let r = problem("rosenbrock_2").unwrap().residuals(&[-1.2, 1.0]).unwrap();
+    /// assert_eq!(r.len(), 2); // 10 (x2 - x1^2) and 1 - x1
+    /// assert!((r[0] + 4.4).abs() < 1e-14 && (r[1] - 2.2).abs() < 1e-15);
+    /// assert!(problem("quartic_x0=3").unwrap().residuals(&[0.0]).is_none());
+    /// ```
+    pub fn residuals(&self, x: &[f64]) -> Option<Vec<f64>> {
+        let mut r = vec![0.0; self.m?];
+        self.f.residuals(x, &mut r).then_some(r)
     }
 }
 
@@ -521,6 +557,10 @@ trait Function: Objective + Send + Sync {
     /// The number of residuals of a least-squares function.
     fn residual_count(&self) -> Option<usize> {
         None
+    }
+    /// Writes a least-squares function's residuals to `out` (length `m`); `false` for others.
+    fn residuals(&self, _x: &[f64], _out: &mut [f64]) -> bool {
+        false
     }
 }
 
