@@ -4,14 +4,19 @@
 //!
 //! The solved-count bars (trust-region Newton-CG 36/37, dense Newton 35/37, BFGS 34/37)
 //! are not all met: every method here fails exactly Freudenstein-Roth (it converges to the known
-//! local minimum 48.98, a true minimizer that passes the gradient test), Meyer (the gradient's
-//! rounding noise at the minimizer, about 1e-4 in f64, exceeds the 1e-6 test) and Biggs EXP6
-//! (the known local minimum 5.66e-3, or the stationary region near 0.2427). The counts asserted
+//! local minimum 48.98, a true minimizer that passes the gradient test), Meyer and Biggs EXP6
+//! (the known local minimum 5.66e-3, or the stationary region near 0.2427). Meyer's gradient is
+//! now evaluated to its last bit (double-double, see `nabla_optim::problems`), but the test is
+//! below what `f64` points can offer: one ulp of a coordinate moves `∂f/∂x1` by `2e-4..3e-3`,
+//! the exact gradient at the minimizer rounded to `f64` is `2.1e-4`, and only about one point
+//! in 800 along the valley passes `1e-6` (all with the same `f64` value of `f`); the methods
+//! reach `f*` and stop with `|g|` between `6e-5` and `3e-3` (with the plain `f64` gradient two
+//! of them stalled at `f = 89.06` and `1984.5`); reaching `f*` is asserted. The counts asserted
 //! below are the measured ones.
 
 use nabla_optim::Lbfgs;
 use nabla_optim::problems::{mgh_problems, problem};
-use nabla_optim::suite::{Outcome, median_evaluations, methods, run, suite_options};
+use nabla_optim::suite::{Outcome, close_to_best, median_evaluations, methods, run, suite_options};
 use nabla_optim::{NewtonCg, Objective, Options, minimize};
 
 const HARD: [&str; 3] = ["freudenstein_roth", "meyer", "biggs_exp6"];
@@ -48,6 +53,14 @@ fn every_method_on_the_suite() {
                     .as_ref()
                     .map(|r| (r.point.f, r.gradient_norm, r.status.clone()))
             );
+            if o.problem == "meyer" {
+                let f = o.report.as_ref().unwrap().point.f;
+                assert!(
+                    close_to_best(f, 87.94585517),
+                    "{} on meyer: f = {f}",
+                    m.name
+                );
+            }
         }
         let refs: Vec<&Outcome> = outcomes.iter().collect();
         let median = median_evaluations(&refs).unwrap();
