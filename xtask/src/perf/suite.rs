@@ -21,6 +21,10 @@ pub enum Group {
     Activation,
     /// The softmax family over rows.
     Softmax,
+    /// nabla-graph: a training step's forward and backward, a Hessian-vector product.
+    Graph,
+    /// nabla-optim: whole solves.
+    Optim,
 }
 
 impl Group {
@@ -31,6 +35,8 @@ impl Group {
             Group::Reduce => "reduce",
             Group::Activation => "activation",
             Group::Softmax => "softmax",
+            Group::Graph => "graph",
+            Group::Optim => "optim",
         }
     }
 }
@@ -68,6 +74,9 @@ pub enum Work {
         /// The roof.
         mem: Mem,
     },
+    /// No roofline applies (a whole optimizer run): the row reports time and the ratio to its
+    /// reference only.
+    Unrated,
 }
 
 /// The two functions a row times.
@@ -431,7 +440,219 @@ pub fn entries() -> Vec<Entry> {
     activation_entries::<f64>(&mut v, false);
     softmax_entries::<f32>(&mut v, true);
     softmax_entries::<f64>(&mut v, false);
+    graph_entries(&mut v);
+    optim_entries(&mut v);
     v
+}
+
+/// The MLP of the trainer issue: 784-512-512-10, ReLU, softmax cross-entropy.
+const MLP: [usize; 4] = [784, 512, 512, 10];
+
+/// The forward and backward pass of an MLP training step (f32) at batch 128 and 32, rated
+/// against the FMA peak by its GEMM flops: `2 * batch * fan_in * fan_out` per layer forward,
+/// as much for `dW = X^T dY`, and again for `dX = dY W^T` except at the first layer (0.41
+/// GFLOP at batch 128, as the trainer issue counts). The reference runs the same eight GEMMs
+/// with matrixmultiply, so the ratio is nabla's whole step against that GEMM floor.
+/// The Hessian-vector product of `f(x) = sum softplus(A x) + ||x||^2 / 2` (A 1000 x 100, f64)
+/// is rated against the same flop peak with `8 * 1000 * 100` flops (the four matrix-vector
+/// products of forward-over-reverse) and compared with the gradient of the same function (the
+/// trainer issue asks for at most 2.5x, a ratio of at least 0.4).
+fn graph_entries(out: &mut Vec<Entry>) {
+    use nabla_graph::{Graph, Tensor};
+    for (batch, quick) in [(128usize, true), (32, false)] {
+        // Forward and dW for every layer, dX for all but the first (its input is data).
+        let layer = |w: &[usize]| 2.0 * (batch * w[0] * w[1]) as f64;
+        let flops: f64 = MLP.windows(2).map(|w| 2.0 * layer(w)).sum::<f64>()
+            + MLP.windows(2).skip(1).map(layer).sum::<f64>();
+        out.push(Entry {
+            name: format!("graph/f32/mlp_step_b{batch}"),
+            group: Group::Graph,
+            quick,
+            work: Work::Flops { flops, ty: "f32" },
+            reference: "its 8 GEMMs (matrixmultiply)",
+            make: Box::new(move || {
+                let x = Tensor::<f32>::new(data(batch * MLP[0], 11, 1.0), &[batch, MLP[0]]);
+                let labels: Vec<usize> = (0..batch).map(|i| (i * 7) % MLP[3]).collect();
+                let weights: Vec<Tensor<f32>> = MLP
+                    .windows(2)
+                    .enumerate()
+                    .map(|(l, w)| {
+                        let scale = (2.0 / w[0] as f64).sqrt();
+                        Tensor::new(data(w[0] * w[1], 20 + l as u64, scale), &[w[0], w[1]])
+                    })
+                    .collect();
+                let biases: Vec<Tensor<f32>> =
+                    MLP[1..].iter().map(|&n| Tensor::zeros(&[n])).collect();
+                let (xr, wr) = (
+                    x.to_vec(),
+                    weights.iter().map(|w| w.to_vec()).collect::<Vec<_>>(),
+                );
+                let mut acts: Vec<Vec<f32>> = MLP.iter().map(|&n| vec![0.0; batch * n]).collect();
+                let mut grads: Vec<Vec<f32>> =
+                    MLP.windows(2).map(|w| vec![0.0; w[0] * w[1]]).collect();
+                Case {
+                    nabla: Box::new(move || {
+                        let g = Graph::new();
+                        let mut h = g.constant(x.clone());
+                        let params: Vec<_> = weights
+                            .iter()
+                            .zip(&biases)
+                            .map(|(w, b)| (g.var(w.clone()), g.var(b.clone())))
+                            .collect();
+                        for (l, (w, b)) in params.iter().enumerate() {
+                            h = h.matmul(*w) + *b;
+                            if l + 1 < params.len() {
+                                h = h.relu();
+                            }
+                        }
+                        let loss = h.cross_entropy(&labels);
+                        let vars: Vec<_> = params.iter().flat_map(|(w, b)| [*w, *b]).collect();
+                        black_box(g.grad(loss, &vars).expect("scalar loss"));
+                    }),
+                    reference: Box::new(move || {
+                        acts[0].copy_from_slice(&xr);
+                        for (l, w) in MLP.windows(2).enumerate() {
+                            let (a, rest) = acts.split_at_mut(l + 1);
+                            mm_ref(
+                                (batch, w[0], w[1]),
+                                (&a[l], (w[0], 1)),
+                                (&wr[l], (w[1], 1)),
+                                &mut rest[0],
+                            );
+                        }
+                        for (l, w) in MLP.windows(2).enumerate().rev() {
+                            // dW = X^T dY (the activations stand in for dY: same shapes, same work).
+                            mm_ref(
+                                (w[0], batch, w[1]),
+                                (&acts[l], (1, w[0])),
+                                (&acts[l + 1], (w[1], 1)),
+                                &mut grads[l],
+                            );
+                            if l == 0 {
+                                continue; // the input needs no gradient
+                            }
+                            // dX = dY W^T.
+                            let mut dx = std::mem::take(&mut acts[l]);
+                            mm_ref(
+                                (batch, w[1], w[0]),
+                                (&acts[l + 1], (w[1], 1)),
+                                (&wr[l], (1, w[1])),
+                                &mut dx,
+                            );
+                            acts[l] = dx;
+                        }
+                        black_box(&mut grads);
+                    }),
+                }
+            }),
+        });
+    }
+    let (m, n) = (1000usize, 100usize);
+    out.push(Entry {
+        name: "graph/f64/hvp_softplus_1000x100".into(),
+        group: Group::Graph,
+        quick: true,
+        work: Work::Flops {
+            flops: 8.0 * (m * n) as f64,
+            ty: "f64",
+        },
+        reference: "gradient of the same f",
+        make: Box::new(move || {
+            let a = Tensor::<f64>::new(data(m * n, 31, 0.1), &[m, n]);
+            let a2 = a.clone();
+            let x = Tensor::<f64>::new(data(n, 32, 1.0), &[n]);
+            let v = Tensor::<f64>::new(data(n, 33, 1.0), &[n]);
+            let x2 = x.clone();
+            Case {
+                nabla: Box::new(move || {
+                    let f = nabla_graph::func(|x| softplus_objective(&a, x));
+                    black_box(nabla_graph::hvp(f, &x, &v).expect("scalar f"));
+                }),
+                reference: Box::new(move || {
+                    let f = nabla_graph::func(|x| softplus_objective(&a2, x));
+                    black_box(nabla_graph::value_and_grad(f, &x2).expect("scalar f"));
+                }),
+            }
+        }),
+    });
+}
+
+/// `f(x) = sum softplus(A x) + ||x||^2 / 2`.
+fn softplus_objective<'g>(
+    a: &nabla_graph::Tensor<f64>,
+    x: nabla_graph::Var<'g, f64>,
+) -> nabla_graph::Var<'g, f64> {
+    let n = x.shape()[0];
+    x.graph()
+        .constant(a.clone())
+        .matmul(x.reshape(&[n, 1]))
+        .softplus()
+        .sum()
+        + (x * x).sum() * 0.5
+}
+
+/// `C = A B` by matrixmultiply (the reference GEMM): `A` is `m x k` and `B` is `k x n`, each a
+/// slice with its (row, column) strides; `C` is row-major `m x n`.
+fn mm_ref(
+    (m, k, n): (usize, usize, usize),
+    (a, sa): (&[f32], (usize, usize)),
+    (b, sb): (&[f32], (usize, usize)),
+    c: &mut [f32],
+) {
+    let last = |rows: usize, cols: usize, s: (usize, usize)| (rows - 1) * s.0 + (cols - 1) * s.1;
+    assert!(m > 0 && k > 0 && n > 0);
+    assert!(last(m, k, sa) < a.len() && last(k, n, sb) < b.len() && m * n <= c.len());
+    // SAFETY: the asserts bound the largest index each strided view reaches inside its slice,
+    // and C is a separate m x n row-major buffer (a `&mut`, so it aliases neither input).
+    unsafe {
+        f32::reference_gemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            sa.0 as isize,
+            sa.1 as isize,
+            b.as_ptr(),
+            sb.0 as isize,
+            sb.1 as isize,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    };
+}
+
+/// A Newton-CG solve of extended Rosenbrock with n = 10,000 (Hessian-vector products of the
+/// problem's own code), against L-BFGS on the same problem: no roofline applies, the ratio is
+/// L-BFGS's time over Newton-CG's.
+fn optim_entries(out: &mut Vec<Entry>) {
+    use nabla_optim::problems::problem;
+    use nabla_optim::{Lbfgs, NewtonCg, Options, minimize};
+    out.push(Entry {
+        name: "optim/f64/newton_cg_ext_rosenbrock_10000".into(),
+        group: Group::Optim,
+        quick: true,
+        work: Work::Unrated,
+        reference: "L-BFGS, same problem",
+        make: Box::new(|| {
+            let p = Rc::new(problem("ext_rosenbrock_10000").expect("a suite problem"));
+            let p2 = p.clone();
+            Case {
+                nabla: Box::new(move || {
+                    let r = minimize(&*p, &mut NewtonCg, &p.x0, &Options::default());
+                    assert!(r.converged(), "{}", r.status);
+                    black_box(r);
+                }),
+                reference: Box::new(move || {
+                    let r = minimize(&*p2, &mut Lbfgs::default(), &p2.x0, &Options::default());
+                    assert!(r.converged(), "{}", r.status);
+                    black_box(r);
+                }),
+            }
+        }),
+    });
 }
 
 #[cfg(test)]
@@ -450,11 +671,14 @@ mod tests {
 
     #[test]
     fn small_cases_run() {
-        // Every L2-sized streaming case and the smallest GEMM, once each.
-        for e in entries()
-            .into_iter()
-            .filter(|e| e.name.ends_with("/l2") || e.name.ends_with("/64"))
-        {
+        // Every L2-sized streaming case, the smallest GEMM, the graph and optimizer rows, once
+        // each.
+        for e in entries().into_iter().filter(|e| {
+            e.name.ends_with("/l2")
+                || e.name.ends_with("/64")
+                || e.name.starts_with("graph/")
+                || e.name.starts_with("optim/")
+        }) {
             let mut c = (e.make)();
             (c.nabla)();
             (c.reference)();
