@@ -164,6 +164,11 @@ pub struct Options {
     pub max_evaluations: usize,
     /// Wall-time budget; default none.
     pub time_limit: Option<Duration>,
+    /// Stop with [`Status::Stalled`] after this many iterations without a strict decrease of
+    /// the best `f` seen; default 100. Near a minimizer whose gradient test f64 cannot meet
+    /// (every nearby point has the same `f`), line searches and trust regions accept steps
+    /// within `f`'s rounding noise; this ends such runs instead of spending the whole budget.
+    pub stall_iterations: usize,
 }
 
 impl Default for Options {
@@ -175,6 +180,7 @@ impl Default for Options {
             max_iterations: 1000,
             max_evaluations: 100_000,
             time_limit: None,
+            stall_iterations: 100,
         }
     }
 }
@@ -324,6 +330,7 @@ pub fn minimize_observed(
     let counted = Counted::new(objective);
     let mut current = Point::at(&counted, x0.to_vec());
     let mut best: Option<Point> = None;
+    let mut last_decrease = 0;
     let mut iterations = 0;
     let mut step_norm = 0.0;
     let status = 'run: {
@@ -333,6 +340,9 @@ pub fn minimize_observed(
         loop {
             if let Some(s) = non_finite(&current) {
                 break 'run s;
+            }
+            if best.as_ref().is_none_or(|b| current.f < b.f) {
+                last_decrease = iterations;
             }
             if best.as_ref().is_none_or(|b| current.f <= b.f) {
                 best = Some(current.clone());
@@ -357,6 +367,11 @@ pub fn minimize_observed(
             }
             if iterations >= options.max_iterations {
                 break 'run Status::MaxIterations;
+            }
+            if iterations - last_decrease >= options.stall_iterations {
+                break 'run Status::Stalled {
+                    reason: "f has not decreased in stall_iterations iterations",
+                };
             }
             let e = counted.evaluations();
             if e.f + e.grad + e.hvp + e.hessian >= options.max_evaluations {

@@ -393,3 +393,22 @@ fn critical_points_refuses_bad_boxes() {
     assert!(critical_points(&f, &[(0.0, f64::NAN)]).is_err());
     assert!(critical_points(&f, &[(0.0, 1.0), (0.0, 1.0)]).is_err());
 }
+
+#[test]
+fn a_run_without_decrease_stalls_instead_of_spending_the_budget() {
+    // f is flat (1) but the gradient says otherwise (an objective whose f cannot resolve the
+    // slope): momentum keeps stepping, f never falls, and the executor stops after
+    // stall_iterations.
+    let f = FnObjective::new(1, |_x: &[f64], g: &mut [f64]| {
+        g[0] = 1.0;
+        1.0
+    });
+    let opts = Options {
+        stall_iterations: 25,
+        ..Options::default()
+    };
+    let r = minimize(&f, &mut Momentum::heavy_ball(0.1, 0.5), &[0.0], &opts);
+    assert!(matches!(r.status, Status::Stalled { .. }), "{}", r.status);
+    assert_eq!(r.iterations, 25);
+    assert!(!r.converged());
+}
