@@ -120,7 +120,8 @@ pub fn cholesky_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
 /// Returns `(L, tau)`.
 ///
 /// # Errors
-/// [`NotPositiveDefinite`] only if `A` holds NaN or Inf (no shift can fix it).
+/// [`NotPositiveDefinite`] only if `A` holds NaN or Inf (no shift can fix it), or the shift
+/// that would overflows (entries near `f64::MAX`).
 ///
 /// ```
 /// use nabla_optim::linalg::modified_cholesky;
@@ -138,7 +139,13 @@ pub fn modified_cholesky(a: &[f64], n: usize) -> Result<(Vec<f64>, f64), NotPosi
     if let Ok(l) = cholesky(a, n) {
         return Ok((l, 0.0));
     }
-    let frobenius = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+    // ||A||_F scaled by the largest entry, so squares of entries above 1e154 do not overflow.
+    let largest = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let frobenius = if largest > 0.0 {
+        largest * a.iter().map(|v| (v / largest).powi(2)).sum::<f64>().sqrt()
+    } else {
+        0.0
+    };
     let beta = 1e-3 * frobenius.max(1.0);
     let min_diag = (0..n).map(|i| a[i * n + i]).fold(f64::INFINITY, f64::min);
     let mut tau = if min_diag > 0.0 {
@@ -147,6 +154,14 @@ pub fn modified_cholesky(a: &[f64], n: usize) -> Result<(Vec<f64>, f64), NotPosi
         beta - min_diag
     };
     loop {
+        // Entries near f64::MAX: the shift that would work is not representable (an infinite
+        // shift never factors, and doubling it would loop forever).
+        if !tau.is_finite() {
+            return Err(NotPositiveDefinite {
+                index: 0,
+                pivot: tau,
+            });
+        }
         match cholesky_shifted(a, n, tau) {
             Ok(l) => return Ok((l, tau)),
             // tau doubles; it exceeds the Gershgorin bound (so the factorization succeeds)

@@ -215,6 +215,16 @@ fn non_finite_matrices_are_refused() {
 }
 
 #[test]
+fn huge_indefinite_matrices_shift_or_fail_without_looping() {
+    // -1e178: its square overflows, but the shift (about 1e178) does not.
+    let (l, tau) = modified_cholesky(&[-1e178], 1).unwrap();
+    assert!(tau > 1e178 && tau < 3e178 && l[0] > 0.0, "{tau}");
+    // Eigenvalues 0 and -2e308: the shift needed is past f64::MAX. An error, not an endless
+    // doubling (`nabla minimize 'log(x)' --method newton` drove x to 1e-89 and hung there).
+    assert!(modified_cholesky(&[-1e308, 1e308, 1e308, -1e308], 2).is_err());
+}
+
+#[test]
 fn eigenvalues_of_a_known_matrix() {
     // The 1-D Laplacian [2 -1; -1 2 -1; ...] of size n has eigenvalues 2 - 2 cos(k pi / (n+1)).
     let n = 12;
