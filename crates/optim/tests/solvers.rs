@@ -387,6 +387,29 @@ fn himmelblau_has_nine_critical_points() {
 }
 
 #[test]
+fn a_degenerate_critical_point_is_found_once_and_called_degenerate() {
+    // The guide's exercise 4: x^2 y + x y^2 has one critical point, the origin, with a zero
+    // Hessian. Newton on the gradient only halves the distance to it per step; stopped at the
+    // gradient test, the 225 starts left ten distinct "saddles" within 1e-5 of the origin.
+    let f = GraphObjective::new(2, |v| {
+        let (x, y) = (v.at(0), v.at(1));
+        x * x * y + x * y * y
+    })
+    .unwrap();
+    let pts = critical_points(&f, &[(-1.0, 1.0), (-1.0, 1.0)]).unwrap();
+    assert_eq!(pts.len(), 1, "{pts:#?}");
+    assert!(pts[0].x.iter().all(|c| c.abs() < 1e-20), "{pts:?}");
+    assert_eq!(pts[0].classification, Classification::Degenerate);
+    // x^3 and x^4 at 0 likewise.
+    for k in [3, 4] {
+        let f = GraphObjective::new(1, move |x| x.powi(k).sum()).unwrap();
+        let pts = critical_points(&f, &[(-1.0, 2.0)]).unwrap();
+        assert_eq!(pts.len(), 1, "x^{k}: {pts:#?}");
+        assert_eq!(pts[0].classification, Classification::Degenerate, "x^{k}");
+    }
+}
+
+#[test]
 fn critical_points_refuses_bad_boxes() {
     let f = GraphObjective::new(1, |x| x.powi(2).sum()).unwrap();
     assert!(critical_points(&f, &[(1.0, -1.0)]).is_err());
