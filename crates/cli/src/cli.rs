@@ -14,13 +14,69 @@ right-associative: -x^2 is -(x^2), 2^3^2 is 512), parentheses, and the functions
 (natural), sqrt, sin, cos, tanh, sigmoid, softplus, abs and logsumexp(a, b, ...). Variables are
 ordered by first appearance.
 
-Exit codes: 0 success, 2 usage error, 3 parse error, 4 numeric failure (NaN or infinity).";
+Exit codes: 0 success, 2 usage error, 3 parse error, 4 numeric failure (NaN or infinity),
+5 minimize stopped without converging (its report printed all the same).";
 
 const EXAMPLES: &str = "\
 Examples:
   nabla grad 'log(exp(x) + exp(y))' --at x=0,y=0.6931471805599453
   nabla hessian 'x^2*y + x*y^2' --at x=0,y=0 --json
-  nabla help grad";
+  nabla minimize '(1 - x)^2 + 100*(y - x^2)^2' --from x=-1.2,y=1
+  nabla critical '3*x^4 - 4*x^3 - 12*x^2' --range x=-2:3
+  nabla help minimize";
+
+const MINIMIZE_ABOUT: &str = "\
+Minimizes a formula from a starting point and reports the point, the value, the gradient's
+largest component, the iterations, the evaluations (f alone, f with gradient, Hessian-vector
+products, dense Hessians) and the status: why it stopped.
+
+Converged (status converged) means |grad f|inf <= GTOL * max(1, |f|), the relative gradient
+test (absolute when |f| <= 1); nothing else counts as converged. The other statuses:
+max-iterations, max-evaluations, stalled (no acceptable step), step-tolerance (the point
+stopped moving), non-finite (f or its gradient became NaN or infinite: the report shows the
+best finite point), unsupported.
+
+Exit codes: 0 converged; 5 stopped without converging (the report is still printed, and its
+status says why); 2 usage error, 3 parse error, 4 the formula is NaN or infinite at the
+starting point (nothing to start from).";
+
+const MINIMIZE_EXAMPLES: &str = "\
+Examples:
+  nabla minimize '(1 - x)^2 + 100*(y - x^2)^2' --from x=-1.2,y=1
+      Rosenbrock by trust-region Newton-CG: x = 1, y = 1, converged
+  nabla minimize '(1 - x)^2 + 100*(y - x^2)^2' --from x=-1.2,y=1 --method bfgs --json
+      {\"variables\":[\"x\",\"y\"],\"method\":\"bfgs\",\"x\":[1.0,1.0],\"value\":...,
+       \"gradient_norm\":...,\"iterations\":...,\"evaluations\":{\"f\":...,\"grad\":...,
+       \"hvp\":0,\"hessian\":0},\"status\":\"converged\",\"message\":\"...\"}
+  nabla minimize '(1 - x)^2 + 100*(y - x^2)^2' --from x=-1.2,y=1 --method gd
+      status max-iterations after 1000 iterations, not at (1, 1) yet (exit code 5)
+  nabla minimize 'log(exp(x) + exp(y)) + (x^2 + y^2)/2' --from x=2,y=-1 --verbose
+      a progress line per iteration on stderr; the minimum ln 2 - 1/4 at (-1/2, -1/2)";
+
+const CRITICAL_ABOUT: &str = "\
+Every critical point (grad f = 0) of a formula in a box, each once, sorted by coordinates, with
+its value, the Hessian's eigenvalues and the second-order test's classification: minimum,
+maximum, saddle, or degenerate (a zero eigenvalue: the test says nothing). The minimum (or tied
+minima) of lowest value is marked global: global over the critical points found in the box,
+not over the box's boundary.
+
+Method: damped Newton on grad f = 0 from a grid of starts (41 in one variable, 15 x 15 in two,
+7^3 in three, 400 quasi-random points above), each result kept if its gradient is below
+1e-9 * max(1, |f|) and it lies in the box. A point whose basin of attraction falls between the
+grid's nodes can be missed.
+
+Exit codes: 0 success (also when no point is found), 2 usage error (a bad or missing range),
+3 parse error.";
+
+const CRITICAL_EXAMPLES: &str = "\
+Examples:
+  nabla critical '3*x^4 - 4*x^3 - 12*x^2' --range x=-2:3
+      the guide's section 2: x = -1 minimum (f = -5), x = 0 maximum (f = 0),
+      x = 2 minimum, global (f = -32)
+  nabla critical '(x^2 + y - 11)^2 + (x + y^2 - 7)^2' --range x=-5:5,y=-5:5 --json
+      Himmelblau's function: 9 points, 4 minima (f = 0), 1 maximum, 4 saddles
+  nabla critical 'x^2*y + x*y^2' --range x=-1:1,y=-1:1
+      the guide's exercise 4: the origin, degenerate";
 
 const GRAD_EXAMPLES: &str = "\
 Examples:
@@ -69,6 +125,129 @@ pub enum Command {
     /// point it is (minimum, maximum, saddle, degenerate, or not-critical).
     #[command(after_help = HESSIAN_EXAMPLES)]
     Hessian(HessianArgs),
+    /// A minimum from a starting point (trust-region Newton-CG by default), and why it stopped.
+    #[command(after_help = MINIMIZE_EXAMPLES, long_about = MINIMIZE_ABOUT)]
+    Minimize(MinimizeArgs),
+    /// Every critical point in a box, classified (minimum, maximum, saddle, degenerate).
+    #[command(after_help = CRITICAL_EXAMPLES, long_about = CRITICAL_ABOUT)]
+    Critical(CriticalArgs),
+}
+
+/// `nabla minimize`'s arguments.
+#[derive(Debug, Args)]
+pub struct MinimizeArgs {
+    /// The formula, e.g. '(1 - x)^2 + 100*(y - x^2)^2' (quote it for the shell).
+    #[arg(allow_hyphen_values = true)]
+    pub formula: String,
+    /// The starting point: a value for every variable, each once, e.g. x=-1.2,y=1.
+    #[arg(
+        long,
+        required = true,
+        value_name = "NAME=VALUE,...",
+        value_delimiter = ',',
+        value_parser = parse_assignment,
+        allow_hyphen_values = true
+    )]
+    pub from: Vec<(String, f64)>,
+    /// The method.
+    #[arg(long, value_enum, default_value_t = Method::TrustRegion)]
+    pub method: Method,
+    /// Converged when |grad f|inf <= GTOL * max(1, |f|) (relative to f; absolute when |f| <= 1).
+    #[arg(
+        long,
+        default_value = "1e-8",
+        value_name = "GTOL",
+        value_parser = parse_tolerance,
+        allow_hyphen_values = true
+    )]
+    pub gtol: f64,
+    /// The iteration budget.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_iter: usize,
+    /// One progress line per iteration on stderr (iteration, f, |grad f|inf, step, evaluations).
+    #[arg(long)]
+    pub verbose: bool,
+    /// Print one JSON object on stdout instead of the human-readable report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The minimization methods of `nabla minimize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Trust-region Newton-CG (Steihaug): Hessian-vector products only; the default.
+    TrustRegion,
+    /// Trust region with the exact subproblem on the dense Hessian (small n).
+    TrustExact,
+    /// Newton with a modified Cholesky (the dense Hessian plus a multiple of I when it is not
+    /// positive definite), line search.
+    Newton,
+    /// Line-search Newton-CG (truncated Newton on Hessian-vector products).
+    NewtonCg,
+    /// BFGS (dense inverse-Hessian update), strong-Wolfe line search.
+    Bfgs,
+    /// L-BFGS (the last 10 pairs), strong-Wolfe line search.
+    Lbfgs,
+    /// Gradient descent with a strong-Wolfe line search (slow on curved valleys: a baseline).
+    Gd,
+}
+
+impl Method {
+    /// The name `--method` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::TrustRegion => "trust-region",
+            Method::TrustExact => "trust-exact",
+            Method::Newton => "newton",
+            Method::NewtonCg => "newton-cg",
+            Method::Bfgs => "bfgs",
+            Method::Lbfgs => "lbfgs",
+            Method::Gd => "gd",
+        }
+    }
+
+    /// Every method, in `--help`'s order.
+    pub const ALL: [Method; 7] = [
+        Method::TrustRegion,
+        Method::TrustExact,
+        Method::Newton,
+        Method::NewtonCg,
+        Method::Bfgs,
+        Method::Lbfgs,
+        Method::Gd,
+    ];
+}
+
+/// `nabla critical`'s arguments.
+#[derive(Debug, Args)]
+pub struct CriticalArgs {
+    /// The formula, e.g. '3*x^4 - 4*x^3 - 12*x^2' (quote it for the shell).
+    #[arg(allow_hyphen_values = true)]
+    pub formula: String,
+    /// The box: a range LO:HI (LO < HI) for every variable, each once, e.g. x=-5:5,y=-5:5.
+    #[arg(
+        long,
+        required = true,
+        value_name = "NAME=LO:HI,...",
+        value_delimiter = ',',
+        value_parser = parse_range,
+        allow_hyphen_values = true
+    )]
+    pub range: Vec<Range>,
+    /// Print one JSON object on stdout instead of the human-readable table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One `NAME=LO:HI` of `--range`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    /// The variable.
+    pub name: String,
+    /// The lower end.
+    pub lo: f64,
+    /// The upper end (`> lo`).
+    pub hi: f64,
 }
 
 /// A formula and a point.
@@ -99,7 +278,13 @@ pub struct HessianArgs {
     pub point: PointArgs,
     /// The gradient vanishes (the point is critical) when no component exceeds this in
     /// absolute value; eigenvalues within 1e-8 (relative) of zero count as zero.
-    #[arg(long, default_value = "1e-8", value_name = "TOL", value_parser = parse_tolerance)]
+    #[arg(
+        long,
+        default_value = "1e-8",
+        value_name = "TOL",
+        value_parser = parse_tolerance,
+        allow_hyphen_values = true
+    )]
     pub gtol: f64,
 }
 
@@ -130,6 +315,47 @@ fn parse_assignment(s: &str) -> Result<(String, f64), String> {
         ));
     }
     Ok((name.to_string(), v))
+}
+
+/// One `NAME=LO:HI` of `--range`: finite ends, `LO < HI`, a finite width.
+fn parse_range(s: &str) -> Result<Range, String> {
+    let (name, range) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=LO:HI, found {s:?}"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("expected a variable name before '=' in {s:?}"));
+    }
+    let (lo, hi) = range
+        .split_once(':')
+        .ok_or_else(|| format!("expected LO:HI after '{name}=', found {range:?}"))?;
+    let end = |text: &str, which: &str| -> Result<f64, String> {
+        match text.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(_) => Err(format!(
+                "expected a finite {which} end for {name}, found {text:?}"
+            )),
+            Err(_) => Err(format!(
+                "expected a number as the {which} end for {name}, found {text:?}"
+            )),
+        }
+    };
+    let (lo, hi) = (end(lo, "lower")?, end(hi, "upper")?);
+    if lo >= hi {
+        return Err(format!(
+            "the range of {name} is empty: {lo} is not below {hi} (expected LO < HI)"
+        ));
+    }
+    if !(hi - lo).is_finite() {
+        return Err(format!(
+            "the range of {name} is too wide for a 64-bit float"
+        ));
+    }
+    Ok(Range {
+        name: name.to_string(),
+        lo,
+        hi,
+    })
 }
 
 /// A clap error as one line (its message without the usage and the hint), or `None` for the

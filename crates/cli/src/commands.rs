@@ -1,5 +1,5 @@
-//! Running the subcommands: each returns what to print on stdout, or a [`Failure`] that says
-//! what to print on stderr and the exit code.
+//! Running the subcommands: each returns what to print on stdout and the exit code (an
+//! [`Output`]), or a [`Failure`] that says what to print on stderr and the exit code.
 
 use crate::cli::{Command, HessianArgs, PointArgs};
 use crate::error::number;
@@ -37,14 +37,32 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Runs `command`; returns its stdout.
+/// What a command that ran prints on stdout, and its exit code: 0, or (for `minimize` that
+/// did not converge, a `tour` with a failed check) another code with the report all the same.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// The text for stdout.
+    pub text: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+impl From<String> for Output {
+    fn from(text: String) -> Output {
+        Output { text, code: 0 }
+    }
+}
+
+/// Runs `command`; returns its stdout and exit code.
 ///
 /// # Errors
 /// A [`Failure`] for bad arguments, a formula that does not parse, or a numeric failure.
-pub fn run(command: &Command) -> Result<String, Failure> {
+pub fn run(command: &Command) -> Result<Output, Failure> {
     match command {
-        Command::Grad(args) => grad(args),
-        Command::Hessian(args) => hessian(args),
+        Command::Grad(args) => grad(args).map(Output::from),
+        Command::Hessian(args) => hessian(args).map(Output::from),
+        Command::Minimize(args) => crate::search::minimize(args),
+        Command::Critical(args) => crate::search::critical(args),
     }
 }
 
@@ -119,13 +137,34 @@ fn eigen_reason(c: nabla_optim::Classification) -> &'static str {
 /// as its variables, each given exactly once.
 fn formula_and_point(args: &PointArgs) -> Result<(Formula, Vec<f64>), Failure> {
     let f = Formula::parse(&args.formula).map_err(|e| Failure::Parse(e.render(&args.formula)))?;
-    let at = point(f.variables(), &args.at)?;
+    let at = point(f.variables(), &args.at, "--at")?;
     Ok((f, at))
 }
 
-/// The values of `--at` in the order of `variables`.
-fn point(variables: &[String], at: &[(String, f64)]) -> Result<Vec<f64>, Failure> {
-    for (k, (name, _)) in at.iter().enumerate() {
+/// Parses a formula; a failure carries the caret display.
+pub(crate) fn parse(src: &str) -> Result<Formula, Failure> {
+    Formula::parse(src).map_err(|e| Failure::Parse(e.render(src)))
+}
+
+/// The values of `flag` (`--at`, `--from`) in the order of `variables`: each variable exactly
+/// once, no other names.
+pub(crate) fn point(
+    variables: &[String],
+    at: &[(String, f64)],
+    flag: &str,
+) -> Result<Vec<f64>, Failure> {
+    in_order(variables, at, flag, "value")
+}
+
+/// What `flag` gives for each of `variables`, in their order: each variable exactly once, no
+/// other names (`what` names a missing item in the message: "value", "range").
+pub(crate) fn in_order<T: Clone>(
+    variables: &[String],
+    given: &[(String, T)],
+    flag: &str,
+    what: &str,
+) -> Result<Vec<T>, Failure> {
+    for (k, (name, _)) in given.iter().enumerate() {
         if !variables.contains(name) {
             let known = if variables.is_empty() {
                 "it has none".to_string()
@@ -133,25 +172,30 @@ fn point(variables: &[String], at: &[(String, f64)]) -> Result<Vec<f64>, Failure
                 format!("it has {}", variables.join(", "))
             };
             return Err(Failure::Usage(format!(
-                "--at gives {name}, which is not a variable of the formula ({known})"
+                "{flag} gives {name}, which is not a variable of the formula ({known})"
             )));
         }
-        if at[..k].iter().any(|(n, _)| n == name) {
-            return Err(Failure::Usage(format!("--at gives {name} more than once")));
+        if given[..k].iter().any(|(n, _)| n == name) {
+            return Err(Failure::Usage(format!(
+                "{flag} gives {name} more than once"
+            )));
         }
     }
     variables
         .iter()
         .map(|v| {
-            at.iter()
+            given
+                .iter()
                 .find(|(n, _)| n == v)
-                .map(|&(_, x)| x)
-                .ok_or_else(|| Failure::Usage(format!("--at gives no value for the variable {v}")))
+                .map(|(_, x)| x.clone())
+                .ok_or_else(|| {
+                    Failure::Usage(format!("{flag} gives no {what} for the variable {v}"))
+                })
         })
         .collect()
 }
 
-fn numeric(e: EvalError) -> Failure {
+pub(crate) fn numeric(e: EvalError) -> Failure {
     match e {
         // The point was checked against the variables, and --at takes only finite numbers.
         EvalError::WrongDimension { .. } | EvalError::NonFiniteInput { .. } => {
@@ -162,14 +206,14 @@ fn numeric(e: EvalError) -> Failure {
 }
 
 /// Negative zeros made positive (`-0 + 0 = 0`): a derivative of `-y^2` at 0 reads `0`.
-fn tidy(mut d: Derivatives) -> Derivatives {
+pub(crate) fn tidy(mut d: Derivatives) -> Derivatives {
     d.value += 0.0;
     let h = d.hessian.iter_mut().flatten();
     d.gradient.iter_mut().chain(h).for_each(|x| *x += 0.0);
     d
 }
 
-fn json_line(v: serde_json::Value) -> String {
+pub(crate) fn json_line(v: serde_json::Value) -> String {
     format!("{v}\n")
 }
 
@@ -229,26 +273,29 @@ mod tests {
     #[test]
     fn the_point_follows_the_variable_order() {
         let at = vec![("y".to_string(), 2.0), ("x".to_string(), 1.0)];
-        assert_eq!(point(&names(&["x", "y"]), &at), Ok(vec![1.0, 2.0]));
+        assert_eq!(point(&names(&["x", "y"]), &at, "--at"), Ok(vec![1.0, 2.0]));
     }
 
     #[test]
     fn every_variable_exactly_once() {
         let vars = names(&["x", "y"]);
-        let missing = point(&vars, &[("x".into(), 1.0)]).unwrap_err();
+        let missing = point(&vars, &[("x".into(), 1.0)], "--at").unwrap_err();
         assert_eq!(
             missing,
             Failure::Usage("--at gives no value for the variable y".into())
         );
-        let unknown = point(&vars, &[("x".into(), 1.0), ("z".into(), 1.0)]).unwrap_err();
+        let unknown = point(&vars, &[("x".into(), 1.0), ("z".into(), 1.0)], "--at").unwrap_err();
         assert_eq!(
             unknown,
             Failure::Usage(
                 "--at gives z, which is not a variable of the formula (it has x, y)".into()
             )
         );
-        let twice = point(&vars, &[("x".into(), 1.0), ("x".into(), 2.0)]).unwrap_err();
-        assert_eq!(twice, Failure::Usage("--at gives x more than once".into()));
+        let twice = point(&vars, &[("x".into(), 1.0), ("x".into(), 2.0)], "--from").unwrap_err();
+        assert_eq!(
+            twice,
+            Failure::Usage("--from gives x more than once".into())
+        );
         assert_eq!(twice.exit_code(), 2);
     }
 

@@ -76,6 +76,7 @@ pub mod error;
 pub mod formula;
 pub mod lexer;
 pub mod parser;
+pub mod search;
 
 pub use error::{EvalError, ParseError, Stage};
 pub use formula::{Derivatives, Formula};

@@ -26,8 +26,8 @@ fn main() -> ExitCode {
     match nabla_cli::commands::run(&cli.command) {
         Ok(out) => {
             // A closed stdout (`nabla ... | head -0`) is not worth a panic.
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
-            ExitCode::SUCCESS
+            let _ = std::io::stdout().lock().write_all(out.text.as_bytes());
+            ExitCode::from(out.code)
         }
         Err(failure) => {
             eprintln!("error: {failure}");

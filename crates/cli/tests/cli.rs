@@ -180,6 +180,20 @@ fn exit_code_0_help_and_version() {
         assert!(r.stdout.contains("Examples:\n  nabla "), "{}", r.stdout);
         assert!(r.stdout.contains("--at"), "{}", r.stdout);
     }
+    for (cmd, flag) in [("minimize", "--from"), ("critical", "--range")] {
+        let r = nabla(&["help", cmd]);
+        assert_eq!(r.code, 0);
+        assert!(
+            r.stdout.contains(&format!("Examples:\n  nabla {cmd} ")),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains(flag) && r.stdout.contains("Exit codes"),
+            "{}",
+            r.stdout
+        );
+    }
 }
 
 #[test]
@@ -258,4 +272,316 @@ fn exit_code_4_numeric_failures_name_the_operation() {
         floats(&json(&["grad", "x^1.5", "--at", "x=0"])["gradient"]),
         [0.0]
     );
+}
+
+const ROSENBROCK: &str = "(1 - x)^2 + 100*(y - x^2)^2";
+
+/// Runs `args` (with `--json`), expects `code` and one JSON object on stdout.
+fn json_with_code(args: &[&str], code: i32) -> (Value, String) {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let r = nabla(&a);
+    assert_eq!(r.code, code, "{args:?}: {}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    (v, r.stderr)
+}
+
+#[test]
+fn minimize_rosenbrock_converges_with_every_method_but_gd() {
+    for method in [
+        "trust-region",
+        "trust-exact",
+        "newton",
+        "newton-cg",
+        "bfgs",
+        "lbfgs",
+    ] {
+        let v = json(&[
+            "minimize",
+            ROSENBROCK,
+            "--from",
+            "x=-1.2,y=1",
+            "--method",
+            method,
+        ]);
+        assert_eq!(v["status"], "converged", "{method}: {v}");
+        assert_eq!(v["method"], method);
+        let x = floats(&v["x"]);
+        assert!(
+            (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+            "{method}: {x:?}"
+        );
+        let (f, g) = (
+            v["value"].as_f64().unwrap(),
+            v["gradient_norm"].as_f64().unwrap(),
+        );
+        assert!(f < 1e-12 && g <= 1e-8, "{method}: f = {f}, |g| = {g}");
+        let iterations = v["iterations"].as_u64().unwrap();
+        assert!((1..1000).contains(&iterations), "{method}: {iterations}");
+        let e = &v["evaluations"];
+        assert!(e["grad"].as_u64().unwrap() > iterations, "{method}: {e}");
+        // Second-order methods use what they say they use.
+        let (hvp, hessian) = (e["hvp"].as_u64().unwrap(), e["hessian"].as_u64().unwrap());
+        match method {
+            "trust-region" | "newton-cg" => assert!(hvp > 0 && hessian == 0, "{method}: {e}"),
+            "trust-exact" | "newton" => assert!(hessian > 0, "{method}: {e}"),
+            _ => assert!(hvp == 0 && hessian == 0, "{method}: {e}"),
+        }
+    }
+    // The default method is trust-region Newton-CG.
+    let v = json(&["minimize", ROSENBROCK, "--from", "x=-1.2,y=1"]);
+    assert_eq!(v["method"], "trust-region");
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "variables",
+            "method",
+            "x",
+            "value",
+            "gradient_norm",
+            "iterations",
+            "evaluations",
+            "status",
+            "message"
+        ]
+    );
+    let keys: Vec<&String> = v["evaluations"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["f", "grad", "hvp", "hessian"]);
+}
+
+#[test]
+fn minimize_gd_runs_out_of_iterations_and_says_so() {
+    let (v, stderr) = json_with_code(
+        &[
+            "minimize",
+            ROSENBROCK,
+            "--from",
+            "x=-1.2,y=1",
+            "--method",
+            "gd",
+        ],
+        5,
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(v["status"], "max-iterations");
+    assert_eq!(v["message"], "stopped: iteration budget exhausted");
+    assert_eq!(v["iterations"].as_u64(), Some(1000));
+    // Progress along the valley, but not at (1, 1), and the gradient test not passed.
+    let x = floats(&v["x"]);
+    assert!((x[0] - 1.0).abs() > 1e-4 && x[0] > 0.5, "{x:?}");
+    assert!(v["gradient_norm"].as_f64().unwrap() > 1e-8);
+    // The human report says the same, with the same exit code.
+    let r = nabla(&[
+        "minimize",
+        ROSENBROCK,
+        "--from",
+        "x=-1.2,y=1",
+        "--method",
+        "gd",
+    ]);
+    assert_eq!(r.code, 5);
+    assert!(
+        r.stdout
+            .contains("status: max-iterations (stopped: iteration budget exhausted)\n")
+            && r.stdout.contains("iterations: 1000\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn minimize_budget_tolerance_and_progress_lines() {
+    let args = ["minimize", ROSENBROCK, "--from", "x=-1.2,y=1"];
+    let mut short = args.to_vec();
+    short.extend(["--max-iter", "3"]);
+    let (v, _) = json_with_code(&short, 5);
+    assert_eq!(
+        (v["status"].as_str(), v["iterations"].as_u64()),
+        (Some("max-iterations"), Some(3))
+    );
+    // A loose --gtol stops sooner, with the gradient within it.
+    let mut loose = args.to_vec();
+    loose.extend(["--gtol", "1e-2"]);
+    let (tight, rough) = (json(&args), json(&loose));
+    assert_eq!(rough["status"], "converged");
+    assert!(rough["iterations"].as_u64() < tight["iterations"].as_u64());
+    let f = rough["value"].as_f64().unwrap();
+    assert!(rough["gradient_norm"].as_f64().unwrap() <= 1e-2 * f.abs().max(1.0));
+    // --verbose: a line per iteration and one for the start, on stderr; stdout unchanged.
+    let mut verbose = args.to_vec();
+    verbose.extend(["--verbose", "--json"]);
+    let r = nabla(&verbose);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len() as u64, v["iterations"].as_u64().unwrap() + 1);
+    assert!(
+        lines[0].trim_start().starts_with("0 ") && lines[0].contains("f = "),
+        "{}",
+        lines[0]
+    );
+    // The human report.
+    let r = nabla(&args);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .starts_with("minimizing by trust-region from x = -1.2, y = 1\nstatus: converged (")
+            && r.stdout.contains("\nf(x, y)     = "),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn minimize_non_finite_runs_and_starts() {
+    // Newton runs log(x) down towards 0 until its Hessian (-1/x^2) overflows: the status says
+    // so and names the operation; the report keeps the best finite point.
+    let (v, _) = json_with_code(
+        &[
+            "minimize", "log(x)", "--from", "x=0.5", "--method", "newton",
+        ],
+        5,
+    );
+    assert_eq!(v["status"], "non-finite");
+    let m = v["message"].as_str().unwrap();
+    assert!(
+        m.starts_with(
+            "stopped: the Hessian became NaN or infinite (log at column 1 gave -inf in its Hessian"
+        ),
+        "{m}"
+    );
+    assert!(floats(&v["x"])[0] > 0.0 && v["value"].as_f64().unwrap().is_finite());
+    // NaN at the start: nothing to minimize from (exit code 4, nothing on stdout).
+    let e = fails(&["minimize", "log(x)", "--from", "x=-1", "--json"], 4, 1);
+    assert_eq!(e, "error: log at column 1 gave NaN (argument -1)\n");
+}
+
+#[test]
+fn minimize_usage_errors() {
+    let e = fails(&["minimize", ROSENBROCK, "--from", "x=1"], 2, 1);
+    assert_eq!(e, "error: --from gives no value for the variable y\n");
+    let e = fails(&["minimize", ROSENBROCK, "--json"], 2, 1);
+    assert!(e.contains("--from"), "{e}");
+    let e = fails(
+        &["minimize", "x^2", "--from", "x=1", "--method", "adam"],
+        2,
+        1,
+    );
+    assert!(
+        e.contains("possible values: trust-region, trust-exact, newton"),
+        "{e}"
+    );
+    let e = fails(&["minimize", "x^2", "--from", "x=1", "--gtol", "-1"], 2, 1);
+    assert!(e.contains(">= 0"), "{e}");
+    let e = fails(
+        &["minimize", "x^2", "--from", "x=1", "--max-iter", "many"],
+        2,
+        1,
+    );
+    assert!(e.contains("many"), "{e}");
+    fails(&["minimize", "x^", "--from", "x=1"], 3, 3);
+}
+
+#[test]
+fn critical_points_of_the_guides_quartic() {
+    let v = json(&["critical", "3*x^4 - 4*x^3 - 12*x^2", "--range", "x=-2:3"]);
+    assert_eq!(v["variables"], serde_json::json!(["x"]));
+    let points = v["points"].as_array().unwrap();
+    let want = [
+        (-1.0, -5.0, "minimum", false),
+        (0.0, 0.0, "maximum", false),
+        (2.0, -32.0, "minimum", true),
+    ];
+    assert_eq!(points.len(), 3, "{v}");
+    for (p, (x, f, class, global)) in points.iter().zip(want) {
+        assert!((floats(&p["x"])[0] - x).abs() < 1e-12, "{p}");
+        assert!((p["value"].as_f64().unwrap() - f).abs() < 1e-12, "{p}");
+        assert_eq!(
+            (p["classification"].as_str(), p["global_min"].as_bool()),
+            (Some(class), Some(global))
+        );
+    }
+    let keys: Vec<&String> = points[0].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["x", "value", "classification", "global_min", "eigenvalues"]
+    );
+    let r = nabla(&["critical", "3*x^4 - 4*x^3 - 12*x^2", "--range", "x=-2:3"]);
+    assert_eq!(
+        r.stdout,
+        "3 critical points with x in [-2, 3]\n  x   f(x)  classification\n  -1  -5    minimum\n  0   0     maximum\n  2   -32   minimum (global)\n"
+    );
+}
+
+#[test]
+fn critical_points_of_himmelblau_and_a_degenerate_one() {
+    let v = json(&[
+        "critical",
+        "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        "--range",
+        "x=-5:5,y=-5:5",
+    ]);
+    let points = v["points"].as_array().unwrap();
+    let count = |c: &str| points.iter().filter(|p| p["classification"] == c).count();
+    assert_eq!(points.len(), 9, "{v}");
+    assert_eq!(
+        (count("minimum"), count("maximum"), count("saddle")),
+        (4, 1, 4)
+    );
+    let globals: Vec<&Value> = points.iter().filter(|p| p["global_min"] == true).collect();
+    assert_eq!(globals.len(), 4);
+    assert!(globals.iter().all(|p| p["value"].as_f64().unwrap() < 1e-20));
+    assert!(points.iter().any(|p| floats(&p["x"]) == [3.0, 2.0]));
+    // Sorted by coordinates.
+    let xs: Vec<Vec<f64>> = points.iter().map(|p| floats(&p["x"])).collect();
+    assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+    // The guide's exercise 4: the origin, once, degenerate.
+    let v = json(&["critical", "x^2*y + x*y^2", "--range", "y=-1:1,x=-1:1"]);
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 1, "{v}");
+    assert_eq!(points[0]["classification"], "degenerate");
+    assert!(
+        floats(&points[0]["x"]).iter().all(|c| c.abs() < 1e-20),
+        "{v}"
+    );
+    // No critical point: an empty list.
+    let v = json(&["critical", "x + y", "--range", "x=0:1,y=0:1"]);
+    assert_eq!(v["points"], serde_json::json!([]));
+}
+
+#[test]
+fn critical_bad_ranges_are_usage_errors() {
+    let f = "x^2 + y^2";
+    let e = fails(&["critical", f, "--range", "x=3:-2,y=0:1"], 2, 1);
+    assert!(
+        e.contains("the range of x is empty: 3 is not below -2"),
+        "{e}"
+    );
+    let e = fails(&["critical", f, "--range", "x=1:1,y=0:1", "--json"], 2, 1);
+    assert!(e.contains("empty"), "{e}");
+    let e = fails(&["critical", f, "--range", "x=-1:1"], 2, 1);
+    assert_eq!(e, "error: --range gives no range for the variable y\n");
+    let e = fails(&["critical", f, "--range", "x=-1:1,y=-1:1,z=0:1"], 2, 1);
+    assert!(
+        e.contains("z, which is not a variable of the formula (it has x, y)"),
+        "{e}"
+    );
+    let e = fails(&["critical", f, "--range", "x=-1:1,x=0:1,y=0:1"], 2, 1);
+    assert!(e.contains("x more than once"), "{e}");
+    let e = fails(&["critical", f, "--range", "x=-1,y=0:1"], 2, 1);
+    assert!(e.contains("expected LO:HI after 'x='"), "{e}");
+    let e = fails(&["critical", f, "--range", "x=a:1,y=0:1"], 2, 1);
+    assert!(
+        e.contains("expected a number as the lower end for x"),
+        "{e}"
+    );
+    let e = fails(&["critical", f, "--range", "x=0:inf,y=0:1"], 2, 1);
+    assert!(e.contains("finite upper end"), "{e}");
+    let e = fails(&["critical", f, "--range", "x=-1e308:1e308,y=0:1"], 2, 1);
+    assert!(e.contains("too wide"), "{e}");
+    let e = fails(&["critical", f], 2, 1);
+    assert!(e.contains("--range"), "{e}");
+    fails(&["critical", "x^", "--range", "x=0:1"], 3, 3);
 }
