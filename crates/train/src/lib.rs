@@ -12,26 +12,31 @@
 //!   Newton-CG, L-BFGS and gradient descent.
 //!
 //! Modules: [`data`] (the bundled sets, CSV loaders with file-and-line errors, standardization),
-//! [`shuffle`] (a checkpointable generator, splits, mini-batch order), [`logreg`] (the logistic
+//! [`shuffle`] (a checkpointable generator, splits, mini-batch order), [`mlp`] (the network),
+//! [`trainer`] (the AdamW loop), [`checkpoint`] (safetensors), [`logreg`] (the logistic
 //! objective).
 //!
-//! Newton's method on the breast-cancer logistic regression, from the bundled data:
+//! Training the digits network for two epochs and checking that it learned something:
 //!
 //! ```
-//! use nabla_optim::{minimize, Gtol, Newton, Options};
-//! use nabla_train::{data, logreg::LogisticRegression, shuffle::train_test_split};
-//! let cancer = data::breast_cancer()?;
-//! let (train, test) = train_test_split(cancer.rows(), 0.2, 42);
-//! let (train, test) = (cancer.select(&train), cancer.select(&test));
-//! let scaler = data::Standardizer::fit(&train);
-//! let problem = LogisticRegression::new(&scaler.apply(&train), 1e-3);
-//! let options = Options { gtol: Gtol::Absolute(1e-8), ..Options::default() };
-//! let r = minimize(&problem.objective()?, &mut Newton::default(), &vec![0.0; problem.dim()], &options);
-//! assert!(r.converged() && r.iterations <= 15);
-//! assert!(problem.accuracy(&r.point.x, &scaler.apply(&test)) >= 0.95);
+//! use nabla_train::{data, shuffle::train_test_split, trainer::{TrainConfig, Trainer}};
+//! let digits = data::digits()?.scaled(1.0 / 16.0);
+//! let (train, test) = train_test_split(digits.rows(), 0.2, 7);
+//! let (train, test) = (digits.select(&train), digits.select(&test));
+//! let to_f32 = |d: &data::Dataset| d.x.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+//! let (xtr, xte) = (to_f32(&train), to_f32(&test));
+//! let mut trainer = Trainer::new(TrainConfig::digits(7), train.rows());
+//! for _ in 0..2 {
+//!     trainer.epoch(&xtr, &train.y);
+//! }
+//! let accuracy = trainer.mlp.accuracy(&xte, &test.y);
+//! assert!(accuracy > 0.8, "{accuracy}"); // ten classes: chance is 0.1
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod checkpoint;
 pub mod data;
 pub mod logreg;
+pub mod mlp;
 pub mod shuffle;
+pub mod trainer;
