@@ -71,34 +71,63 @@ fn gradient_matches_central_differences() {
     assert!((loss - want).abs() < 1e-14, "{loss} vs {want}");
 }
 
-fn split() -> (Dataset, Dataset) {
-    let d = digits().unwrap().scaled(1.0 / 16.0);
-    let (train, test) = train_test_split(d.rows(), 0.2, 2024);
-    (d.select(&train), d.select(&test))
-}
-
 fn f32s(d: &Dataset) -> Vec<f32> {
     d.x.iter().map(|&v| v as f32).collect()
 }
 
-#[test]
-fn digits_reach_96_percent_in_12_epochs() {
-    let (train, test) = split();
+/// Trains the example's configuration (seeded with `seed`, also the split's seed); returns
+/// the test accuracy after 12 epochs and at the end, the first and last epoch's mean loss, the
+/// untrained accuracy and the step count.
+fn run(seed: u64, epochs: usize) -> (f64, f64, f32, f32, f64, u64) {
+    let d = digits().unwrap().scaled(1.0 / 16.0);
+    let (train, test) = train_test_split(d.rows(), 0.2, seed);
+    let (train, test) = (d.select(&train), d.select(&test));
     let (xtr, xte) = (f32s(&train), f32s(&test));
-    let mut t = Trainer::new(TrainConfig::digits(2024), train.rows());
+    let mut t = Trainer::new(TrainConfig::digits(seed), train.rows());
     let before = t.mlp.accuracy(&xte, &test.y);
-    let first = t.epoch(&xtr, &train.y);
-    let mut last = first;
-    for _ in 1..12 {
+    let (mut first, mut last, mut at12) = (0.0, 0.0, 0.0);
+    for e in 1..=epochs {
         last = t.epoch(&xtr, &train.y);
+        if e == 1 {
+            first = last;
+        }
+        if e == 12 {
+            at12 = t.mlp.accuracy(&xte, &test.y);
+        }
     }
     let acc = t.mlp.accuracy(&xte, &test.y);
-    assert_eq!(
-        t.steps,
-        12 * 45,
-        "45 batches of at most 32 per epoch of 1438 rows"
-    );
-    assert!(before < 0.3, "untrained accuracy {before}");
-    assert!(last < first / 5.0, "loss {first} -> {last}");
-    assert!(acc >= 0.96, "test accuracy {acc}");
+    (at12, acc, first, last, before, t.steps)
+}
+
+#[test]
+fn digits_reach_96_percent_in_12_epochs_and_97_in_40_on_average() {
+    // The example's seed and configuration, then two other seeds (other splits, other
+    // initializations): the 97% is not one lucky draw. Measured: 98.3%, 97.5%, 98.1% after 40
+    // epochs. Each run must pass 96.5% (a margin of a few images of 359 for another SIMD path's
+    // rounding) and their mean 97%.
+    let mut sum = 0.0;
+    for seed in [2024, 1, 2] {
+        let (at12, acc, first, last, before, steps) = run(seed, 40);
+        eprintln!("seed {seed}: {at12} after 12 epochs, {acc} after 40");
+        assert_eq!(
+            steps,
+            40 * 45,
+            "45 batches of at most 32 per epoch of 1438 rows"
+        );
+        assert!(before < 0.3, "untrained accuracy {before}");
+        assert!(last < first / 100.0, "loss {first} -> {last}");
+        assert!(
+            at12 >= 0.96,
+            "seed {seed}: test accuracy {at12} after 12 epochs"
+        );
+        assert!(
+            acc >= 0.965,
+            "seed {seed}: test accuracy {acc} after 40 epochs"
+        );
+        if seed == 2024 {
+            assert!(acc >= 0.97, "the example's run: test accuracy {acc}");
+        }
+        sum += acc;
+    }
+    assert!(sum / 3.0 >= 0.97, "mean test accuracy {}", sum / 3.0);
 }
