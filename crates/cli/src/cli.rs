@@ -23,6 +23,7 @@ Examples:
   nabla hessian 'x^2*y + x*y^2' --at x=0,y=0 --json
   nabla minimize '(1 - x)^2 + 100*(y - x^2)^2' --from x=-1.2,y=1
   nabla critical '3*x^4 - 4*x^3 - 12*x^2' --range x=-2:3
+  nabla plot '(x^2 + y - 11)^2 + (x + y^2 - 7)^2' --range x=-5:5,y=-5:5 --out himmelblau.svg
   nabla help minimize";
 
 const MINIMIZE_ABOUT: &str = "\
@@ -78,6 +79,31 @@ Examples:
   nabla critical 'x^2*y + x*y^2' --range x=-1:1,y=-1:1
       the guide's exercise 4: the origin, degenerate";
 
+const PLOT_ABOUT: &str = "\
+A plot of a formula over a box, written with plotters.
+
+One variable: the curve (500 samples, broken where f is not finite) with the critical points
+(as nabla critical finds them) marked and labelled with their kind and coordinates, like the
+guide's section 2 figure.
+
+Two variables: filled contours, a 100 x 100 grid coloured in 12 levels at the quantiles of
+its values (viridis, dark = low; grey where f is not finite), the critical points marked by kind
+(minimum red, maximum magenta, saddle orange, degenerate cyan) and labelled; with --from, the
+optimizer's path from that point in white, up to its first iterate outside the box.
+
+SVG, or PNG when the file name ends in .png. Exit codes: 0 written, 2 usage error (bad range,
+not one or two variables, a file that cannot be written), 3 parse error, 4 the formula is NaN or
+infinite at --from.";
+
+const PLOT_EXAMPLES: &str = "\
+Examples:
+  nabla plot '3*x^4 - 4*x^3 - 12*x^2' --range x=-2:3 --out quartic.svg
+      the guide's section 2 figure: minima at -1 and 2 (global), maximum at 0
+  nabla plot '(x^2 + y - 11)^2 + (x + y^2 - 7)^2' --range x=-5:5,y=-5:5 --out himmelblau.png
+      Himmelblau's function: 4 minima, 1 maximum, 4 saddles on filled contours
+  nabla plot '(1 - x)^2 + 100*(y - x^2)^2' --range x=-2:2,y=-1:3 --from x=-1.2,y=1 --out rosenbrock.svg
+      Rosenbrock's valley and the trust-region Newton-CG path from (-1.2, 1) to (1, 1)";
+
 const GRAD_EXAMPLES: &str = "\
 Examples:
   nabla grad 'x^2*y + x*y^2' --at x=1,y=2
@@ -131,6 +157,42 @@ pub enum Command {
     /// Every critical point in a box, classified (minimum, maximum, saddle, degenerate).
     #[command(after_help = CRITICAL_EXAMPLES, long_about = CRITICAL_ABOUT)]
     Critical(CriticalArgs),
+    /// A plot: the curve of one variable or filled contours of two, the critical points marked.
+    #[command(after_help = PLOT_EXAMPLES, long_about = PLOT_ABOUT)]
+    Plot(PlotArgs),
+}
+
+/// `nabla plot`'s arguments.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The formula, of one or two variables (quote it for the shell).
+    #[arg(allow_hyphen_values = true)]
+    pub formula: String,
+    /// The box: a range LO:HI for every variable, e.g. x=-2:3 or x=-5:5,y=-5:5.
+    #[arg(
+        long,
+        required = true,
+        value_name = "NAME=LO:HI,...",
+        value_delimiter = ',',
+        value_parser = parse_range,
+        allow_hyphen_values = true
+    )]
+    pub range: Vec<Range>,
+    /// The file to write: PNG if its name ends in .png, else SVG.
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// Also minimize from this point and draw the path (every iterate inside the box).
+    #[arg(
+        long,
+        value_name = "NAME=VALUE,...",
+        value_delimiter = ',',
+        value_parser = parse_assignment,
+        allow_hyphen_values = true
+    )]
+    pub from: Vec<(String, f64)>,
+    /// The method for --from's path.
+    #[arg(long, value_enum, default_value_t = Method::TrustRegion)]
+    pub method: Method,
 }
 
 /// `nabla minimize`'s arguments.

@@ -63,6 +63,7 @@ pub fn run(command: &Command) -> Result<Output, Failure> {
         Command::Hessian(args) => hessian(args).map(Output::from),
         Command::Minimize(args) => crate::search::minimize(args),
         Command::Critical(args) => crate::search::critical(args),
+        Command::Plot(args) => crate::plot::plot(args),
     }
 }
 

@@ -74,8 +74,10 @@ pub mod commands;
 pub mod compile;
 pub mod error;
 pub mod formula;
+pub mod glyphs;
 pub mod lexer;
 pub mod parser;
+pub mod plot;
 pub mod search;
 
 pub use error::{EvalError, ParseError, Stage};

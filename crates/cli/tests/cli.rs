@@ -585,3 +585,187 @@ fn critical_bad_ranges_are_usage_errors() {
     assert!(e.contains("--range"), "{e}");
     fails(&["critical", "x^", "--range", "x=0:1"], 3, 3);
 }
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nabla-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The lines of an SVG that are exactly `text` (plotters writes each text element's content
+/// on its own line).
+fn svg_texts(svg: &str, text: &str) -> usize {
+    svg.lines().filter(|l| l.trim() == text).count()
+}
+
+#[test]
+fn plot_one_variable_marks_and_labels_the_critical_points() {
+    let dir = scratch("plot1");
+    let out = dir.join("quartic.svg");
+    let r = nabla(&[
+        "plot",
+        "3*x^4 - 4*x^3 - 12*x^2",
+        "--range",
+        "x=-2:3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(": 3 critical points marked\n"),
+        "{}",
+        r.stdout
+    );
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<circle").count(), 3);
+    for label in [
+        "minimum (-1, -5)",
+        "maximum (0, 0)",
+        "global minimum (2, -32)",
+    ] {
+        assert_eq!(svg_texts(&svg, label), 1, "{label}");
+    }
+    assert_eq!(svg_texts(&svg, "f(x) = 3*x^4 - 4*x^3 - 12*x^2"), 1);
+    // A curve broken where it is not finite (log(x) for x <= 0) still draws.
+    let out = dir.join("log.svg");
+    let r = nabla(&[
+        "plot",
+        "log(x)",
+        "--range",
+        "x=-1:2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(": 0 critical points marked\n"),
+        "{}",
+        r.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plot_two_variables_contours_critical_points_and_the_path() {
+    let dir = scratch("plot2");
+    let out = dir.join("himmelblau.svg");
+    let r = nabla(&[
+        "plot",
+        "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        "--range",
+        "x=-5:5,y=-5:5",
+        "--from",
+        "x=0,y=0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 9);
+    assert_eq!(svg_texts(&svg, "global minimum"), 4);
+    assert_eq!(svg_texts(&svg, "maximum"), 1);
+    assert_eq!(svg_texts(&svg, "saddle"), 4);
+    assert_eq!(svg_texts(&svg, "start"), 1);
+    // The filled cells: many rectangles in more than one colour.
+    assert!(svg.matches("<rect").count() > 100);
+    // The path: the one white polyline of width 2, a point per iterate (the start included).
+    let v = json(&[
+        "minimize",
+        "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        "--from",
+        "x=0,y=0",
+    ]);
+    let iterates = v["iterations"].as_u64().unwrap() as usize + 1;
+    let paths: Vec<&str> = svg
+        .lines()
+        .filter(|l| {
+            l.starts_with("<polyline") && l.contains("stroke=\"#FFFFFF\" stroke-width=\"2\"")
+        })
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    let points = paths[0]
+        .split("points=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert_eq!(points.split_whitespace().count(), iterates, "{points}");
+    assert!(
+        r.stdout
+            .contains(&format!("{iterates} of its {iterates} points drawn")),
+        "{}",
+        r.stdout
+    );
+    // The same as PNG.
+    let png = dir.join("himmelblau.PNG");
+    let r = nabla(&[
+        "plot",
+        "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        "--range",
+        "x=-5:5,y=-5:5",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plot_errors() {
+    let dir = scratch("plot-errors");
+    let out = dir.join("f.svg");
+    let out = out.to_str().unwrap();
+    let e = fails(
+        &[
+            "plot",
+            "x + y + z",
+            "--range",
+            "x=0:1,y=0:1,z=0:1",
+            "--out",
+            out,
+        ],
+        2,
+        1,
+    );
+    assert!(
+        e.contains("one or two variables; this one has 3 (x, y, z)"),
+        "{e}"
+    );
+    let e = fails(&["plot", "2", "--range", "x=0:1", "--out", out], 2, 1);
+    assert!(e.contains("this one has 0"), "{e}");
+    let e = fails(&["plot", "x", "--range", "x=1:0", "--out", out], 2, 1);
+    assert!(e.contains("empty"), "{e}");
+    let e = fails(&["plot", "x^2", "--range", "x=0:1"], 2, 1);
+    assert!(e.contains("--out"), "{e}");
+    let missing = dir.join("no/such/dir/f.svg");
+    let e = fails(
+        &[
+            "plot",
+            "x^2",
+            "--range",
+            "x=0:1",
+            "--out",
+            missing.to_str().unwrap(),
+        ],
+        2,
+        1,
+    );
+    assert!(e.starts_with("error: cannot write "), "{e}");
+    let e = fails(
+        &[
+            "plot", "log(x)", "--range", "x=0:1", "--from", "x=-1", "--out", out,
+        ],
+        4,
+        1,
+    );
+    assert!(e.contains("log at column 1 gave NaN"), "{e}");
+    fails(&["plot", "x^", "--range", "x=0:1", "--out", out], 3, 3);
+    assert!(!std::path::Path::new(out).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
