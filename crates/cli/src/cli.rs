@@ -15,7 +15,8 @@ right-associative: -x^2 is -(x^2), 2^3^2 is 512), parentheses, and the functions
 ordered by first appearance.
 
 Exit codes: 0 success, 2 usage error, 3 parse error, 4 numeric failure (NaN or infinity),
-5 minimize stopped without converging (its report printed all the same).";
+5 minimize stopped without converging (its report printed all the same), 1 a tour value
+disagrees with the guide.";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -24,6 +25,7 @@ Examples:
   nabla minimize '(1 - x)^2 + 100*(y - x^2)^2' --from x=-1.2,y=1
   nabla critical '3*x^4 - 4*x^3 - 12*x^2' --range x=-2:3
   nabla plot '(x^2 + y - 11)^2 + (x + y^2 - 7)^2' --range x=-5:5,y=-5:5 --out himmelblau.svg
+  nabla tour
   nabla help minimize";
 
 const MINIMIZE_ABOUT: &str = "\
@@ -104,6 +106,25 @@ Examples:
   nabla plot '(1 - x)^2 + 100*(y - x^2)^2' --range x=-2:2,y=-1:3 --from x=-1.2,y=1 --out rosenbrock.svg
       Rosenbrock's valley and the trust-region Newton-CG path from (-1.2, 1) to (1, 1)";
 
+const TOUR_ABOUT: &str = "\
+The guide (Multivariable Calculus: Gradients, Backpropagation, and Matrix Derivatives), section
+by section: every value it shows computed with nabla (the graph, the optimizers and the formula
+language), printed next to the guide's value with a pass mark (ok or FAIL); where the guide
+states a fact instead of a number (the quadratic model, the matrix identities, the exercises),
+the fact is checked. Writes the section 2 figure, guide_section2.svg, to --out-dir.
+
+Exit codes: 0 every value agrees, 1 some value disagrees (the report says which), 2 the figure
+cannot be written.";
+
+const TOUR_EXAMPLES: &str = "\
+Examples:
+  nabla tour
+      sections 1-6 and the exercises, 31 values, and ./guide_section2.svg
+  nabla tour --out-dir /tmp
+      the figure in /tmp
+  cargo run --release -- tour
+      from the workspace root of a clone";
+
 const GRAD_EXAMPLES: &str = "\
 Examples:
   nabla grad 'x^2*y + x*y^2' --at x=1,y=2
@@ -160,6 +181,17 @@ pub enum Command {
     /// A plot: the curve of one variable or filled contours of two, the critical points marked.
     #[command(after_help = PLOT_EXAMPLES, long_about = PLOT_ABOUT)]
     Plot(PlotArgs),
+    /// The guide, section by section: every value it shows, computed, with a pass mark.
+    #[command(after_help = TOUR_EXAMPLES, long_about = TOUR_ABOUT)]
+    Tour(TourArgs),
+}
+
+/// `nabla tour`'s arguments.
+#[derive(Debug, Args)]
+pub struct TourArgs {
+    /// Where to write the section 2 figure (guide_section2.svg).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: std::path::PathBuf,
 }
 
 /// `nabla plot`'s arguments.

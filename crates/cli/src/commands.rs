@@ -64,6 +64,7 @@ pub fn run(command: &Command) -> Result<Output, Failure> {
         Command::Minimize(args) => crate::search::minimize(args),
         Command::Critical(args) => crate::search::critical(args),
         Command::Plot(args) => crate::plot::plot(args),
+        Command::Tour(args) => crate::tour::tour(args),
     }
 }
 

@@ -79,6 +79,7 @@ pub mod lexer;
 pub mod parser;
 pub mod plot;
 pub mod search;
+pub mod tour;
 
 pub use error::{EvalError, ParseError, Stage};
 pub use formula::{Derivatives, Formula};

@@ -769,3 +769,44 @@ fn plot_errors() {
     assert!(!std::path::Path::new(out).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_tour_agrees_with_the_guide_and_draws_section_2() {
+    let dir = scratch("tour");
+    let r = nabla(&["tour", "--out-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(!r.stdout.contains("FAIL"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .ends_with("\n31 of 31 values agree with the guide\n"),
+        "{}",
+        r.stdout
+    );
+    let titles: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.is_empty())
+        .collect();
+    assert_eq!(titles.len(), 8, "{titles:?}");
+    for shown in [
+        "1.081945622001443   (guide: 1.0819456)",
+        "-32, 0   (guide: -32, 0)",
+        "f(2) = -32   (guide: f(2) = -32)",
+        "(-4096, -4096, -4096, -4096)   (guide: -4096 each (PyTorch, TensorFlow))",
+        "1024   (guide: 1024)",
+    ] {
+        assert!(r.stdout.contains(shown), "{shown}: {}", r.stdout);
+    }
+    let svg = std::fs::read_to_string(dir.join("guide_section2.svg")).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 3);
+    assert_eq!(svg_texts(&svg, "global minimum (2, -32)"), 1);
+    // A directory that does not exist: a usage error, one line.
+    let e = fails(
+        &["tour", "--out-dir", dir.join("missing").to_str().unwrap()],
+        2,
+        1,
+    );
+    assert!(e.starts_with("error: cannot write "), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
