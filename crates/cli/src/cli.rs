@@ -3,10 +3,11 @@
 
 use clap::{Args, Parser, Subcommand};
 
-const ABOUT: &str = "Formulas in; values, gradients and Hessians out (reverse-mode autodiff on nabla-graph, in f64).";
+const ABOUT: &str = "Formulas in; gradients, Hessians, minima, critical points and plots out (autodiff on nabla-graph, in f64).";
 
 const LONG_ABOUT: &str = "\
-Formulas in; values, gradients and Hessians out (reverse-mode autodiff on nabla-graph, in f64).
+Formulas in; gradients, Hessians, minima, critical points and plots out (reverse-mode autodiff
+on nabla-graph, in f64; optimizers from nabla-optim), and a tour of the guide.
 
 A formula uses numbers (2, 0.5, 1e-3), variables (a letter, then letters, digits or _), the
 constant pi, + - * / ^ with the usual precedence (^ binds tighter than unary minus and is

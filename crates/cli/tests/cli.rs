@@ -180,11 +180,16 @@ fn exit_code_0_help_and_version() {
         assert!(r.stdout.contains("Examples:\n  nabla "), "{}", r.stdout);
         assert!(r.stdout.contains("--at"), "{}", r.stdout);
     }
-    for (cmd, flag) in [("minimize", "--from"), ("critical", "--range")] {
+    for (cmd, flag) in [
+        ("minimize", "--from"),
+        ("critical", "--range"),
+        ("plot", "--out"),
+        ("tour", "--out-dir"),
+    ] {
         let r = nabla(&["help", cmd]);
         assert_eq!(r.code, 0);
         assert!(
-            r.stdout.contains(&format!("Examples:\n  nabla {cmd} ")),
+            r.stdout.contains(&format!("Examples:\n  nabla {cmd}")),
             "{}",
             r.stdout
         );
