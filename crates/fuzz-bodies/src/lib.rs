@@ -14,8 +14,10 @@
 //! that names the path, the operation, the index and both values. Short inputs decode to
 //! defaults (zeros), so every byte string is a valid input.
 //!
-//! The exception is [`formula`], which fuzzes the `nabla` command's formula language (nabla-cli)
-//! rather than the kernels: the bytes are a formula and a point, and nothing may panic.
+//! The exceptions are [`formula`], which fuzzes the `nabla` command's formula language
+//! (nabla-cli) rather than the kernels: the bytes are a formula and a point, and nothing may
+//! panic; and [`graph_derivatives`], which checks nabla-graph's reverse mode against forward
+//! mode and central differences on random expression graphs.
 
 // Checking code indexes several arrays by one position; ranges read better than zips here.
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
@@ -24,6 +26,7 @@ mod activations;
 mod elementwise;
 mod formula;
 mod gemm;
+mod graph_derivatives;
 mod reductions;
 mod softmax;
 
@@ -31,6 +34,7 @@ pub use activations::activations_paths;
 pub use elementwise::elementwise_paths;
 pub use formula::formula;
 pub use gemm::gemm_vs_reference;
+pub use graph_derivatives::graph_derivatives;
 pub use reductions::reductions_thread_invariant;
 pub use softmax::softmax_paths;
 
@@ -49,6 +53,7 @@ pub const TARGETS: &[Target] = &[
     ("activations_paths", activations_paths),
     ("softmax_paths", softmax_paths),
     ("formula", formula),
+    ("graph_derivatives", graph_derivatives),
 ];
 
 /// The body of the target called `name`.

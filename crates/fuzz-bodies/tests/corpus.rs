@@ -59,3 +59,4 @@ replay!(reductions_thread_invariant);
 replay!(activations_paths);
 replay!(softmax_paths);
 replay!(formula);
+replay!(graph_derivatives);
