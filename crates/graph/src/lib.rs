@@ -44,8 +44,3 @@ pub use gradcheck::{InputCheck, gradcheck};
 pub use graph::{Graph, Var};
 pub use ops::stack;
 pub use tensor::Tensor;
-
-/// The README's Rust examples (kernels and graph), compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

@@ -75,6 +75,11 @@ impl<T: Element> Adam<T> {
         }
     }
 
+    /// `true` for AdamW (decoupled weight decay), `false` for Adam: what a checkpoint records.
+    pub fn is_decoupled(&self) -> bool {
+        self.decoupled
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> u32 {
         self.t

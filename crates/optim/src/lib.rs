@@ -67,3 +67,9 @@ pub use newton::{Newton, NewtonCg};
 pub use objective::{Counted, Evaluations, FnObjective, GraphObjective, Objective};
 pub use quasi_newton::{Bfgs, Lbfgs};
 pub use trust_region::{TrustRegionCg, TrustRegionExact};
+
+/// The README's Rust examples (kernels, graph and optimizers), compiled and run as doc tests
+/// here, in the crate that depends on all three.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
