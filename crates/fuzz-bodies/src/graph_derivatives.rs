@@ -34,7 +34,8 @@ struct Instr {
 
 const OPS: u8 = 18;
 
-fn eval<'g>(prog: &[Instr], x: Var<'g, f64>, n: usize) -> Var<'g, f64> {
+/// Every node of the program: the `n` inputs, then each instruction's result (the output last).
+fn nodes<'g>(prog: &[Instr], x: Var<'g, f64>, n: usize) -> Vec<Var<'g, f64>> {
     let mut nodes: Vec<Var<'g, f64>> = (0..n).map(|i| x.at(i)).collect();
     for ins in prog {
         let (a, b) = (nodes[ins.a], nodes[ins.b]);
@@ -60,7 +61,12 @@ fn eval<'g>(prog: &[Instr], x: Var<'g, f64>, n: usize) -> Var<'g, f64> {
         };
         nodes.push(y);
     }
-    *nodes.last().expect("n >= 1")
+    nodes
+}
+
+/// The program's output: its last node.
+fn eval<'g>(prog: &[Instr], x: Var<'g, f64>, n: usize) -> Var<'g, f64> {
+    *nodes(prog, x, n).last().expect("n >= 1")
 }
 
 fn unit(n: usize, i: usize) -> Tensor<f64> {
@@ -123,19 +129,11 @@ pub fn graph_derivatives(data: &[u8]) {
     // Every node's value must stay moderate for the tolerances to mean something.
     let moderate = {
         let g = Graph::new();
-        let xv = g.var(x.clone());
-        let mut ok = true;
-        let mut nodes: Vec<f64> = x0.clone();
-        let out = eval(&prog, xv, n);
-        nodes.push(out.value().item());
-        for k in 0..prog.len() {
-            let v = eval(&prog[..=k], xv, n).value().item();
-            nodes.push(v);
-        }
-        for v in nodes {
-            ok &= v.is_finite() && v.abs() <= 1e6;
-        }
-        ok
+        let all = nodes(&prog, g.var(x.clone()), n);
+        all.iter().all(|v| {
+            let v = v.value().item();
+            v.is_finite() && v.abs() <= 1e6
+        })
     };
     if !moderate {
         return;

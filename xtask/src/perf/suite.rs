@@ -160,26 +160,7 @@ fn gemm_entries<T: Element>(out: &mut Vec<Entry>) {
                         black_box(&mut c);
                     }),
                     reference: Box::new(move || {
-                        // SAFETY: the pointers and strides describe the live m x k and k x n
-                        // inputs and the m x n output, which aliases neither.
-                        unsafe {
-                            T::reference_gemm(
-                                m,
-                                k,
-                                n,
-                                T::ONE,
-                                a2.as_ptr(),
-                                k as isize,
-                                1,
-                                b2.as_ptr(),
-                                rsb as isize,
-                                csb as isize,
-                                T::ZERO,
-                                c_ref.as_mut_ptr(),
-                                n as isize,
-                                1,
-                            )
-                        };
+                        mm_ref((m, k, n), (&a2, (k, 1)), (&b2, (rsb, csb)), &mut c_ref);
                         black_box(&mut c_ref);
                     }),
                 }
@@ -593,11 +574,11 @@ fn softplus_objective<'g>(
 
 /// `C = A B` by matrixmultiply (the reference GEMM): `A` is `m x k` and `B` is `k x n`, each a
 /// slice with its (row, column) strides; `C` is row-major `m x n`.
-fn mm_ref(
+fn mm_ref<T: Element>(
     (m, k, n): (usize, usize, usize),
-    (a, sa): (&[f32], (usize, usize)),
-    (b, sb): (&[f32], (usize, usize)),
-    c: &mut [f32],
+    (a, sa): (&[T], (usize, usize)),
+    (b, sb): (&[T], (usize, usize)),
+    c: &mut [T],
 ) {
     let last = |rows: usize, cols: usize, s: (usize, usize)| (rows - 1) * s.0 + (cols - 1) * s.1;
     assert!(m > 0 && k > 0 && n > 0);
@@ -605,18 +586,18 @@ fn mm_ref(
     // SAFETY: the asserts bound the largest index each strided view reaches inside its slice,
     // and C is a separate m x n row-major buffer (a `&mut`, so it aliases neither input).
     unsafe {
-        f32::reference_gemm(
+        T::reference_gemm(
             m,
             k,
             n,
-            1.0,
+            T::ONE,
             a.as_ptr(),
             sa.0 as isize,
             sa.1 as isize,
             b.as_ptr(),
             sb.0 as isize,
             sb.1 as isize,
-            0.0,
+            T::ZERO,
             c.as_mut_ptr(),
             n as isize,
             1,
