@@ -55,6 +55,17 @@ pub trait Solver {
     /// The [`Status`] that ends the run when no next point can be found (a failed line search, a
     /// collapsed trust region, a non-finite Hessian).
     fn step(&mut self, objective: &dyn Objective, current: &Point) -> Result<Point, Status>;
+
+    /// Called when the gradient test passes at `current`, before the run stops as converged
+    /// (when [`Options::escape_saddles`] is on). A first-order point need not be a minimum: a
+    /// solver that sees curvature checks the second-order condition (`H` positive
+    /// semidefinite) and, at a saddle point, returns a point of lower `f` reached along a
+    /// direction of negative curvature; the run then goes on from there. `None` (the default,
+    /// and the answer at a minimum) lets the run stop as [`Status::Converged`]. The executor
+    /// only continues from a returned point whose `f` is strictly lower.
+    fn leave_saddle(&mut self, _objective: &dyn Objective, _current: &Point) -> Option<Point> {
+        None
+    }
 }
 
 /// Why a run stopped. Only [`Status::Converged`] means the gradient test passed.
@@ -169,6 +180,13 @@ pub struct Options {
     /// (every nearby point has the same `f`), line searches and trust regions accept steps
     /// within `f`'s rounding noise; this ends such runs instead of spending the whole budget.
     pub stall_iterations: usize,
+    /// Before reporting convergence, let the solver check that the point is not a saddle
+    /// ([`Solver::leave_saddle`]); default `true`. The second-order methods (Newton, Newton-CG,
+    /// both trust regions) then cost a few extra Hessian-vector products (or one eigen-
+    /// decomposition) per converged run; first-order methods ignore it. A start on a symmetry
+    /// subspace (Biggs EXP6 from its standard start) keeps gradient iterates on it, where a
+    /// saddle of the whole space looks like a minimum.
+    pub escape_saddles: bool,
 }
 
 impl Default for Options {
@@ -181,6 +199,7 @@ impl Default for Options {
             max_evaluations: 100_000,
             time_limit: None,
             stall_iterations: 100,
+            escape_saddles: true,
         }
     }
 }
@@ -362,9 +381,18 @@ pub fn minimize_observed(
             {
                 break 'run Status::Interrupted;
             }
-            if options.gradient_test(&current) {
-                break 'run Status::Converged;
-            }
+            let escape = if options.gradient_test(&current) {
+                match options
+                    .escape_saddles
+                    .then(|| solver.leave_saddle(&counted, &current))
+                    .flatten()
+                {
+                    Some(p) if p.is_finite() && p.f < current.f => Some(p),
+                    _ => break 'run Status::Converged,
+                }
+            } else {
+                None
+            };
             if iterations >= options.max_iterations {
                 break 'run Status::MaxIterations;
             }
@@ -380,7 +408,7 @@ pub fn minimize_observed(
             if options.time_limit.is_some_and(|t| start.elapsed() >= t) {
                 break 'run Status::TimeLimit;
             }
-            let next = match solver.step(&counted, &current) {
+            let next = match escape.map_or_else(|| solver.step(&counted, &current), Ok) {
                 Ok(p) => p,
                 Err(s) => break 'run s,
             };

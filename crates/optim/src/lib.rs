@@ -49,6 +49,7 @@ pub mod newton;
 pub mod objective;
 pub mod problems;
 pub mod quasi_newton;
+pub mod saddle;
 mod second_order;
 pub mod suite;
 pub mod trust_region;

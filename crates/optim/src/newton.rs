@@ -16,6 +16,7 @@ use crate::executor::{Point, Solver, Status};
 use crate::linalg::{cholesky_solve, dot, modified_cholesky, norm2};
 use crate::line_search::more_thuente;
 use crate::objective::Objective;
+use crate::saddle::{leave_saddle_dense, leave_saddle_matrix_free};
 use crate::second_order::{dense_hessian, hess_vec};
 
 /// Newton's method with a modified Cholesky factorization and a strong-Wolfe line search.
@@ -52,6 +53,10 @@ impl Solver for Newton {
         let d = cholesky_solve(&l, n, &minus_g);
         more_thuente(objective, current, &d, 1.0, 0.9)
     }
+
+    fn leave_saddle(&mut self, objective: &dyn Objective, current: &Point) -> Option<Point> {
+        leave_saddle_dense(objective, current)
+    }
 }
 
 /// Truncated Newton-CG with a strong-Wolfe line search, on Hessian-vector products only.
@@ -78,6 +83,10 @@ impl Solver for NewtonCg {
     fn step(&mut self, objective: &dyn Objective, current: &Point) -> Result<Point, Status> {
         let d = truncated_cg(objective, current)?;
         more_thuente(objective, current, &d, 1.0, 0.9)
+    }
+
+    fn leave_saddle(&mut self, objective: &dyn Objective, current: &Point) -> Option<Point> {
+        leave_saddle_matrix_free(objective, current)
     }
 }
 

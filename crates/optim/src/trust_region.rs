@@ -22,6 +22,7 @@
 use crate::executor::{Point, Solver, Status};
 use crate::linalg::{dot, norm2, symmetric_eigen};
 use crate::objective::Objective;
+use crate::saddle::{leave_saddle_dense, leave_saddle_matrix_free};
 use crate::second_order::{dense_hessian, hess_vec};
 
 const ETA: f64 = 0.15;
@@ -150,6 +151,10 @@ impl Solver for TrustRegionCg {
             steihaug(objective, current, delta)
         })
     }
+
+    fn leave_saddle(&mut self, objective: &dyn Objective, current: &Point) -> Option<Point> {
+        leave_saddle_matrix_free(objective, current)
+    }
 }
 
 /// Steihaug's CG on the model within radius `delta`.
@@ -270,6 +275,10 @@ impl Solver for TrustRegionExact {
                 on_boundary,
             })
         })
+    }
+
+    fn leave_saddle(&mut self, objective: &dyn Objective, current: &Point) -> Option<Point> {
+        leave_saddle_dense(objective, current)
     }
 }
 

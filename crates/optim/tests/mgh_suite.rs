@@ -3,9 +3,15 @@
 //! regression anywhere else fails this test); medians of f+g evaluations within the bar.
 //!
 //! The solved-count bars (trust-region Newton-CG 36/37, dense Newton 35/37, BFGS 34/37)
-//! are not all met: every method here fails exactly Freudenstein-Roth (it converges to the known
-//! local minimum 48.98, a true minimizer that passes the gradient test), Meyer and Biggs EXP6
-//! (the known local minimum 5.66e-3, or the stationary region near 0.2427). Meyer's gradient is
+//! are not all met. Every method fails Freudenstein-Roth (it converges to the known local
+//! minimum 48.98, a true minimizer that passes the gradient test) and Meyer. Biggs EXP6's
+//! standard start lies on the subspace `x1 = x5, x3 = x6` that the function's symmetry
+//! preserves, so gradient iterates stay on it and converge to `f = 5.66e-3`, a saddle of the
+//! whole space (Hessian eigenvalue -0.0098); the matrix-free second-order methods (Steihaug's
+//! trust region, Newton-CG) leave it along negative curvature found by Lanczos
+//! (`Options::escape_saddles`) and reach `f = 0`; BFGS and L-BFGS cannot see it; Newton and the
+//! exact trust region take another path, to the stationary region near 0.2427.
+//! Meyer's gradient is
 //! now evaluated to its last bit (double-double, see `nabla_optim::problems`), but the test is
 //! below what `f64` points can offer: one ulp of a coordinate moves `∂f/∂x1` by `2e-4..3e-3`,
 //! the exact gradient at the minimizer rounded to `f64` is `2.1e-4`, and only about one point
@@ -20,6 +26,9 @@ use nabla_optim::suite::{Outcome, close_to_best, median_evaluations, methods, ru
 use nabla_optim::{NewtonCg, Objective, Options, minimize};
 
 const HARD: [&str; 3] = ["freudenstein_roth", "meyer", "biggs_exp6"];
+
+/// The methods that solve Biggs EXP6 (by leaving the symmetric saddle, see above).
+const SOLVE_BIGGS: [&str; 2] = ["trust-region-cg", "newton-cg"];
 
 #[test]
 fn every_method_on_the_suite() {
@@ -44,8 +53,10 @@ fn every_method_on_the_suite() {
                 m.name, o.problem
             );
             let skipped = o.report.is_none();
+            let may_fail = HARD.contains(&o.problem)
+                && !(o.problem == "biggs_exp6" && SOLVE_BIGGS.contains(&m.name));
             assert!(
-                o.solved || HARD.contains(&o.problem) || (skipped && m.dense),
+                o.solved || may_fail || (skipped && m.dense),
                 "{} failed {}: {:?}",
                 m.name,
                 o.problem,

@@ -7,7 +7,8 @@ use nabla_optim::line_search::{C1, armijo, more_thuente};
 use nabla_optim::{
     Adam, Bfgs, Classification, Control, FnObjective, GradientDescent, GraphObjective, Gtol,
     Iteration, Lbfgs, Momentum, Newton, NewtonCg, Objective, Options, Point, Solver, Status,
-    StepRule, TrustRegionCg, TrustRegionExact, critical_points, minimize, minimize_observed,
+    StepRule, TrustRegionCg, TrustRegionExact, classify_hessian, critical_points, minimize,
+    minimize_observed,
 };
 use proptest::prelude::*;
 use std::cell::Cell;
@@ -434,4 +435,131 @@ fn a_run_without_decrease_stalls_instead_of_spending_the_budget() {
     assert!(matches!(r.status, Status::Stalled { .. }), "{}", r.status);
     assert_eq!(r.iterations, 25);
     assert!(!r.converged());
+}
+
+/// `f = x^2 - y^2 + y^4 / 4`: a saddle at the origin (H = diag(2, -2)) and minima at
+/// `(0, ±√2)` with `f = -1`. From `(1, 0)` the gradient `(2x, 0)` keeps every iterate on `y = 0`.
+fn saddle_2d() -> impl Objective {
+    GraphObjective::new(2, |v| {
+        v.at(0).powi(2) - v.at(1).powi(2) + v.at(1).powi(4) / 4.0
+    })
+    .unwrap()
+}
+
+#[test]
+fn second_order_methods_do_not_stop_at_a_saddle() {
+    let f = saddle_2d();
+    for mut s in second_order_solvers() {
+        let r = minimize(&f, s.as_mut(), &[1.0, 0.0], &Options::default());
+        assert!(r.converged(), "{}: {}", s.name(), r.status);
+        assert_relative_eq!(r.point.f, -1.0, max_relative = 1e-12);
+        assert_relative_eq!(r.point.x[1].abs(), 2f64.sqrt(), max_relative = 1e-6);
+        let mut h = [0.0; 4];
+        assert!(f.hessian(&r.point.x, &mut h));
+        assert_eq!(
+            classify_hessian(&h, 2).1,
+            Classification::Minimum,
+            "{}",
+            s.name()
+        );
+    }
+}
+
+#[test]
+fn without_the_saddle_check_the_line_search_methods_stop_at_the_saddle() {
+    // The check is what moves them: with it off, Newton, Newton-CG and Steihaug's trust region
+    // converge to the origin (the exact trust region leaves it on its own, in the hard case).
+    let f = saddle_2d();
+    let opts = Options {
+        escape_saddles: false,
+        ..Options::default()
+    };
+    for mut s in second_order_solvers() {
+        let r = minimize(&f, s.as_mut(), &[1.0, 0.0], &opts);
+        assert!(r.converged(), "{}: {}", s.name(), r.status);
+        if s.name() != "trust-region-exact" {
+            assert_eq!(r.point.x[1], 0.0, "{}", s.name());
+            assert!(r.point.f.abs() < 1e-12, "{}: f = {}", s.name(), r.point.f);
+        }
+    }
+    // Quasi-Newton methods see no curvature beyond their updates: they stop there either way.
+    let r = minimize(&f, &mut Bfgs::default(), &[1.0, 0.0], &Options::default());
+    assert!(r.converged() && r.point.x[1] == 0.0);
+}
+
+/// `f(x) = sum_i w_i z_i^2 / 2 + z_i^4 / 4` with `z = Q x` (`Q` a Householder reflection, so the
+/// saddle is not axis-aligned), `w_0 = -1` and `w_i` in `[1, 10]` otherwise: a saddle at 0 whose
+/// only negative curvature is along `Q e_0`, and minima at `z = ±e_0` with `f = -1/4`. Also
+/// returns a start with `z_0 = 0`, which every gradient iterate keeps.
+fn rotated_saddle(n: usize) -> (impl Objective, Vec<f64>) {
+    let v: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64) - 4.5).collect();
+    let vv: f64 = v.iter().map(|v| v * v).sum();
+    // Q = I - 2 v v^T / (v·v): symmetric and its own inverse.
+    let q: Vec<f64> = (0..n * n)
+        .map(|k| f64::from(u8::from(k / n == k % n)) - 2.0 * v[k / n] * v[k % n] / vv)
+        .collect();
+    let w: Vec<f64> = (0..n)
+        .map(|i| {
+            if i == 0 {
+                -1.0
+            } else {
+                1.0 + 9.0 * i as f64 / n as f64
+            }
+        })
+        .collect();
+    let apply = move |m: &[f64], x: &[f64]| -> Vec<f64> {
+        (0..n)
+            .map(|i| (0..n).map(|j| m[i * n + j] * x[j]).sum())
+            .collect()
+    };
+    let (q2, w2) = (q.clone(), w.clone());
+    let f = FnObjective::new(n, move |x: &[f64], g: &mut [f64]| {
+        let z = apply(&q, x);
+        let dz: Vec<f64> = z.iter().zip(&w).map(|(z, w)| w * z + z.powi(3)).collect();
+        g.copy_from_slice(&apply(&q, &dz));
+        z.iter()
+            .zip(&w)
+            .map(|(z, w)| 0.5 * w * z * z + 0.25 * z.powi(4))
+            .sum()
+    })
+    .with_hessian(move |x: &[f64], h: &mut [f64]| {
+        // H = Q diag(w + 3 z^2) Q.
+        let z = apply(&q2, x);
+        for i in 0..n {
+            for j in 0..n {
+                h[i * n + j] = (0..n)
+                    .map(|k| q2[i * n + k] * (w2[k] + 3.0 * z[k] * z[k]) * q2[k * n + j])
+                    .sum();
+            }
+        }
+    });
+    let z0: Vec<f64> = (0..n).map(|i| if i == 0 { 0.0 } else { 0.5 }).collect();
+    let x0 = apply_q(&v, vv, &z0);
+    (f, x0)
+}
+
+fn apply_q(v: &[f64], vv: f64, x: &[f64]) -> Vec<f64> {
+    let c = 2.0 * x.iter().zip(v).map(|(a, b)| a * b).sum::<f64>() / vv;
+    x.iter().zip(v).map(|(x, v)| x - c * v).collect()
+}
+
+#[test]
+fn a_rotated_saddle_in_40_dimensions_is_left_by_every_second_order_method() {
+    // n = 40 > LANCZOS_STEPS: the matrix-free check works from a Krylov subspace.
+    let (f, x0) = rotated_saddle(40);
+    let stuck = Options {
+        escape_saddles: false,
+        ..Options::default()
+    };
+    let r = minimize(&f, &mut NewtonCg, &x0, &stuck);
+    assert!(
+        r.converged() && r.point.f.abs() < 1e-12,
+        "f = {}",
+        r.point.f
+    );
+    for mut s in second_order_solvers() {
+        let r = minimize(&f, s.as_mut(), &x0, &Options::default());
+        assert!(r.converged(), "{}: {}", s.name(), r.status);
+        assert_relative_eq!(r.point.f, -0.25, max_relative = 1e-10);
+    }
 }
