@@ -22,6 +22,9 @@
 //! assert!((grad[0].item() + grad[1].item() - 1.0).abs() < 1e-15);
 //! ```
 //!
+//! Tensors recycle their buffers through a per-thread [`pool`], so a training loop that repeats
+//! its shapes stops allocating large buffers after the first step.
+//!
 //! Reverse mode ([`Graph::grad`], [`Graph::vjp`], recorded with [`Graph::grad_graph`]) and
 //! forward mode ([`Graph::jvp_graph`]) share the recorded operations; a Hessian-vector product is
 //! forward-over-reverse.
@@ -34,6 +37,7 @@ mod gradcheck;
 mod graph;
 pub mod guide;
 mod ops;
+pub mod pool;
 mod rules;
 mod tensor;
 

@@ -503,7 +503,7 @@ impl<'g, T: Element> Var<'g, T> {
             let v = MatRef::row_major(data, r, c);
             if t { v.t() } else { v }
         }
-        let mut out = vec![T::ZERO; batch * m * n];
+        let mut out = crate::pool::filled(batch * m * n, T::ZERO);
         if !out.is_empty() {
             nabla_kernels::gemm::gemm_batched(
                 batch,

@@ -2,6 +2,7 @@
 //! shape arithmetic (broadcasting, reductions over axes, permutations) the graph's ops need.
 
 use crate::error::{GraphError, unwrap_or_panic};
+use crate::pool::{self, Buffer};
 use nabla_kernels::Element;
 use std::fmt;
 use std::sync::Arc;
@@ -29,15 +30,15 @@ pub struct Tensor<T> {
 #[derive(Clone)]
 enum Storage<T> {
     One(T),
-    Many(Arc<Vec<T>>),
+    Many(Arc<Buffer<T>>),
 }
 
-impl<T: Copy> Storage<T> {
+impl<T: Element> Storage<T> {
     fn from_vec(v: Vec<T>) -> Self {
         if v.len() == 1 {
             Storage::One(v[0])
         } else {
-            Storage::Many(Arc::new(v))
+            Storage::Many(Arc::new(Buffer::new(v)))
         }
     }
 }
@@ -136,6 +137,53 @@ fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// Below this many elements a repeating operand is tiled up to it, so that kernel calls are long.
+const TILE: usize = 1024;
+
+/// `kernel` over a broadcast where one operand has the output's shape and the other only
+/// repeats along leading axes (a bias row, a scalar): the short operand is tiled to at least
+/// [`TILE`] elements and the kernel runs block by block, without per-element index arithmetic.
+/// `None` for any other broadcast.
+fn zip_repeating<T: Element>(
+    shape: &[usize],
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    kernel: fn(&[T], &[T], &mut [T]),
+) -> Option<Vec<T>> {
+    let n = numel(shape);
+    let (full, part, part_first) = if same_dims(&a.shape, shape) {
+        (a, b, false)
+    } else if same_dims(&b.shape, shape) {
+        (b, a, true)
+    } else {
+        return None;
+    };
+    // `part`, without its leading 1s, must be the trailing axes of `shape`.
+    let dims: &[usize] = &part.shape[part.shape.iter().take_while(|&&d| d == 1).count()..];
+    let m = part.len();
+    if m == 0 || n == 0 || !shape.ends_with(dims) {
+        return None;
+    }
+    let reps = TILE.div_ceil(m).min(n / m);
+    let mut tiled = Vec::with_capacity(m * reps);
+    for _ in 0..reps {
+        tiled.extend_from_slice(&part.data);
+    }
+    let mut out = pool::filled(n, T::ZERO);
+    for (o, x) in out
+        .chunks_mut(tiled.len())
+        .zip(full.data.chunks(tiled.len()))
+    {
+        let t = &tiled[..x.len()];
+        if part_first {
+            kernel(t, x, o);
+        } else {
+            kernel(x, t, o);
+        }
+    }
+    Some(out)
+}
+
 /// Calls `f(offsets)` for every index of `shape` in row-major order, where `offsets[t]` is the
 /// linear offset of that index under `strides[t]`. Iterative (an odometer), no recursion.
 fn for_each_offset<const N: usize>(
@@ -215,7 +263,7 @@ impl<T: Element> Tensor<T> {
 
     /// Every element `value`.
     pub fn full(shape: &[usize], value: T) -> Self {
-        Self::new(vec![value; numel(shape)], shape)
+        Self::new(pool::filled(numel(shape), value), shape)
     }
 
     /// Zeros.
@@ -230,7 +278,7 @@ impl<T: Element> Tensor<T> {
 
     /// The `n x n` identity.
     pub fn eye(n: usize) -> Self {
-        let mut d = vec![T::ZERO; n * n];
+        let mut d = pool::filled(n * n, T::ZERO);
         for i in 0..n {
             d[i * n + i] = T::ONE;
         }
@@ -383,7 +431,7 @@ impl<T: Element> Tensor<T> {
             f(&[x], &mut y);
             return self.same_shape_one(y[0]);
         }
-        let mut out = vec![T::ZERO; self.len()];
+        let mut out = pool::filled(self.len(), T::ZERO);
         f(&self.data, &mut out);
         self.same_shape(out)
     }
@@ -393,7 +441,9 @@ impl<T: Element> Tensor<T> {
         if let Storage::One(x) = self.data {
             return self.same_shape_one(f(x));
         }
-        self.same_shape(self.data.iter().map(|&x| f(x)).collect())
+        let mut out = pool::with_capacity(self.len());
+        out.extend(self.data.iter().map(|&x| f(x)));
+        self.same_shape(out)
     }
 
     /// `data` under this tensor's shape, sharing the shape (no allocation for it).
@@ -426,16 +476,19 @@ impl<T: Element> Tensor<T> {
                 // Each of + - * / is correctly rounded on every path: the same bits as the kernel.
                 return Ok(a.same_shape_one(f(*x, *y)));
             }
-            let mut out = vec![T::ZERO; a.len()];
+            let mut out = pool::filled(a.len(), T::ZERO);
             kernel(&a.data, &b.data, &mut out);
             return Ok(a.same_shape(out));
         }
         let shape = broadcast_shapes(op, &a.shape, &b.shape)?;
+        if let Some(out) = zip_repeating(&shape, a, b, kernel) {
+            return Ok(Tensor::new(out, &shape));
+        }
         let (sa, sb) = (
             broadcast_strides(&a.shape, &shape),
             broadcast_strides(&b.shape, &shape),
         );
-        let mut out = Vec::with_capacity(numel(&shape));
+        let mut out = pool::with_capacity(numel(&shape));
         for_each_offset(&shape, [&sa, &sb], |[i, j]| {
             out.push(f(a.data[i], b.data[j]))
         });
@@ -456,7 +509,7 @@ impl<T: Element> Tensor<T> {
             return Ok(self.clone());
         }
         let st = broadcast_strides(&self.shape, shape);
-        let mut out = Vec::with_capacity(numel(shape));
+        let mut out = pool::with_capacity(numel(shape));
         for_each_offset(shape, [&st], |[i]| out.push(self.data[i]));
         Ok(Tensor::new(out, shape))
     }
@@ -476,7 +529,7 @@ impl<T: Element> Tensor<T> {
             .enumerate()
             .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
             .collect();
-        let mut out = vec![init; numel(&kept)];
+        let mut out = pool::filled(numel(&kept), init);
         let own = strides(&self.shape);
         let ost: Vec<usize> = strides(&kept)
             .iter()
@@ -501,6 +554,26 @@ impl<T: Element> Tensor<T> {
 
     /// Sums over `axes` (sorted, unique, in range), keeping them as length-1 axes if `keepdim`.
     pub(crate) fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Self {
+        let lead = axes.len();
+        if lead < self.rank() && axes.iter().enumerate().all(|(i, &d)| i == d) {
+            // The leading axes (a bias gradient): row after row added with the kernel, in the
+            // same order as the general walk, so the same bits.
+            let row = numel(&self.shape[lead..]);
+            let mut out = pool::filled(row, T::ZERO);
+            if row > 0 {
+                for r in self.data.chunks_exact(row) {
+                    nabla_kernels::add_assign(&mut out, r);
+                }
+            }
+            let shape: Vec<usize> = (0..self.rank())
+                .filter_map(|d| match (d < lead, keepdim) {
+                    (true, true) => Some(1),
+                    (true, false) => None,
+                    (false, _) => Some(self.shape[d]),
+                })
+                .collect();
+            return Tensor::new(out, &shape);
+        }
         if axes.len() == self.rank() && !self.is_empty() {
             // The whole tensor: the kernels' blocked, thread-count-independent sum.
             let total = Tensor::scalar(nabla_kernels::sum(&self.data));
@@ -540,7 +613,7 @@ impl<T: Element> Tensor<T> {
         shape[axis] = end - start;
         let st = strides(&self.shape);
         let offset = start * st[axis];
-        let mut out = Vec::with_capacity(numel(&shape));
+        let mut out = pool::with_capacity(numel(&shape));
         for_each_offset(&shape, [&st], |[i]| out.push(self.data[offset + i]));
         Tensor::new(out, &shape)
     }
@@ -551,7 +624,7 @@ impl<T: Element> Tensor<T> {
         shape[axis] = len;
         let st = strides(&shape);
         let offset = start * st[axis];
-        let mut out = vec![T::ZERO; numel(&shape)];
+        let mut out = pool::filled(numel(&shape), T::ZERO);
         let mut k = 0;
         for_each_offset(&self.shape, [&st], |[o]| {
             out[offset + o] = self.data[k];
@@ -566,7 +639,7 @@ impl<T: Element> Tensor<T> {
         shape[axis] += other.shape[axis];
         let outer: usize = shape[..axis].iter().product();
         let (ra, rb) = (self.len() / outer.max(1), other.len() / outer.max(1));
-        let mut out = Vec::with_capacity(numel(&shape));
+        let mut out = pool::with_capacity(numel(&shape));
         for o in 0..outer {
             out.extend_from_slice(&self.data[o * ra..(o + 1) * ra]);
             out.extend_from_slice(&other.data[o * rb..(o + 1) * rb]);
@@ -579,7 +652,7 @@ impl<T: Element> Tensor<T> {
         let row = self.len() / self.shape[0].max(1);
         let mut shape = self.shape.to_vec();
         shape[0] = indices.len();
-        let mut out = Vec::with_capacity(indices.len() * row);
+        let mut out = pool::with_capacity(indices.len() * row);
         for &i in indices {
             out.extend_from_slice(&self.data[i * row..(i + 1) * row]);
         }
@@ -591,7 +664,7 @@ impl<T: Element> Tensor<T> {
         let row = self.len() / self.shape[0].max(1);
         let mut shape = self.shape.to_vec();
         shape[0] = rows;
-        let mut out = vec![T::ZERO; rows * row];
+        let mut out = pool::filled(rows * row, T::ZERO);
         for (k, &i) in indices.iter().enumerate() {
             nabla_kernels::add_assign(
                 &mut out[i * row..(i + 1) * row],
@@ -606,7 +679,7 @@ impl<T: Element> Tensor<T> {
         let shape: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
         let own = strides(&self.shape);
         let st: Vec<usize> = perm.iter().map(|&p| own[p]).collect();
-        let mut out = Vec::with_capacity(self.len());
+        let mut out = pool::with_capacity(self.len());
         for_each_offset(&shape, [&st], |[i]| out.push(self.data[i]));
         Tensor::new(out, &shape)
     }
@@ -664,5 +737,75 @@ mod tests {
             &[0.0, 0.25, 0.5, 0.75, 1.0]
         );
         assert_eq!(Tensor::<f64>::randn(&[3], 7), Tensor::<f64>::randn(&[3], 7));
+    }
+
+    type Kernel = fn(&[f64], &[f64], &mut [f64]);
+    type Scalar = fn(f64, f64) -> f64;
+
+    /// The broadcast of `a op b` by index arithmetic alone (the reference for the fast paths).
+    fn broadcast_reference(a: &Tensor<f64>, b: &Tensor<f64>, f: fn(f64, f64) -> f64) -> Vec<f64> {
+        let shape = broadcast_shapes("ref", &a.shape, &b.shape).unwrap();
+        let (sa, sb) = (
+            broadcast_strides(&a.shape, &shape),
+            broadcast_strides(&b.shape, &shape),
+        );
+        let mut out = Vec::new();
+        for_each_offset(&shape, [&sa, &sb], |[i, j]| {
+            out.push(f(a.data[i], b.data[j]))
+        });
+        out
+    }
+
+    proptest::proptest! {
+        /// A repeating operand (trailing axes, leading 1s, a scalar) on either side gives the
+        /// same bits as index arithmetic: the kernels round + - * / correctly, like the scalar ops.
+        #[test]
+        fn repeating_broadcasts_match_index_arithmetic(
+            dims in proptest::collection::vec(1usize..6, 1..4),
+            keep in 0usize..4,
+            ones in 0usize..3,
+            part_first: bool,
+            op in 0usize..4,
+            seed in 0u64..1000,
+        ) {
+            let keep = keep.min(dims.len());
+            let part_dims: Vec<usize> =
+                std::iter::repeat_n(1, ones).chain(dims[dims.len() - keep..].iter().copied()).collect();
+            let full = Tensor::<f64>::randn(&dims, seed);
+            let part = Tensor::<f64>::randn(&part_dims, seed + 1);
+            let ops: [(Kernel, Scalar); 4] = [
+                (nabla_kernels::add, |x, y| x + y),
+                (nabla_kernels::sub, |x, y| x - y),
+                (nabla_kernels::mul, |x, y| x * y),
+                (nabla_kernels::div, |x, y| x / y),
+            ];
+            let (kernel, f) = ops[op];
+            let (a, b) = if part_first { (&part, &full) } else { (&full, &part) };
+            let got = Tensor::zip("t", a, b, kernel, f).unwrap();
+            let want = broadcast_reference(a, b, f);
+            proptest::prop_assert_eq!(got.len(), want.len());
+            for (g, w) in got.data().iter().zip(&want) {
+                proptest::prop_assert_eq!(g.to_bits(), w.to_bits());
+            }
+        }
+
+        /// Summing leading axes row by row gives the general walk's bits.
+        #[test]
+        fn leading_axis_sums_match_the_general_walk(
+            dims in proptest::collection::vec(1usize..6, 2..4),
+            lead in 1usize..3,
+            keepdim: bool,
+            seed in 0u64..1000,
+        ) {
+            let lead = lead.min(dims.len() - 1);
+            let t = Tensor::<f64>::randn(&dims, seed);
+            let axes: Vec<usize> = (0..lead).collect();
+            let fast = t.sum_axes(&axes, keepdim);
+            let walk = t.reduce_axes(&axes, keepdim, 0.0, |acc, x| acc + x);
+            proptest::prop_assert_eq!(fast.shape(), walk.shape());
+            for (g, w) in fast.data().iter().zip(walk.data()) {
+                proptest::prop_assert_eq!(g.to_bits(), w.to_bits());
+            }
+        }
     }
 }
