@@ -503,7 +503,8 @@ impl<'g, T: Element> Var<'g, T> {
             let v = MatRef::row_major(data, r, c);
             if t { v.t() } else { v }
         }
-        let mut out = crate::pool::filled(batch * m * n, T::ZERO);
+        // beta = 0: the GEMM writes every element of C and never reads it.
+        let mut out = crate::pool::for_overwrite(batch * m * n);
         if !out.is_empty() {
             nabla_kernels::gemm::gemm_batched(
                 batch,

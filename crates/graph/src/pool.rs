@@ -68,49 +68,65 @@ fn bytes<T>(len: usize) -> usize {
     len * std::mem::size_of::<T>()
 }
 
-/// An empty buffer with capacity for `len` elements: a recycled one if the pool has one of
-/// exactly that capacity.
-fn take<T: Element>(len: usize) -> Vec<T> {
+/// A recycled buffer of exactly `len` elements' capacity, if the pool has one (its contents
+/// are whatever its last tensor held).
+fn recycled<T: Element>(len: usize) -> Option<Vec<T>> {
     if bytes::<T>(len) < MIN_POOLED_BYTES {
-        return Vec::with_capacity(len);
+        return None;
     }
-    let recycled = POOL
-        .try_with(|p| {
-            let mut p = p.borrow_mut();
-            let got = p
-                .free
-                .get_mut(&(TypeId::of::<T>(), len))
-                .and_then(|list| list.pop());
-            match got {
-                Some(b) => {
-                    p.stats.hits += 1;
-                    p.stats.held_bytes -= bytes::<T>(len);
-                    // The key's TypeId is T's, so the box holds a Vec<T>.
-                    let mut v = *b.downcast::<Vec<T>>().expect("keyed by element type");
-                    v.clear();
-                    Some(v)
-                }
-                None => {
-                    p.stats.misses += 1;
-                    None
-                }
-            }
-        })
-        .ok()
-        .flatten();
-    recycled.unwrap_or_else(|| Vec::with_capacity(len))
+    POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        let got = p
+            .free
+            .get_mut(&(TypeId::of::<T>(), len))
+            .and_then(|list| list.pop());
+        if got.is_some() {
+            p.stats.hits += 1;
+            p.stats.held_bytes -= bytes::<T>(len);
+        } else {
+            p.stats.misses += 1;
+        }
+        // The key's TypeId is T's, so the box holds a Vec<T>.
+        got.map(|b| *b.downcast::<Vec<T>>().expect("keyed by element type"))
+    })
+    .ok()
+    .flatten()
 }
 
 /// `len` copies of `value`, in a recycled buffer where possible.
 pub(crate) fn filled<T: Element>(len: usize, value: T) -> Vec<T> {
-    let mut v = take(len);
-    v.resize(len, value);
-    v
+    match recycled(len) {
+        Some(mut v) => {
+            v.clear();
+            v.resize(len, value);
+            v
+        }
+        None => vec![value; len],
+    }
+}
+
+/// A buffer of `len` elements that the caller overwrites entirely (a kernel's output): a
+/// recycled one keeps its old values (no fill pass), a new one is zeroed by the allocator.
+pub(crate) fn for_overwrite<T: Element>(len: usize) -> Vec<T> {
+    match recycled(len) {
+        Some(mut v) => {
+            // A pooled buffer is full (tensors never shrink theirs); resize is a no-op then.
+            v.resize(len, T::ZERO);
+            v
+        }
+        None => vec![T::ZERO; len],
+    }
 }
 
 /// An empty buffer for exactly `len` elements (to be filled by `push`/`extend`).
 pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
-    take(len)
+    match recycled(len) {
+        Some(mut v) => {
+            v.clear();
+            v
+        }
+        None => Vec::with_capacity(len),
+    }
 }
 
 /// Takes back a buffer whose last tensor was dropped.

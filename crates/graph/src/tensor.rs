@@ -431,7 +431,7 @@ impl<T: Element> Tensor<T> {
             f(&[x], &mut y);
             return self.same_shape_one(y[0]);
         }
-        let mut out = pool::filled(self.len(), T::ZERO);
+        let mut out = pool::for_overwrite(self.len());
         f(&self.data, &mut out);
         self.same_shape(out)
     }
@@ -476,7 +476,7 @@ impl<T: Element> Tensor<T> {
                 // Each of + - * / is correctly rounded on every path: the same bits as the kernel.
                 return Ok(a.same_shape_one(f(*x, *y)));
             }
-            let mut out = pool::filled(a.len(), T::ZERO);
+            let mut out = pool::for_overwrite(a.len());
             kernel(&a.data, &b.data, &mut out);
             return Ok(a.same_shape(out));
         }
