@@ -553,9 +553,25 @@ impl<'g, T: Element> Var<'g, T> {
         }
         (self * other).sum()
     }
-    /// Euclidean norm of all elements, `sqrt(sum x^2)`.
+    /// Euclidean norm of all elements, `sqrt(sum x^2)`, without overflow or underflow: the
+    /// elements are divided by a scale `s` (the norm's value computed by the kernels' scaled
+    /// [`l2_norm`](nabla_kernels::l2_norm), held constant, so the derivative is unchanged) and
+    /// `s * sqrt(sum (x/s)^2)` is returned; entries of `1e300` or `1e-300` give their norm.
+    ///
+    /// The gradient is `x / ||x||`. At `x = 0`, where the norm has no derivative, it is 0 (the
+    /// smallest subgradient, as PyTorch's convention), never NaN: the square root's argument is
+    /// shifted by 1 there and the shift taken back (`sqrt(q + m) - m` with `m = [q == 0]`).
     pub fn l2_norm(self) -> Var<'g, T> {
-        (self * self).sum().sqrt()
+        let norm = nabla_kernels::l2_norm(self.value().data());
+        let scale = if norm.is_finite() && norm > T::ZERO {
+            norm
+        } else {
+            T::ONE
+        };
+        let x = self / scale;
+        let q = (x * x).sum();
+        let at_zero = q.eq_mask(self.g.scalar(T::ZERO));
+        ((q + at_zero).sqrt() - at_zero) * scale
     }
     /// Frobenius norm (the same as [`Var::l2_norm`] of all elements).
     pub fn frobenius_norm(self) -> Var<'g, T> {

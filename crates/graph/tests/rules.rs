@@ -501,3 +501,48 @@ fn recorded_forward_mode_differentiates_again() {
         );
     }
 }
+
+#[test]
+fn the_l2_norm_neither_overflows_nor_underflows_and_is_zero_safe() {
+    // Entries of 1e200 square to infinity and of 1e-200 to zero; the norm is scaled first.
+    for scale in [1e200f64, 1e-200, 1.0] {
+        let v = Tensor::vector(&[3.0 * scale, -4.0 * scale]);
+        let (n, g) = value_and_grad(|x| x.l2_norm(), &v).unwrap();
+        assert!(
+            (n / (5.0 * scale) - 1.0).abs() <= 2.0 * f64::EPSILON,
+            "{n} at {scale}"
+        );
+        // The guide's exercise: d||v||/dv = v / ||v||, whatever the scale.
+        for (gi, want) in g.data().iter().zip([0.6, -0.8]) {
+            assert!(
+                (gi - want).abs() <= 4.0 * f64::EPSILON,
+                "{gi} vs {want} at {scale}"
+            );
+        }
+    }
+    // At 0 the norm is 0 and its gradient is the subgradient 0, not NaN.
+    let (n, g) = value_and_grad(|x| x.l2_norm(), &Tensor::vector(&[0.0, 0.0, 0.0])).unwrap();
+    assert_eq!(n, 0.0);
+    assert_eq!(g.to_vec(), vec![0.0; 3]);
+    // An infinite entry gives an infinite norm.
+    let (n, _) = value_and_grad(|x| x.l2_norm(), &Tensor::vector(&[f64::INFINITY, 1.0])).unwrap();
+    assert_eq!(n, f64::INFINITY);
+}
+
+#[test]
+fn the_l2_norm_hessian_is_the_projection_over_the_norm() {
+    // H = (I - v v^T / |v|^2) / |v|, away from 0.
+    let v = [1.0f64, -2.0, 2.0];
+    let h = hessian(|x| x.l2_norm(), &Tensor::vector(&v)).unwrap();
+    let n = 3.0;
+    for i in 0..3 {
+        for j in 0..3 {
+            let want = (f64::from(u8::from(i == j)) - v[i] * v[j] / (n * n)) / n;
+            assert!(
+                (h.get(&[i, j]) - want).abs() < 1e-15,
+                "H[{i},{j}] = {} vs {want}",
+                h.get(&[i, j])
+            );
+        }
+    }
+}
