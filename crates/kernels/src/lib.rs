@@ -16,6 +16,7 @@ pub mod activation;
 pub mod element;
 pub mod elementwise;
 pub mod error;
+pub mod fused;
 pub mod gemm;
 pub mod isa;
 pub mod math;

@@ -612,6 +612,24 @@ pub fn softplus<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     s.add(s.max(k(s, 0.0), x), log1p_core(s, e))
 }
 
+/// `(softplus(x), sigmoid(x))` with one exponential: `e = e^-|x|`, softplus as in [`softplus`],
+/// and the sigmoid as `1 / (1 + e)` for `x >= 0`, `e / (1 + e)` below (no overflow, no
+/// cancellation). The softplus is bit-identical to [`softplus`]; the sigmoid is within 2 ULP of
+/// the correctly rounded result (absolute error at most the smallest normal where that is
+/// subnormal): `e` carries 1 ULP, `1 + e` and the division half an ULP each. NaN gives NaN in
+/// both; `x = +inf` gives `(inf, 1)`, `x = -inf` gives `(0, 0)`.
+///
+/// This is softplus with its derivative, as fused elementwise chains need
+/// ([`crate::fused`]).
+#[inline(always)]
+pub fn softplus_sigmoid<T: Element, S: Simd<T>>(s: S, x: S::V) -> (S::V, S::V) {
+    let one = k(s, 1.0);
+    let e = exp(s, s.bit_or(x, s.splat_bits(sign_bits::<T>())));
+    let sp = s.add(s.max(k(s, 0.0), x), log1p_core(s, e));
+    let num = s.select(s.le(k(s, 0.0), x), one, e);
+    (sp, s.div(num, s.add(one, e)))
+}
+
 // ---------------------------------------------------------------- erf, gelu
 
 /// `erf(x) = x (1 + q0 + z P(z))`, `z = x^2 <= 1`, `q0 = 2/sqrt(pi) - 1` (stored on its own, so
