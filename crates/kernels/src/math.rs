@@ -612,20 +612,67 @@ pub fn softplus<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     s.add(s.max(k(s, 0.0), x), log1p_core(s, e))
 }
 
-/// `(softplus(x), sigmoid(x))` with one exponential: `e = e^-|x|`, softplus as in [`softplus`],
-/// and the sigmoid as `1 / (1 + e)` for `x >= 0`, `e / (1 + e)` below (no overflow, no
-/// cancellation). The softplus is bit-identical to [`softplus`]; the sigmoid is within 2 ULP of
-/// the correctly rounded result (absolute error at most the smallest normal where that is
-/// subnormal): `e` carries 1 ULP, `1 + e` and the division half an ULP each. NaN gives NaN in
-/// both; `x = +inf` gives `(inf, 1)`, `x = -inf` gives `(0, 0)`.
+/// `P(z) = sum_(k=1..7) z^(k-1) / (2k+1)`, highest degree first: the series
+/// `log(1 + e) = 2 atanh(s) = 2s (1 + z P(z))`, `s = e / (2 + e)`, `z = s^2 <= 1/9`, truncated
+/// where the next term is below `9^-8 / 17 < 2^-30` relative (`f32`).
+const ATANH_SERIES_F32: [f64; 7] = [
+    1.0 / 15.0,
+    1.0 / 13.0,
+    1.0 / 11.0,
+    1.0 / 9.0,
+    1.0 / 7.0,
+    1.0 / 5.0,
+    1.0 / 3.0,
+];
+/// As [`ATANH_SERIES_F32`] for `f64`: 16 terms, the next below `9^-17 / 35 < 2^-58`.
+const ATANH_SERIES_F64: [f64; 16] = [
+    1.0 / 33.0,
+    1.0 / 31.0,
+    1.0 / 29.0,
+    1.0 / 27.0,
+    1.0 / 25.0,
+    1.0 / 23.0,
+    1.0 / 21.0,
+    1.0 / 19.0,
+    1.0 / 17.0,
+    1.0 / 15.0,
+    1.0 / 13.0,
+    1.0 / 11.0,
+    1.0 / 9.0,
+    1.0 / 7.0,
+    1.0 / 5.0,
+    1.0 / 3.0,
+];
+
+/// `(softplus(x), sigmoid(x))` with one exponential and two divisions, for fused chains that
+/// need softplus with its derivative ([`crate::fused`]). With `e = e^-|x|` in `(0, 1]`:
+/// `softplus(x) = max(x, 0) + log1p(e)` where `log1p(e) = 2 atanh(e / (2 + e))` by its series
+/// (the argument is at most `1/3`, so a fixed number of terms suffices and no range reduction is
+/// needed), and `sigmoid(x) = 1 / (1 + e)` for `x >= 0`, `e / (1 + e)` below (no overflow, no
+/// cancellation).
 ///
-/// This is softplus with its derivative, as fused elementwise chains need
-/// ([`crate::fused`]).
+/// Accuracy (measured on every 131st `f32` bit pattern by `tests/fused.rs`, which asserts the
+/// bound): softplus within 3 ULP (measured 2.6), sigmoid within 2.5 ULP (measured 2.24) of the
+/// correctly rounded results
+/// (absolute error at most the smallest normal where those are subnormal): `e` carries 1 ULP
+/// into both, the series and divisions the rest. About half the
+/// instructions of [`softplus`] and [`sigmoid`] apart (one exponential instead of two, no
+/// exponent split). NaN gives NaN in both; `x = +inf` gives `(inf, 1)`, `x = -inf` gives
+/// `(0, 0)`.
 #[inline(always)]
 pub fn softplus_sigmoid<T: Element, S: Simd<T>>(s: S, x: S::V) -> (S::V, S::V) {
     let one = k(s, 1.0);
     let e = exp(s, s.bit_or(x, s.splat_bits(sign_bits::<T>())));
-    let sp = s.add(s.max(k(s, 0.0), x), log1p_core(s, e));
+    let sv = s.div(e, s.add(k(s, 2.0), e));
+    let z = s.mul(sv, sv);
+    let p = if is_f32::<T>() {
+        horner(s, z, &ATANH_SERIES_F32)
+    } else {
+        horner(s, z, &ATANH_SERIES_F64)
+    };
+    let s2 = s.add(sv, sv);
+    let lp = s.mul_add(s.mul(s2, z), p, s2);
+    let sp = s.add(s.max(k(s, 0.0), x), lp);
     let num = s.select(s.le(k(s, 0.0), x), one, e);
     (sp, s.div(num, s.add(one, e)))
 }

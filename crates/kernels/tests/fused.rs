@@ -399,3 +399,73 @@ proptest! {
         check_against_reference::<f64, _, 3>(&Logistic, &inputs, 8.0, 0.0, logistic_cond);
     }
 }
+
+/// ULPs between `got` and the `f64` value `want` rounded to `f32`, with results below the
+/// smallest normal compared absolutely (any error up to `MIN_POSITIVE` counts as 0).
+fn ulps_f32(got: f32, want: f64) -> f64 {
+    if want.is_nan() {
+        return if got.is_nan() { 0.0 } else { f64::INFINITY };
+    }
+    if want.abs() < f32::MIN_POSITIVE as f64 {
+        return if (got as f64 - want).abs() <= f32::MIN_POSITIVE as f64 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    let w = want as f32;
+    if got == w {
+        return 0.0;
+    }
+    let ulp = (f32::from_bits(w.abs().to_bits() + 1) - w.abs()) as f64;
+    (got as f64 - want).abs() / ulp
+}
+
+#[test]
+fn softplus_sigmoid_sweep_every_path() {
+    use nabla_kernels::simd::{Simd, SimdOp};
+    struct Op<'a>(&'a [f32], &'a mut [f32], &'a mut [f32]);
+    impl SimdOp<f32> for Op<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<S: Simd<f32>>(self, s: S) {
+            let l = S::LANES;
+            let mut i = 0;
+            while i < self.0.len() {
+                let m = l.min(self.0.len() - i);
+                let v = s.load_partial(&self.0[i..i + m], 0.0);
+                let (p, q) = nabla_kernels::math::softplus_sigmoid(s, v);
+                s.store_partial(&mut self.1[i..i + m], p);
+                s.store_partial(&mut self.2[i..i + m], q);
+                i += m;
+            }
+        }
+    }
+    // Every 131st bit pattern of the finite f32s, both signs, plus the specials.
+    let mut x: Vec<f32> = (0..0x7f80_0000u32)
+        .step_by(131)
+        .flat_map(|b| [f32::from_bits(b), -f32::from_bits(b)])
+        .collect();
+    x.extend([f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 0.0, -0.0]);
+    let sp_ref = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+    let sg_ref = |x: f64| {
+        if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            x.exp() / (1.0 + x.exp())
+        }
+    };
+    for path in isa::test_paths() {
+        let (mut p, mut q) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+        isa::with_isa(path, || f32::dispatch(path, Op(&x, &mut p, &mut q))).unwrap();
+        let (mut worst_p, mut worst_q) = (0.0f64, 0.0f64);
+        for i in 0..x.len() {
+            let xi = x[i] as f64;
+            worst_p = worst_p.max(ulps_f32(p[i], sp_ref(xi)));
+            worst_q = worst_q.max(ulps_f32(q[i], sg_ref(xi)));
+        }
+        assert!(worst_p <= 3.0, "{path}: softplus {worst_p} ULP");
+        assert!(worst_q <= 2.5, "{path}: sigmoid {worst_q} ULP");
+        eprintln!("{path}: softplus_sigmoid max {worst_p:.2} / {worst_q:.2} ULP");
+    }
+}
