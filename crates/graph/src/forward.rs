@@ -64,6 +64,13 @@ impl<T: Element> Graph<T> {
             if p.is_empty() {
                 continue;
             }
+            if let Op::MapSum(m) = &node.op {
+                let ts: Vec<Option<Var<'g, T>>> = p.iter().map(|&q| tangent[q]).collect();
+                if ts.iter().any(Option::is_some) {
+                    tangent[i] = Some(crate::map::jvp(self, m, p, &ts));
+                }
+                continue;
+            }
             let ta = tangent[p[0]];
             let tb = p.get(1).and_then(|&q| tangent[q]);
             if ta.is_none() && tb.is_none() {
@@ -171,6 +178,7 @@ fn jvp_rule<'g, T: Element>(
         }
         Op::IndexSelect(indices) => t(&|t| t.index_select_shared(indices.clone())),
         Op::IndexAdd(indices) => t(&|t| t.index_add(indices.clone(), out[0])),
+        Op::MapSum(_) => unreachable!("map_sum's rule runs in the sweep (map.rs)"),
         Op::Custom(_) => {
             return Err(GraphError::Invalid {
                 op: "jvp",

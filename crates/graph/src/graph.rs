@@ -85,6 +85,9 @@ pub(crate) enum Op<T> {
     IndexAdd(std::sync::Arc<[usize]>),
     /// A user operation with its own derivative rule.
     Custom(crate::custom::CustomRef<T>),
+    /// `sum f(parents...)` of a fused elementwise function, with the partials kept from the
+    /// forward pass (any number of parents; rules in `map.rs`).
+    MapSum(crate::map::MapSum<T>),
 }
 
 /// One recorded value and how it was made.
@@ -94,13 +97,18 @@ pub(crate) struct Node<T> {
     pub op: Op<T>,
     pub parents: [usize; 2],
     pub n_parents: u8,
+    /// All parents, when there are more than two (`map_sum`).
+    pub more: Option<std::sync::Arc<[usize]>>,
     /// Whether a gradient can flow to this node from some variable.
     pub requires_grad: bool,
 }
 
 impl<T> Node<T> {
     pub(crate) fn parents(&self) -> &[usize] {
-        &self.parents[..self.n_parents as usize]
+        match &self.more {
+            Some(all) => all,
+            None => &self.parents[..self.n_parents as usize],
+        }
     }
 }
 
@@ -186,6 +194,7 @@ impl<T: Element> Graph<T> {
             op: Op::Leaf,
             parents: [0; 2],
             n_parents: 0,
+            more: None,
             requires_grad,
         })
     }
@@ -232,13 +241,20 @@ impl<T: Element> Graph<T> {
         for (slot, p) in ids.iter_mut().zip(parents) {
             *slot = p.id;
         }
+        let more = (parents.len() > 2).then(|| parents.iter().map(|p| p.id).collect());
         self.push_node(Node {
             value,
             op,
             parents: ids,
             n_parents: parents.len() as u8,
+            more,
             requires_grad,
         })
+    }
+
+    /// Whether a gradient can flow to node `id` from some variable.
+    pub(crate) fn requires_grad(&self, id: usize) -> bool {
+        self.nodes.borrow()[id].requires_grad
     }
 
     pub(crate) fn value_of(&self, id: usize) -> Tensor<T> {
@@ -433,12 +449,20 @@ impl<T: Element> Graph<T> {
                 Adjoint::Value(t) => self.constant(t),
             };
             let parents = node.parents();
-            let needs = [
-                on_path[parents[0]],
-                parents.get(1).is_some_and(|&p| on_path[p]),
-            ];
-            let contributions = crate::rules::vjp(self, i, &node, dy, needs);
-            for (&p, c) in parents.iter().zip(contributions) {
+            let (two, many);
+            let contributions: &[Option<Var<'g, T>>] = if let Op::MapSum(m) = &node.op {
+                let needs: Vec<bool> = parents.iter().map(|&p| on_path[p]).collect();
+                many = crate::map::vjp(self, m, parents, dy, &needs);
+                &many
+            } else {
+                let needs = [
+                    on_path[parents[0]],
+                    parents.get(1).is_some_and(|&p| on_path[p]),
+                ];
+                two = crate::rules::vjp(self, i, &node, dy, needs);
+                &two
+            };
+            for (&p, &c) in parents.iter().zip(contributions) {
                 let Some(c) = c else { continue };
                 if !on_path[p] {
                     continue;

@@ -36,6 +36,7 @@ mod functional;
 mod gradcheck;
 mod graph;
 pub mod guide;
+mod map;
 mod ops;
 pub mod pool;
 mod rules;
@@ -46,5 +47,8 @@ pub use error::GraphError;
 pub use functional::{func, hessian, hvp, jacobian, jvp, value_and_grad};
 pub use gradcheck::{InputCheck, gradcheck};
 pub use graph::{Graph, Var};
+/// The fused-chain traits, re-exported: write a [`MapFn`] against [`Real`] and pass it to
+/// [`Graph::map_sum`].
+pub use nabla_kernels::fused::{Dual, MapFn, Real};
 pub use ops::stack;
 pub use tensor::Tensor;

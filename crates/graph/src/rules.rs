@@ -145,6 +145,7 @@ pub(crate) fn vjp<'g, T: Element>(
             let grads = op.0.vjp(&inputs, y, dy);
             [grads.first().copied(), grads.get(1).copied()]
         }
+        Op::MapSum(_) => unreachable!("map_sum's rule runs in the sweep (map.rs)"),
         Op::Permute(perm) => {
             let mut inverse = vec![0; perm.len()];
             for (d, &p) in perm.iter().enumerate() {
