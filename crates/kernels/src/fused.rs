@@ -582,7 +582,7 @@ struct Part<'a, T> {
 }
 
 /// The dispatchable pass over one [`Part`] with `N` tangents: returns the part's partial sum
-/// (`None` when only `map` values are wanted... the sum is still computed; it is cheap).
+/// (computed for `map` too, where it is discarded: one addition per vector).
 struct Pass<'a, 'f, T, F, const N: usize> {
     f: &'f F,
     part: Part<'a, T>,

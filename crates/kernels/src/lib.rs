@@ -9,6 +9,9 @@
 //!   makes a forced path the CPU lacks an error.
 //! * **Threads**: [`parallel`] decides when rayon is used; results never depend on the thread
 //!   count.
+//! * **Fused chains**: [`fused`] evaluates an elementwise function written once against
+//!   [`fused::Real`] with its exact partial derivatives (forward-mode duals) in one streaming
+//!   pass.
 //! * **Accuracy**: each function states its bound in ULPs; the tests check it on sweeps of the
 //!   whole `f32` range against an `f64` reference.
 
