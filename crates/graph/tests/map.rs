@@ -7,6 +7,7 @@
 //! (`~20 eps sum |f|` at these sizes). Central differences with step `h = 1e-5` have truncation
 //! error `h^2 |f'''| / 6` and rounding error `eps |f| / h`: about `1e-10` here, checked to `1e-7`.
 
+#![allow(clippy::needless_range_loop)] // index loops over parallel arrays read best here
 use nabla_graph::{Graph, GraphError, MapFn, Real, Tensor, func, hessian, hvp};
 use proptest::prelude::*;
 

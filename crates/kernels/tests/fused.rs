@@ -11,6 +11,7 @@
 //!   on the scalar path): `|err| <= (depth * eps + 8 eps) * sum |f_i|`.
 //! * **Scalar path vs plain `f32`**: bit-identical elementwise (same `math` code, one lane).
 
+#![allow(clippy::needless_range_loop)] // index loops over parallel arrays read best here
 use nabla_kernels::fused::{self, Dual, MapFn, Real};
 use nabla_kernels::isa::{self, Isa};
 use nabla_kernels::parallel::{Parallelism, with_parallelism};
