@@ -202,7 +202,7 @@ impl<T: Element> Graph<T> {
             .map(|v| self.recording.get() && self.requires_grad(v.id))
             .collect();
         let mut bufs: Vec<Option<Vec<T>>> =
-            want.iter().map(|&w| w.then(|| vec![T::ZERO; n])).collect();
+            want.iter().map(|&w| w.then(|| partial_buffer(n))).collect();
         let slices: Vec<&[T]> = values.iter().map(|t| t.data()).collect();
         let mut slots: Vec<Option<&mut [T]>> = bufs.iter_mut().map(|b| b.as_deref_mut()).collect();
         let sum = fused::try_map_sum(f, &slices, &mut slots).map_err(kernel_error)?;
@@ -216,6 +216,17 @@ impl<T: Element> Graph<T> {
             partials,
         });
         Ok(self.push_op(op, inputs, Tensor::scalar(sum)))
+    }
+}
+
+/// A buffer for `n` partials (overwritten by the kernel): a recycled one from the tensor pool
+/// when `n` fits the pool (no page faults; zeroed first), else a fresh zeroed allocation, which
+/// the operating system maps lazily (no zeroing pass; the kernel's writes fault the pages in).
+fn partial_buffer<T: Element>(n: usize) -> Vec<T> {
+    if n.saturating_mul(std::mem::size_of::<T>()) <= crate::pool::limit() {
+        crate::pool::filled(n, T::ZERO)
+    } else {
+        vec![T::ZERO; n]
     }
 }
 
@@ -242,7 +253,7 @@ fn value_partials<T: Element>(
         let n = values[0].len();
         let mut bufs: Vec<Option<Vec<T>>> = missing
             .iter()
-            .map(|&w| w.then(|| vec![T::ZERO; n]))
+            .map(|&w| w.then(|| partial_buffer(n)))
             .collect();
         let slices: Vec<&[T]> = values.iter().map(|t| t.data()).collect();
         let mut slots: Vec<Option<&mut [T]>> = bufs.iter_mut().map(|b| b.as_deref_mut()).collect();
