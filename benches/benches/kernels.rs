@@ -126,6 +126,73 @@ fn bench_gemm<T: Element>(c: &mut Criterion, rows: &mut Vec<Row>) {
     g.finish();
 }
 
+/// Matrix-vector shapes: (label, rows of A, cols of A, A transposed). `y = A x` reads A's rows
+/// (the dot form), `y = A^T x` its columns (the axpy form); A is row-major, L2-resident.
+const GEMV_SHAPES: &[(&str, usize, usize, bool)] = &[
+    ("1000x100", 1000, 100, false),
+    ("1000x100_t", 1000, 100, true),
+    ("1000x500", 1000, 500, false),
+    ("1000x500_t", 1000, 500, true),
+];
+
+/// GEMM's matrix-vector fast path (`n == 1`) against matrixmultiply on the same product.
+fn bench_gemv<T: Element>(c: &mut Criterion, rows: &mut Vec<Row>) {
+    let group_name = format!("gemv_{}", T::NAME);
+    let mut g = c.benchmark_group(&group_name);
+    for &(label, r, k, t) in GEMV_SHAPES {
+        let a = data::<T>(r * k, 6);
+        // op(A) is m x kk: A itself, or its transpose (a strided view, never a copy).
+        let (m, kk, rsa, csa) = if t { (k, r, 1, k) } else { (r, k, k, 1) };
+        let x = data::<T>(kk, 7);
+        let mut y = vec![T::ZERO; m];
+        let flops = 2.0 * (m * kk) as f64;
+        g.throughput(Throughput::Elements(flops as u64));
+        let av = MatRef::from_strides(&a, m, kk, rsa, csa).expect("A view");
+        g.bench_function(BenchmarkId::new("nabla", label), |bench| {
+            bench.iter(|| {
+                gemm::gemm(
+                    T::ONE,
+                    av,
+                    MatRef::row_major(&x, kk, 1),
+                    T::ZERO,
+                    MatMut::row_major(&mut y, m, 1),
+                )
+            })
+        });
+        g.bench_function(BenchmarkId::new("matrixmultiply", label), |bench| {
+            bench.iter(|| {
+                // SAFETY: the pointers and strides describe the live m x kk view of `a`, the kk
+                // elements of `x` and the m of `y`.
+                unsafe {
+                    T::reference_gemm(
+                        m,
+                        kk,
+                        1,
+                        T::ONE,
+                        a.as_ptr(),
+                        rsa as isize,
+                        csa as isize,
+                        x.as_ptr(),
+                        1,
+                        1,
+                        T::ZERO,
+                        y.as_mut_ptr(),
+                        1,
+                        1,
+                    )
+                }
+            })
+        });
+        rows.push(Row {
+            label: format!("gemv {} {}", T::NAME, label),
+            nabla: format!("{group_name}/nabla/{label}"),
+            reference: Some(format!("{group_name}/matrixmultiply/{label}")),
+            work: Work::Flops { flops, ty: T::NAME },
+        });
+    }
+    g.finish();
+}
+
 /// Sizes for streaming kernels: L2-resident (128 KiB of f32) and DRAM-sized (2^24).
 const STREAM: &[(&str, usize, bool)] = &[("l2_32k", 1 << 15, false), ("dram_16m", 1 << 24, true)];
 
@@ -353,6 +420,8 @@ fn main() {
     with_parallelism(Parallelism::Sequential, || {
         bench_gemm::<f32>(&mut c, &mut rows);
         bench_gemm::<f64>(&mut c, &mut rows);
+        bench_gemv::<f32>(&mut c, &mut rows);
+        bench_gemv::<f64>(&mut c, &mut rows);
         bench_reductions(&mut c, &mut rows);
         bench_activations(&mut c, &mut rows);
         bench_softmax(&mut c, &mut rows);

@@ -169,6 +169,58 @@ fn gemm_entries<T: Element>(out: &mut Vec<Entry>) {
     }
 }
 
+/// Matrix-vector shapes through GEMM's fast path: (label, rows of A, cols of A, A transposed).
+/// Rated as a read of A from L2 (`y = A x` with A row-major, 800 KB, is one pass over A); the
+/// rate column is bytes of A per second and `Gelem/s` is multiply-adds per nanosecond (so
+/// GFLOP/s is twice it). Reference: matrixmultiply on the same product (`n = 1`).
+const GEMV: &[(&str, usize, usize, bool)] = &[
+    ("1000x100", 1000, 100, false),
+    ("1000x100_t", 1000, 100, true),
+];
+
+fn gemv_entries<T: Element>(out: &mut Vec<Entry>) {
+    for &(label, r, k, t) in GEMV {
+        out.push(Entry {
+            name: format!("gemv/{}/{label}", T::NAME),
+            group: Group::Gemm,
+            quick: true,
+            work: Work::Stream {
+                elems: (r * k) as f64,
+                bytes: (r * k * std::mem::size_of::<T>()) as f64,
+                mem: Mem::L2Read,
+            },
+            reference: "matrixmultiply",
+            make: Box::new(move || {
+                let a: Rc<Vec<T>> = Rc::new(data(r * k, 1, 1.0));
+                let a2 = a.clone();
+                // op(A) is m x kk: A itself, or its transpose (a strided view).
+                let (m, kk, sa) = if t { (k, r, (1, k)) } else { (r, k, (k, 1)) };
+                let x: Rc<Vec<T>> = Rc::new(data(kk, 2, 1.0));
+                let x2 = x.clone();
+                let mut y = vec![T::ZERO; m];
+                let mut y_ref = vec![T::ZERO; m];
+                Case {
+                    nabla: Box::new(move || {
+                        let av = MatRef::from_strides(&a, m, kk, sa.0, sa.1).expect("A view");
+                        gemm::gemm(
+                            T::ONE,
+                            av,
+                            MatRef::row_major(&x, kk, 1),
+                            T::ZERO,
+                            MatMut::row_major(&mut y, m, 1),
+                        );
+                        black_box(&mut y);
+                    }),
+                    reference: Box::new(move || {
+                        mm_ref((m, kk, 1), (&a2, sa), (&x2, (1, 1)), &mut y_ref);
+                        black_box(&mut y_ref);
+                    }),
+                }
+            }),
+        });
+    }
+}
+
 /// Streaming sizes: (label, bytes per array, in `--quick`). L2: 128 KiB per array (the L2 is
 /// 1 MiB on the reference machine, 512 KiB on older ones; two arrays fit either). DRAM: 64 MiB
 /// per array, twice the L3 of the reference machine.
@@ -415,6 +467,8 @@ pub fn entries() -> Vec<Entry> {
     let mut v = Vec::new();
     gemm_entries::<f32>(&mut v);
     gemm_entries::<f64>(&mut v);
+    gemv_entries::<f32>(&mut v);
+    gemv_entries::<f64>(&mut v);
     reduce_entries::<f32>(&mut v, true);
     reduce_entries::<f64>(&mut v, false);
     activation_entries::<f32>(&mut v, true);

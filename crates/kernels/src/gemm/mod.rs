@@ -26,6 +26,7 @@
 //! assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
 //! ```
 
+mod gemv;
 mod kernel;
 mod pack;
 mod scratch;
@@ -433,7 +434,7 @@ fn run<T: Element>(
     }
     if matches!(bias, Bias::None)
         && act == Activation::Identity
-        && gemv(isa, alpha, &a, &b, beta, cptr, m, k, n)
+        && gemv::try_gemv(isa, alpha, &a, &b, beta, cptr, m, n)
     {
         return;
     }
@@ -609,68 +610,6 @@ impl<T: Element> SimdOp<T> for PackB<'_, '_, T> {
             s, self.b, false, self.j0, self.nc, self.p0, self.kc, self.nr, self.out,
         );
     }
-}
-
-/// Matrix-vector products (`n == 1` or `m == 1`) with a unit-stride vector go to the vector
-/// kernels (dot products or axpys): packing a whole matrix to produce one row or column of C
-/// would cost more than the product. Returns whether it handled the product.
-///
-/// Each output element is still a sum of `k` products in `T` (in the reductions' fixed blocked
-/// order for the dot form), so the accuracy bound and thread-count independence hold.
-#[allow(clippy::too_many_arguments)]
-fn gemv<T: Element>(
-    isa: Isa,
-    alpha: T,
-    a: &MatRef<'_, T>,
-    b: &MatRef<'_, T>,
-    beta: T,
-    c: CPtr<T>,
-    m: usize,
-    k: usize,
-    n: usize,
-) -> bool {
-    let mut acc = vec![T::ZERO; m.max(n)];
-    crate::isa::with_isa(isa, || {
-        if n == 1 && a.cs == 1 && (b.rs == 1 || k == 1) {
-            // Rows of A dotted with the column b.
-            for (i, out) in acc.iter_mut().enumerate().take(m) {
-                *out = crate::dot(&a.data[i * a.rs..][..k], &b.data[..k]);
-            }
-        } else if n == 1 && a.rs == 1 {
-            // Columns of A (unit stride) scaled by b's entries and accumulated.
-            for p in 0..k {
-                crate::axpy(b.data[p * b.rs], &a.data[p * a.cs..][..m], &mut acc[..m]);
-            }
-        } else if m == 1 && b.cs == 1 {
-            // Rows of B scaled by a's entries and accumulated.
-            for p in 0..k {
-                crate::axpy(a.data[p * a.cs], &b.data[p * b.rs..][..n], &mut acc[..n]);
-            }
-        } else if m == 1 && b.rs == 1 && (a.cs == 1 || k == 1) {
-            // The row a dotted with columns of B (unit stride).
-            for (j, out) in acc.iter_mut().enumerate().take(n) {
-                *out = crate::dot(&a.data[..k], &b.data[j * b.cs..][..k]);
-            }
-        } else {
-            return false;
-        }
-        let len = if n == 1 { m } else { n };
-        let step = if n == 1 { c.rs } else { c.cs };
-        for (i, &v) in acc.iter().enumerate().take(len) {
-            // SAFETY: element i of C's single column (n == 1) or row (m == 1), inside C.
-            let p = unsafe { c.ptr.add(i * step) };
-            // SAFETY: as above; beta == 0 never reads C.
-            unsafe {
-                *p = if beta == T::ZERO {
-                    alpha * v
-                } else {
-                    alpha * v + beta * *p
-                }
-            };
-        }
-        true
-    })
-    .expect("the active path is supported")
 }
 
 /// One task: pack an A block, sweep it against B panels `q0..q1`.

@@ -1,0 +1,406 @@
+//! Matrix-vector products: the GEMM driver's fast path when C is one column (`n == 1`) or one
+//! row (`m == 1`).
+//!
+//! Packing a whole matrix to produce a single column of C wastes most of the register tile (its
+//! `NR`-wide slivers hold one useful column), so such products skip packing: both shapes become
+//! `y = alpha * M x + beta * y` (a row of C is `C^T = op(B)^T op(A)^T`) with `M` an `m x k`
+//! strided view, computed in one of three forms chosen by `M`'s layout:
+//!
+//! * **dot** (`M`'s rows unit-stride, e.g. a row-major `A x`): four rows at a time, each
+//!   against the same vector loads of `x`, two vector accumulators per row, then one horizontal
+//!   sum per row;
+//! * **axpy** (`M`'s columns unit-stride, e.g. `A^T x` with a row-major `A`): a chunk of rows
+//!   stays in vector registers while every column adds `x[p]` times its slice of the chunk
+//!   (`NV` vectors by `U` interleaved depth steps, `NV * U = 8` independent chains);
+//! * **gather** (neither): each row is copied to a unit-stride buffer, then the dot form.
+//!
+//! A strided `x` is first copied to a unit-stride buffer (`k` elements, next to the `m * k` of
+//! the product). Rows are cut into blocks of [`ROWS_PER_BLOCK`] and every block is computed by
+//! the same code whatever the thread count (blocks are split across threads only above
+//! [`super::PAR_THRESHOLD_FLOPS`]), so results are bit-identical on 1 or many threads. Each
+//! `y[i]` is a sum of `k` products accumulated in `T`, so GEMM's accuracy bound holds, and
+//! `beta == 0` never reads `y`.
+
+use super::kernel::CPtr;
+use super::{MatRef, PAR_THRESHOLD_FLOPS, scratch};
+use crate::element::Element;
+use crate::isa::Isa;
+use crate::parallel::should_split;
+use crate::simd::{MAX_LANES, Simd, SimdOp};
+use rayon::prelude::*;
+
+/// Rows per block: the unit of work and of splitting across threads (a multiple of every
+/// path's axpy chunk, `8 * LANES <= 128`).
+pub(super) const ROWS_PER_BLOCK: usize = 256;
+
+/// How `M`'s elements are reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    Dot,
+    Axpy,
+    Gather,
+}
+
+/// Runs `C = alpha * op(A) op(B) + beta * C` as a matrix-vector product when `n == 1` or
+/// `m == 1` (after the driver's checks: `k > 0`, `alpha != 0`, no epilogue). Returns whether it
+/// did.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn try_gemv<T: Element>(
+    isa: Isa,
+    alpha: T,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    beta: T,
+    c: CPtr<T>,
+    m: usize,
+    n: usize,
+) -> bool {
+    let (mat, x, xs, y, ys) = if n == 1 {
+        // Column 0 of C = op(A) times column 0 of op(B).
+        (*a, b.data, b.rs, c.ptr, c.rs)
+    } else if m == 1 {
+        // Row 0 of C, as a column: op(B)^T times row 0 of op(A).
+        (b.t(), a.data, a.cs, c.ptr, c.cs)
+    } else {
+        return false;
+    };
+    gemv(
+        isa,
+        alpha,
+        &mat,
+        x,
+        xs,
+        beta,
+        CPtr {
+            ptr: y,
+            rs: ys,
+            cs: 0,
+        },
+    );
+    true
+}
+
+/// `y = alpha * M x + beta * y`: `M` is `rows x cols` (`k = cols > 0`), `x` holds element `p`
+/// at `x[p * xs]`, `y` element `i` at `y.ptr + i * y.rs`.
+fn gemv<T: Element>(
+    isa: Isa,
+    alpha: T,
+    mat: &MatRef<'_, T>,
+    x: &[T],
+    xs: usize,
+    beta: T,
+    y: CPtr<T>,
+) {
+    let (m, k) = (mat.rows, mat.cols);
+    let form = if mat.cs == 1 || k == 1 {
+        Form::Dot
+    } else if mat.rs == 1 && m > 1 {
+        Form::Axpy
+    } else {
+        Form::Gather
+    };
+    let with_x = |x: &[T]| {
+        let blocks = m.div_ceil(ROWS_PER_BLOCK);
+        let op = |b0: usize, b1: usize| Rows {
+            mat,
+            x,
+            form,
+            alpha,
+            beta,
+            y,
+            r0: b0 * ROWS_PER_BLOCK,
+            r1: (b1 * ROWS_PER_BLOCK).min(m),
+        };
+        if blocks > 1 && should_split(2 * m * k, PAR_THRESHOLD_FLOPS) {
+            (0..blocks)
+                .into_par_iter()
+                .for_each(|b| T::dispatch(isa, op(b, b + 1)));
+        } else {
+            T::dispatch(isa, op(0, blocks));
+        }
+    };
+    if xs == 1 || k == 1 {
+        with_x(&x[..k]);
+    } else {
+        scratch::with_scratch::<T, _>(&scratch::PACK_B, k, |buf| {
+            for (p, v) in buf.iter_mut().enumerate() {
+                *v = x[p * xs];
+            }
+            with_x(buf);
+        });
+    }
+}
+
+/// Rows `r0..r1` of `y = alpha * M x + beta * y`, cut into blocks of [`ROWS_PER_BLOCK`].
+struct Rows<'a, 'm, T> {
+    mat: &'a MatRef<'m, T>,
+    /// Unit-stride, `mat.cols` elements.
+    x: &'a [T],
+    form: Form,
+    alpha: T,
+    beta: T,
+    y: CPtr<T>,
+    r0: usize,
+    r1: usize,
+}
+
+impl<T: Element> SimdOp<T> for Rows<'_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        let mut b0 = self.r0;
+        while b0 < self.r1 {
+            let b1 = (b0 + ROWS_PER_BLOCK).min(self.r1);
+            match self.form {
+                Form::Dot => self.dot_block(s, b0, b1),
+                Form::Axpy => self.axpy_block(s, b0, b1),
+                Form::Gather => self.gather_block(s, b0, b1),
+            }
+            b0 = b1;
+        }
+    }
+}
+
+impl<T: Element> Rows<'_, '_, T> {
+    /// `y[i] = alpha * v + beta * y[i]` (`beta == 0` does not read `y[i]`).
+    #[inline(always)]
+    fn put(&self, i: usize, v: T) {
+        // SAFETY: `i < mat.rows`, the length of y; this block's rows are written by this task
+        // only (blocks are disjoint).
+        let p = unsafe { self.y.ptr.add(i * self.y.rs) };
+        // SAFETY: as above.
+        unsafe {
+            *p = if self.beta == T::ZERO {
+                self.alpha * v
+            } else {
+                self.alpha * v + self.beta * *p
+            }
+        };
+    }
+
+    /// Row `i` of a view whose rows are unit-stride (or one element long).
+    #[inline(always)]
+    fn row(&self, i: usize) -> &[T] {
+        let k = self.mat.cols;
+        &self.mat.data[i * self.mat.rs..][..k]
+    }
+
+    #[inline(always)]
+    fn dot_block<S: Simd<T>>(&self, s: S, b0: usize, b1: usize) {
+        let tail = dot_tail(s, self.x);
+        let mut i = b0;
+        while i + 4 <= b1 {
+            let rows = [
+                self.row(i),
+                self.row(i + 1),
+                self.row(i + 2),
+                self.row(i + 3),
+            ];
+            let v = dot_rows::<T, S, 4>(s, rows, self.x, tail);
+            for (r, &v) in v.iter().enumerate() {
+                self.put(i + r, v);
+            }
+            i += 4;
+        }
+        while i < b1 {
+            let v = dot_rows::<T, S, 1>(s, [self.row(i)], self.x, tail);
+            self.put(i, v[0]);
+            i += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn gather_block<S: Simd<T>>(&self, s: S, b0: usize, b1: usize) {
+        let (k, rs, cs) = (self.mat.cols, self.mat.rs, self.mat.cs);
+        let tail = dot_tail(s, self.x);
+        scratch::with_scratch::<T, _>(&scratch::PACK_A, k, |buf| {
+            for i in b0..b1 {
+                for (p, v) in buf.iter_mut().enumerate() {
+                    *v = self.mat.data[i * rs + p * cs];
+                }
+                let v = dot_rows::<T, S, 1>(s, [&*buf], self.x, tail);
+                self.put(i, v[0]);
+            }
+        });
+    }
+
+    #[inline(always)]
+    fn axpy_block<S: Simd<T>>(&self, s: S, b0: usize, b1: usize) {
+        let l = S::LANES;
+        let m = self.mat.rows;
+        let mut i = b0;
+        while i + 8 * l <= b1 {
+            self.axpy_chunk::<S, 8, 1>(s, i, 0);
+            i += 8 * l;
+        }
+        if i + 4 * l <= b1 {
+            self.axpy_chunk::<S, 4, 2>(s, i, 0);
+            i += 4 * l;
+        }
+        if i + 2 * l <= b1 {
+            self.axpy_chunk::<S, 2, 4>(s, i, 0);
+            i += 2 * l;
+        }
+        if i + l <= b1 {
+            self.axpy_chunk::<S, 1, 8>(s, i, 0);
+            i += l;
+        }
+        if i < b1 {
+            if m >= l {
+                // Fewer than LANES rows left: one vector ending at b1 (reaching back over rows
+                // already done, which are recomputed but not written again).
+                self.axpy_chunk::<S, 1, 8>(s, b1 - l, i - (b1 - l));
+            } else {
+                // The whole matrix is narrower than a vector.
+                let (k, cs) = (self.mat.cols, self.mat.cs);
+                for r in i..b1 {
+                    let mut acc = T::ZERO;
+                    for p in 0..k {
+                        acc += self.mat.data[r + p * cs] * self.x[p];
+                    }
+                    self.put(r, acc);
+                }
+            }
+        }
+    }
+
+    /// Rows `i0 .. i0 + NV * LANES` (unit stride, columns `cs` apart) times `x`, written from
+    /// lane `skip` on.
+    #[inline(always)]
+    fn axpy_chunk<S: Simd<T>, const NV: usize, const U: usize>(
+        &self,
+        s: S,
+        i0: usize,
+        skip: usize,
+    ) {
+        let l = S::LANES;
+        let (k, cs) = (self.mat.cols, self.mat.cs);
+        debug_assert!(i0 + NV * l <= self.mat.rows && self.mat.rs == 1);
+        // The chunk's rows in column 0; column p is p * cs further on. Bounds: row
+        // i0 + NV*l - 1 of column k - 1 is the view's element (i0 + NV*l - 1, k - 1).
+        let base = self.mat.data[i0..][..(k - 1) * cs + NV * l].as_ptr();
+        let x = self.x;
+        let mut acc = [[s.splat(T::ZERO); NV]; U];
+        let mut p = 0;
+        while p + U <= k {
+            for (u, accu) in acc.iter_mut().enumerate() {
+                let xb = s.splat(x[p + u]);
+                // SAFETY: p + u < k and v * l + LANES <= NV * l: inside the slice bounded above.
+                let col = unsafe { base.add((p + u) * cs) };
+                for (v, a) in accu.iter_mut().enumerate() {
+                    // SAFETY: as above.
+                    *a = s.mul_add(unsafe { s.load(col.add(v * l)) }, xb, *a);
+                }
+            }
+            p += U;
+        }
+        while p < k {
+            let xb = s.splat(x[p]);
+            // SAFETY: p < k: inside the slice bounded above.
+            let col = unsafe { base.add(p * cs) };
+            for (v, a) in acc[0].iter_mut().enumerate() {
+                // SAFETY: as above.
+                *a = s.mul_add(unsafe { s.load(col.add(v * l)) }, xb, *a);
+            }
+            p += 1;
+        }
+        let mut buf = [T::ZERO; MAX_LANES];
+        for v in 0..NV {
+            let mut sum = acc[0][v];
+            for accu in &acc[1..] {
+                sum = s.add(sum, accu[v]);
+            }
+            s.store_partial(&mut buf[..l], sum);
+            let from = skip.saturating_sub(v * l).min(l);
+            for (j, &val) in buf[..l].iter().enumerate().skip(from) {
+                self.put(i0 + v * l + j, val);
+            }
+        }
+    }
+}
+
+/// The last, partial vector of the dot form: lanes `LANES - r ..` of the vector ending at `k`
+/// are the `r = k % (LANES)` elements not yet summed (the mask), and `x` there (zero elsewhere).
+/// `None` when `k` is a whole number of vectors or shorter than one.
+#[inline(always)]
+fn dot_tail<T: Element, S: Simd<T>>(s: S, x: &[T]) -> Option<(S::M, S::V)> {
+    let (l, k) = (S::LANES, x.len());
+    let r = k % l;
+    if r == 0 || k < l {
+        return None;
+    }
+    let mut idx = [T::ZERO; MAX_LANES];
+    for (j, v) in idx.iter_mut().enumerate() {
+        *v = T::from_f64(j as f64);
+    }
+    // SAFETY: `idx` holds MAX_LANES >= LANES elements.
+    let idx = unsafe { s.load(idx.as_ptr()) };
+    let mask = s.le(s.splat(T::from_f64((l - r) as f64)), idx);
+    let zero = s.splat(T::ZERO);
+    // SAFETY: k >= LANES: the LANES elements ending at k are inside x.
+    let xt = unsafe { s.load(x.as_ptr().add(k - l)) };
+    Some((mask, s.select(mask, xt, zero)))
+}
+
+/// The dot products of `R` rows (each `x.len()` long) with `x`: two vector accumulators per
+/// row over full vectors, then the last partial vector (`tail`, from [`dot_tail`]: the vector
+/// ending at `k` with the lanes already summed masked off, so no element is read twice or out of
+/// bounds; zero-filled loads when `k < LANES`), then one horizontal sum.
+#[inline(always)]
+fn dot_rows<T: Element, S: Simd<T>, const R: usize>(
+    s: S,
+    rows: [&[T]; R],
+    x: &[T],
+    tail: Option<(S::M, S::V)>,
+) -> [T; R] {
+    let l = S::LANES;
+    let k = x.len();
+    for r in &rows {
+        assert_eq!(r.len(), k);
+    }
+    let zero = s.splat(T::ZERO);
+    let mut acc0 = [zero; R];
+    let mut acc1 = [zero; R];
+    let mut p = 0;
+    while p + 2 * l <= k {
+        // SAFETY: p + 2*LANES <= k = the length of x and of every row.
+        let (x0, x1) = unsafe { (s.load(x.as_ptr().add(p)), s.load(x.as_ptr().add(p + l))) };
+        for r in 0..R {
+            let row = rows[r].as_ptr();
+            // SAFETY: as above.
+            let (a0, a1) = unsafe { (s.load(row.add(p)), s.load(row.add(p + l))) };
+            acc0[r] = s.mul_add(a0, x0, acc0[r]);
+            acc1[r] = s.mul_add(a1, x1, acc1[r]);
+        }
+        p += 2 * l;
+    }
+    if p + l <= k {
+        // SAFETY: p + LANES <= k.
+        let x0 = unsafe { s.load(x.as_ptr().add(p)) };
+        for r in 0..R {
+            // SAFETY: as above.
+            let a0 = unsafe { s.load(rows[r].as_ptr().add(p)) };
+            acc0[r] = s.mul_add(a0, x0, acc0[r]);
+        }
+        p += l;
+    }
+    if p < k {
+        if let Some((mask, xt)) = tail {
+            for r in 0..R {
+                // SAFETY: k >= LANES (a tail exists only then): the vector ending at k.
+                let a = unsafe { s.load(rows[r].as_ptr().add(k - l)) };
+                acc1[r] = s.mul_add(s.select(mask, a, zero), xt, acc1[r]);
+            }
+        } else {
+            let x0 = s.load_partial(&x[p..], T::ZERO);
+            for r in 0..R {
+                acc1[r] = s.mul_add(s.load_partial(&rows[r][p..], T::ZERO), x0, acc1[r]);
+            }
+        }
+    }
+    let mut out = [T::ZERO; R];
+    for r in 0..R {
+        out[r] = s.reduce_add(s.add(acc0[r], acc1[r]));
+    }
+    out
+}
