@@ -107,6 +107,10 @@ fn jvp_rule<'g, T: Element>(
         Op::Leaf | Op::Step | Op::Sign | Op::EqMask => None,
         Op::Add => sum2(ta, tb),
         Op::Sub => sum2(ta, tb.map(|u| -u)),
+        Op::Mul if p[0] == p[1] => {
+            // x * x: t x + x t, as the exact doubling of one product.
+            t(&|t| ((t * a) * T::from_f64(2.0)).broadcast_to(&out))
+        }
         Op::Mul => {
             let b = b.expect("binary op");
             sum2(ta.map(|t| t * b), tb.map(|u| a * u))

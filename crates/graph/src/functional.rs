@@ -48,8 +48,10 @@ pub fn value_and_grad<T: Element>(
 }
 
 /// The Hessian-vector product `H(x) v` of a scalar `f`, without forming `H`:
-/// forward-over-reverse, i.e. the gradient is recorded once and one forward-mode sweep over it
-/// in direction `v` gives `H v` (a small constant times the cost of a gradient).
+/// reverse-over-forward, i.e. the directional derivative `grad f(x) . v` is recorded by one
+/// forward-mode sweep and one reverse sweep of it gives `H v` (a small constant times the cost
+/// of a gradient; for `sum softplus(A x)` three matrix-vector products against the gradient's
+/// two).
 ///
 /// # Errors
 /// [`GraphError::NotScalar`] if `f` is not scalar; [`GraphError::ShapeMismatch`] if `v`'s
@@ -69,9 +71,16 @@ pub fn hvp<T: Element>(
     let g = Graph::new();
     let xv = g.var(x.clone());
     let y = f(xv);
-    let grad = g.grad_graph(y, &[xv])?[0];
+    if y.value().len() != 1 {
+        return Err(GraphError::NotScalar { shape: y.shape() });
+    }
     let v = g.constant(v.clone());
-    Ok(g.jvp_graph(grad, &[xv], &[v], false)?.value())
+    // Reverse-over-forward: the directional derivative grad f . v, recorded, then one
+    // reverse sweep of it. Its matrix products with constant operands (A v) are constants, so
+    // a matrix-vector product costs three products (A x, A v, A^T w), not the four of
+    // forward-over-reverse (whose A^T s of the recorded gradient is never used).
+    let dir = g.jvp_graph(y, &[xv], &[v], true)?;
+    Ok(g.grad(dir, &[xv])?.remove(0))
 }
 
 /// The Jacobian-vector product `J(x) v`, by forward mode.

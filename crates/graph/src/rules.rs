@@ -33,6 +33,11 @@ pub(crate) fn vjp<'g, T: Element>(
             let b = b.expect("binary op");
             [Some(dy.sum_to(&a.dims())), Some((-dy).sum_to(&b.dims()))]
         }
+        Op::Mul if p[0] == p[1] => {
+            // x * x: both contributions are dy * x, added exactly as a doubling (one product
+            // and one scaling instead of two products and a sum; the same bits).
+            unary(((dy * a) * T::from_f64(2.0)).sum_to(&a.dims()))
+        }
         Op::Mul => {
             let b = b.expect("binary op");
             [

@@ -508,6 +508,16 @@ impl<T: Element> Tensor<T> {
         if same_dims(&self.shape, shape) {
             return Ok(self.clone());
         }
+        // Fast paths without the index walk: one element filled everywhere (the adjoint of a
+        // sum), or whole copies of the data along new leading axes.
+        let n = numel(shape);
+        if let Storage::One(x) = self.data {
+            return Ok(Tensor::new(vec![x; n], shape));
+        }
+        let lead = shape.len() - self.rank();
+        if same_dims(&self.shape, &shape[lead..]) {
+            return Ok(Tensor::new(self.data.repeat(n / self.len().max(1)), shape));
+        }
         let st = broadcast_strides(&self.shape, shape);
         let mut out = pool::with_capacity(numel(shape));
         for_each_offset(shape, [&st], |[i]| out.push(self.data[i]));
