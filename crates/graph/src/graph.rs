@@ -265,6 +265,11 @@ impl<T: Element> Graph<T> {
         self.nodes.borrow()[id].clone()
     }
 
+    /// `f` of node `id`, borrowed (no clone).
+    pub(crate) fn node_ref<R>(&self, id: usize, f: impl FnOnce(&Node<T>) -> R) -> R {
+        f(&self.nodes.borrow()[id])
+    }
+
     fn check_own(&self, vars: &[Var<'_, T>]) -> Result<(), GraphError> {
         if vars.iter().all(|v| std::ptr::eq(v.g, self)) {
             Ok(())

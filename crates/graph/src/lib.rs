@@ -29,6 +29,7 @@
 //! forward mode ([`Graph::jvp_graph`]) share the recorded operations; a Hessian-vector product is
 //! forward-over-reverse.
 
+mod batched;
 mod custom;
 mod error;
 mod forward;
@@ -44,7 +45,7 @@ mod tensor;
 
 pub use custom::CustomOp;
 pub use error::GraphError;
-pub use functional::{func, hessian, hvp, jacobian, jvp, value_and_grad};
+pub use functional::{func, hessian, hessian_unbatched, hvp, jacobian, jvp, value_and_grad};
 pub use gradcheck::{InputCheck, gradcheck};
 pub use graph::{Graph, Var};
 /// The fused-chain traits, re-exported: write a [`MapFn`] against [`Real`] and pass it to

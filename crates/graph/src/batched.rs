@@ -1,0 +1,388 @@
+//! Batched reverse sweeps: `B` vector-Jacobian products of one recorded output in one sweep.
+//!
+//! The adjoint of a node of shape `S` is a tensor of shape `[B] ++ S` (one row per seed), while
+//! the nodes' values are shared by every row. Each operation's batched rule is written on
+//! values (no nodes are recorded): elementwise rules multiply the batch by one local-derivative
+//! tensor broadcast along the batch axis, shape rules act on the trailing axes, and a matrix
+//! product's rule becomes one GEMM over the whole batch when the product is a matrix-vector one
+//! (the batch rows stacked into a matrix), else a batched GEMM whose fixed operand has stride 0.
+//! So the `n` sweeps of a dense Hessian become a few sweeps whose matrix-vector products are
+//! matrix-matrix products.
+//!
+//! An operation without a batched rule (max, slices, gathers, custom operations, rank-3 matrix
+//! products, ...) makes [`Graph::vjp_batched`] return `None`; callers then fall back to one
+//! sweep per seed.
+
+use crate::graph::{Graph, Op, Var};
+use crate::tensor::Tensor;
+use nabla_kernels::gemm::{self, MatMut, MatRef};
+use nabla_kernels::{Element, activation};
+
+/// `shape` with the reduced `axes` set to 1.
+fn kept_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
+    shape
+        .iter()
+        .enumerate()
+        .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
+        .collect()
+}
+
+/// `[b] ++ shape`.
+fn batched_shape(b: usize, shape: &[usize]) -> Vec<usize> {
+    std::iter::once(b).chain(shape.iter().copied()).collect()
+}
+
+/// A batched adjoint `[b] ++ out` summed down to `[b] ++ shape` (`shape` broadcasts to `out`).
+fn sum_to_b<T: Element>(dy: &Tensor<T>, b: usize, shape: &[usize]) -> Tensor<T> {
+    let out_rank = dy.rank() - 1;
+    // Align `shape` with the trailing axes of `out`, keeping the batch axis apart.
+    let mut target = vec![b];
+    target.extend(std::iter::repeat_n(1, out_rank - shape.len()));
+    target.extend_from_slice(shape);
+    let s = dy.sum_to(&target);
+    s.reshape(&batched_shape(b, shape))
+        .expect("same element count")
+}
+
+/// A batched adjoint `[b] ++ from` broadcast up to `[b] ++ to`.
+fn broadcast_b<T: Element>(dy: &Tensor<T>, b: usize, to: &[usize]) -> Tensor<T> {
+    let from_rank = dy.rank() - 1;
+    let mut aligned = vec![b];
+    aligned.extend(std::iter::repeat_n(1, to.len() - from_rank));
+    aligned.extend_from_slice(&dy.shape()[1..]);
+    dy.reshape(&aligned)
+        .expect("same element count")
+        .broadcast_to(&batched_shape(b, to))
+        .expect("broadcast-compatible by construction")
+}
+
+/// `dy * d` with `d` of the node's shape, broadcast along the batch axis.
+fn mul_b<T: Element>(dy: &Tensor<T>, d: &Tensor<T>) -> Tensor<T> {
+    Tensor::zip("mul", dy, d, nabla_kernels::mul, |x, y| x * y)
+        .expect("trailing shapes agree by construction")
+}
+
+/// The local derivative of a unary elementwise node (`dy * D` is its vjp), or `None` when the
+/// operation has no batched rule here.
+fn local_derivative<T: Element>(op: &Op<T>, a: &Tensor<T>, y: &Tensor<T>) -> Option<Tensor<T>> {
+    let one = T::ONE;
+    Some(match op {
+        Op::Exp => y.clone(),
+        Op::Log => a.map(|x| one / x),
+        Op::Log1p => a.map(|x| one / (x + one)),
+        Op::Sqrt => y.map(|v| T::from_f64(0.5) / v),
+        Op::Tanh => y.map(|v| one - v * v),
+        Op::Sigmoid => y.map(|v| v * (one - v)),
+        Op::Softplus => a.map_kernel(activation::sigmoid),
+        Op::Relu => a.map(|x| if x > T::ZERO { one } else { T::ZERO }),
+        Op::Sin => a.map(|x| T::from_f64(x.to_f64().cos())),
+        Op::Cos => a.map(|x| T::from_f64(-x.to_f64().sin())),
+        Op::PowI(n) => {
+            let c = T::from_f64(*n as f64);
+            a.map(|x| T::from_f64(x.to_f64().powi(n - 1)) * c)
+        }
+        _ => return None,
+    })
+}
+
+/// When every row of the row-major `rows x cols` matrix `d` is zero or one unit entry (`1` at
+/// one column, `0` elsewhere; the identity seeds of a Hessian reach the first matrix product in
+/// this form) and the matrix it multiplies (`other`) is finite, the unit columns (`None` for a
+/// zero row): the product is then a gather of `other`'s rows, with the GEMM's values
+/// (`1 * v + 0 * w + ... = v` for finite `w`, up to the sign of a zero). Otherwise `None`.
+fn unit_rows<T: Element>(
+    d: &[T],
+    rows: usize,
+    cols: usize,
+    other: &[T],
+) -> Option<Vec<Option<usize>>> {
+    let mut units = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let row = &d[r * cols..(r + 1) * cols];
+        let mut unit = None;
+        for (j, &v) in row.iter().enumerate() {
+            if v == T::ZERO {
+                continue;
+            }
+            if v != T::ONE || unit.is_some() {
+                return None;
+            }
+            unit = Some(j);
+        }
+        units.push(unit);
+    }
+    other.iter().all(|v| v.is_finite()).then_some(units)
+}
+
+/// `out` row `r` = `(0..len).map(|p| pick(j, p))` for `units[r] = Some(j)`, zeros for `None`;
+/// in blocks of 16 along `p`, so a transposed `pick` (rows of a matrix far apart) keeps the
+/// 16 rows it reads cache-resident while every output row takes its slice.
+fn gather<T: Element>(
+    units: &[Option<usize>],
+    len: usize,
+    pick: impl Fn(usize, usize) -> T,
+    out: &mut [T],
+) {
+    const P_BLOCK: usize = 16;
+    for p0 in (0..len).step_by(P_BLOCK) {
+        let p1 = (p0 + P_BLOCK).min(len);
+        for (r, unit) in units.iter().enumerate() {
+            let row = &mut out[r * len + p0..r * len + p1];
+            match unit {
+                Some(j) => {
+                    for (p, o) in (p0..p1).zip(row.iter_mut()) {
+                        *o = pick(*j, p);
+                    }
+                }
+                None => row.fill(T::ZERO),
+            }
+        }
+    }
+}
+
+/// The batched adjoints of a matrix product's operands. `C = X Y` with `X = op(A)` (`m x k`),
+/// `Y = op(B)` (`k x n`), `dy` of shape `[bt, m, n]`; rank-2 operands only.
+#[allow(clippy::too_many_arguments)]
+fn matmul_b<T: Element>(
+    av: &Tensor<T>,
+    bv: &Tensor<T>,
+    (ta, tb): (bool, bool),
+    dy: &Tensor<T>,
+    bt: usize,
+    needs: [bool; 2],
+) -> Option<[Option<Tensor<T>>; 2]> {
+    let (&[ra, ca], &[rb, cb]) = (av.shape(), bv.shape()) else {
+        return None;
+    };
+    fn view<T>(t: &[T], r: usize, c: usize, tr: bool) -> MatRef<'_, T> {
+        let v = MatRef::row_major(t, r, c);
+        if tr { v.t() } else { v }
+    }
+    let x = view(av.data(), ra, ca, ta);
+    let y = view(bv.data(), rb, cb, tb);
+    let (m, k, n) = (x.shape().0, x.shape().1, y.shape().1);
+    let d = dy.data();
+    // dA: dX = dC Y^T (m x k per row), stored transposed when `ta`.
+    let da = needs[0].then(|| {
+        let mut out = vec![T::ZERO; bt * m * k];
+        if !ta {
+            // All rows at once: [bt*m, n] x Y^T (a gather of Y's columns for unit rows).
+            if let Some(units) = unit_rows(d, bt * m, n, bv.data()) {
+                let yt = |j: usize, p: usize| {
+                    let b = bv.data();
+                    if tb { b[j * cb + p] } else { b[p * cb + j] }
+                };
+                gather(&units, k, yt, &mut out);
+                return Tensor::new(out, &[bt, ra, ca]);
+            }
+            gemm::gemm(
+                T::ONE,
+                MatRef::row_major(d, bt * m, n),
+                y.t(),
+                T::ZERO,
+                MatMut::row_major(&mut out, bt * m, k),
+            );
+        } else {
+            // dA_t = Y dC_t^T (k x m).
+            gemm::gemm_batched(
+                bt,
+                T::ONE,
+                y,
+                0,
+                MatRef::row_major(d, m, n).t(),
+                m * n,
+                T::ZERO,
+                MatMut::row_major(&mut out, k, m),
+                k * m,
+            );
+        }
+        Tensor::new(out, &[bt, ra, ca])
+    });
+    // dB: dY = X^T dC (k x n per row), stored transposed when `tb`.
+    let db = needs[1].then(|| {
+        let mut out = vec![T::ZERO; bt * k * n];
+        if n == 1 || tb {
+            // dY_t^T = dC_t^T X (n x k): with n == 1 every dC_t^T is a row of the [bt, m]
+            // batch, so all rows go at once; with `tb` that product is dB itself.
+            if n == 1 {
+                if let Some(units) = unit_rows(d, bt, m, av.data()) {
+                    // Unit rows select rows of X: a gather, no product.
+                    let xr = |j: usize, p: usize| {
+                        let a = av.data();
+                        if ta { a[p * ca + j] } else { a[j * ca + p] }
+                    };
+                    gather(&units, k, xr, &mut out);
+                    return Tensor::new(out, &[bt, rb, cb]);
+                }
+                gemm::gemm(
+                    T::ONE,
+                    MatRef::row_major(d, bt, m),
+                    x,
+                    T::ZERO,
+                    MatMut::row_major(&mut out, bt, k),
+                );
+            } else {
+                gemm::gemm_batched(
+                    bt,
+                    T::ONE,
+                    MatRef::row_major(d, m, n).t(),
+                    m * n,
+                    x,
+                    0,
+                    T::ZERO,
+                    MatMut::row_major(&mut out, n, k),
+                    n * k,
+                );
+            }
+        } else {
+            gemm::gemm_batched(
+                bt,
+                T::ONE,
+                x.t(),
+                0,
+                MatRef::row_major(d, m, n),
+                m * n,
+                T::ZERO,
+                MatMut::row_major(&mut out, k, n),
+                k * n,
+            );
+        }
+        Tensor::new(out, &[bt, rb, cb])
+    });
+    Some([da, db])
+}
+
+impl<T: Element> Graph<T> {
+    /// The vector-Jacobian products of `output` for `b` seeds at once: `seeds` has shape
+    /// `[b] ++ output.shape`, the result `[b] ++ input.shape` (row `t` is the gradient of
+    /// `sum(seeds[t] * output)` with respect to `input`). Values only: nothing is recorded.
+    ///
+    /// `None` when an operation on the path has no batched rule (see the module docs).
+    pub(crate) fn vjp_batched(
+        &self,
+        output: Var<'_, T>,
+        input: Var<'_, T>,
+        seeds: Tensor<T>,
+    ) -> Option<Tensor<T>> {
+        let b = seeds.shape()[0];
+        let n = output.id + 1;
+        let mut on_path = vec![false; n];
+        if input.id < n {
+            on_path[input.id] = true;
+        }
+        for i in input.id + 1..n {
+            let node = self.node_ref(i, |node| {
+                node.requires_grad && node.parents().iter().any(|&p| on_path[p])
+            });
+            on_path[i] = node;
+        }
+        let mut adjoint: Vec<Option<Tensor<T>>> = vec![None; n];
+        adjoint[output.id] = Some(seeds);
+        for i in (input.id + 1..n).rev() {
+            if !on_path[i] {
+                continue;
+            }
+            let Some(dy) = adjoint[i].take() else {
+                continue;
+            };
+            let node = self.node(i);
+            let p = node.parents();
+            let needs = [on_path[p[0]], p.get(1).is_some_and(|&q| on_path[q])];
+            let av = self.value_of(p[0]);
+            let a_shape = av.shape().to_vec();
+            let contributions: [Option<Tensor<T>>; 2] = match &node.op {
+                Op::Add | Op::Sub => {
+                    let bv = self.value_of(p[1]);
+                    let db = needs[1].then(|| {
+                        let s = sum_to_b(&dy, b, bv.shape());
+                        if matches!(node.op, Op::Sub) {
+                            s.map(|x| -x)
+                        } else {
+                            s
+                        }
+                    });
+                    [needs[0].then(|| sum_to_b(&dy, b, &a_shape)), db]
+                }
+                Op::Mul => {
+                    let bv = self.value_of(p[1]);
+                    [
+                        needs[0].then(|| sum_to_b(&mul_b(&dy, &bv), b, &a_shape)),
+                        needs[1].then(|| sum_to_b(&mul_b(&dy, &av), b, bv.shape())),
+                    ]
+                }
+                Op::Div => {
+                    let bv = self.value_of(p[1]);
+                    let q = Tensor::zip("div", &dy, &bv, nabla_kernels::div, |x, y| x / y)
+                        .expect("trailing shapes agree");
+                    let db = needs[1].then(|| {
+                        let qy = mul_b(&q, &node.value).map(|x| -x);
+                        sum_to_b(&qy, b, bv.shape())
+                    });
+                    [needs[0].then(|| sum_to_b(&q, b, &a_shape)), db]
+                }
+                Op::Neg => [Some(dy.map(|x| -x)), None],
+                Op::Shift(_) => [Some(dy), None],
+                Op::Scale(c) => {
+                    let c = *c;
+                    [Some(dy.map(|x| x * c)), None]
+                }
+                Op::DivScalar(c) => {
+                    let c = *c;
+                    [Some(dy.map(|x| x / c)), None]
+                }
+                Op::PowI(0) => [None, None],
+                Op::MatMul { ta, tb } => {
+                    let bv = self.value_of(p[1]);
+                    matmul_b(&av, &bv, (*ta, *tb), &dy, b, needs)?
+                }
+                Op::SumAxes { axes, keepdim: _ } => {
+                    let kept = batched_shape(b, &kept_shape(&a_shape, axes));
+                    let d = dy.reshape(&kept).expect("same element count");
+                    [
+                        Some(
+                            d.broadcast_to(&batched_shape(b, &a_shape))
+                                .expect("kept axes broadcast"),
+                        ),
+                        None,
+                    ]
+                }
+                Op::BroadcastTo => [Some(sum_to_b(&dy, b, &a_shape)), None],
+                Op::SumTo => [Some(broadcast_b(&dy, b, &a_shape)), None],
+                Op::Reshape => [
+                    Some(
+                        dy.reshape(&batched_shape(b, &a_shape))
+                            .expect("same element count"),
+                    ),
+                    None,
+                ],
+                Op::Permute(perm) => {
+                    let mut inverse = vec![0; perm.len() + 1];
+                    for (d, &q) in perm.iter().enumerate() {
+                        inverse[q + 1] = d + 1;
+                    }
+                    [Some(dy.permute(&inverse)), None]
+                }
+                op => {
+                    let d = local_derivative(op, &av, &node.value)?;
+                    [Some(mul_b(&dy, &d)), None]
+                }
+            };
+            for (&q, c) in p.iter().zip(contributions) {
+                let Some(c) = c else { continue };
+                if !on_path[q] {
+                    continue;
+                }
+                adjoint[q] = Some(match adjoint[q].take() {
+                    None => c,
+                    Some(prev) => Tensor::zip("add", &prev, &c, nabla_kernels::add, |x, y| x + y)
+                        .expect("adjoints have their node's batched shape"),
+                });
+            }
+        }
+        Some(
+            adjoint[input.id]
+                .take()
+                .unwrap_or_else(|| Tensor::zeros(&batched_shape(b, input.dims().as_ref()))),
+        )
+    }
+}
