@@ -5,7 +5,7 @@
 //! `cargo bench -p nabla-benches --bench graph`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nabla_graph::{Graph, Tensor, Var, func, hvp, value_and_grad};
+use nabla_graph::{Graph, Tensor, Var, func, hessian, hvp, value_and_grad};
 use std::hint::black_box;
 
 fn scalar_chain(c: &mut Criterion) {
@@ -56,5 +56,26 @@ fn hvp_vs_grad(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, scalar_chain, chain_rule_example, hvp_vs_grad);
+/// The dense Hessian of the same function (batched reverse sweeps), A 1000 x 100 and 1000 x 500.
+fn hessian_softplus(c: &mut Criterion) {
+    for n in [100usize, 500] {
+        let a = Tensor::<f64>::randn(&[1000, n], 1);
+        let x = Tensor::<f64>::randn(&[n], 2);
+        let f = func(|xv: Var<'_, f64>| {
+            let av = xv.graph().constant(a.clone());
+            av.matmul(xv.reshape(&[n, 1])).softplus().sum() + (xv * xv).sum() * 0.5
+        });
+        c.bench_function(&format!("graph/softplus_1000x{n}_hessian"), |b| {
+            b.iter(|| black_box(hessian(f, &x).unwrap()))
+        });
+    }
+}
+
+criterion_group!(
+    benches,
+    scalar_chain,
+    chain_rule_example,
+    hvp_vs_grad,
+    hessian_softplus
+);
 criterion_main!(benches);

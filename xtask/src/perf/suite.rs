@@ -476,6 +476,7 @@ pub fn entries() -> Vec<Entry> {
     softmax_entries::<f32>(&mut v, true);
     softmax_entries::<f64>(&mut v, false);
     graph_entries(&mut v);
+    hessian_entries(&mut v);
     fused_entries(&mut v);
     optim_entries(&mut v);
     v
@@ -710,6 +711,70 @@ fn graph_entries(out: &mut Vec<Entry>) {
             }
         }),
     });
+}
+
+/// The dense Hessian of the same `f` (A 1000 x 100 in `--quick`, 1000 x 500 in the full run):
+/// rated by the flops of its two batched-sweep GEMMs (`4 m n^2`) against the f64 FMA peak, and
+/// compared with the closed form `H = A^T diag(s (1 - s)) A + I` (`s = sigmoid(A x)`) computed
+/// with nabla's own GEMV and GEMM (one `2 m n^2` product): the ratio is what the graph's
+/// generality costs over hand-written code.
+fn hessian_entries(out: &mut Vec<Entry>) {
+    use nabla_graph::Tensor;
+    for (n, quick) in [(100usize, true), (500, false)] {
+        let m = 1000;
+        out.push(Entry {
+            name: format!("graph/f64/hessian_softplus_{m}x{n}"),
+            group: Group::Graph,
+            quick,
+            work: Work::Flops {
+                flops: 4.0 * (m * n * n) as f64,
+                ty: "f64",
+            },
+            reference: "closed form A^T D A + I (nabla GEMM)",
+            make: Box::new(move || {
+                let a = Tensor::<f64>::new(data(m * n, 31, 0.1), &[m, n]);
+                let ad = a.data().to_vec();
+                let x = Tensor::<f64>::new(data(n, 32, 1.0), &[n]);
+                let xd = x.data().to_vec();
+                let mut z = vec![0.0; m];
+                let mut wa = vec![0.0; m * n];
+                let mut h = vec![0.0; n * n];
+                Case {
+                    nabla: Box::new(move || {
+                        let f = nabla_graph::func(|x| softplus_objective(&a, x));
+                        black_box(nabla_graph::hessian(f, &x).expect("scalar f"));
+                    }),
+                    reference: Box::new(move || {
+                        gemm::gemm(
+                            1.0,
+                            MatRef::row_major(&ad, m, n),
+                            MatRef::row_major(&xd, n, 1),
+                            0.0,
+                            MatMut::row_major(&mut z, m, 1),
+                        );
+                        for (r, &zr) in z.iter().enumerate() {
+                            let s = 1.0 / (1.0 + (-zr).exp());
+                            let w = s * (1.0 - s);
+                            for (o, &v) in wa[r * n..(r + 1) * n].iter_mut().zip(&ad[r * n..]) {
+                                *o = w * v;
+                            }
+                        }
+                        gemm::gemm(
+                            1.0,
+                            MatRef::row_major(&ad, m, n).t(),
+                            MatRef::row_major(&wa, m, n),
+                            0.0,
+                            MatMut::row_major(&mut h, n, n),
+                        );
+                        for i in 0..n {
+                            h[i * n + i] += 1.0;
+                        }
+                        black_box(&mut h);
+                    }),
+                }
+            }),
+        });
+    }
 }
 
 /// `f(x) = sum softplus(A x) + ||x||^2 / 2`.
