@@ -13,6 +13,15 @@
 //!   read A or B (as BLAS): C becomes `act(beta * C + bias)`.
 //! * Accuracy: each `C[i][j]` is a sum of `k` products accumulated in `T` in a fixed order, so
 //!   `|C - C_exact| <= k * eps * sum_p |A[i][p]| |B[p][j]|` (plus the epilogue's own bound).
+//! * Matrix-vector products: when C is one column (`n == 1`) or one row (`m == 1`) and there
+//!   is no bias or activation, nothing is packed: a vector kernel computes
+//!   `y = alpha * M x + beta * y` (a row of C as `C^T = op(B)^T op(A)^T`) in the form `M`'s
+//!   layout allows: dot products of unit-stride rows (four rows per pass over `x`, e.g. `A x`
+//!   with a row-major A), axpys over unit-stride columns (a chunk of rows held in registers,
+//!   e.g. `A^T x`), or, when neither axis is unit-stride, each row copied to a buffer first. A
+//!   strided `x` is copied once. Same contract as above (accuracy bound, `beta == 0` never
+//!   reads C, thread-count independence: rows go in fixed blocks of 256). On the 1000 x 100
+//!   f64 product this is about 4x matrixmultiply, near the L2 read bandwidth.
 //! * Threads: blocks are fixed by the shape and ISA, never by the thread count, so results are
 //!   bit-identical on 1 or many threads. Work under [`PAR_THRESHOLD_FLOPS`] never touches the
 //!   rayon pool; [`crate::parallel`] controls the rest.
