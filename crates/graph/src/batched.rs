@@ -164,7 +164,7 @@ fn matmul_b<T: Element>(
     let d = dy.data();
     // dA: dX = dC Y^T (m x k per row), stored transposed when `ta`.
     let da = needs[0].then(|| {
-        let mut out = vec![T::ZERO; bt * m * k];
+        let mut out = crate::pool::filled(bt * m * k, T::ZERO);
         if !ta {
             // All rows at once: [bt*m, n] x Y^T (a gather of Y's columns for unit rows).
             if let Some(units) = unit_rows(d, bt * m, n, bv.data()) {
@@ -200,7 +200,7 @@ fn matmul_b<T: Element>(
     });
     // dB: dY = X^T dC (k x n per row), stored transposed when `tb`.
     let db = needs[1].then(|| {
-        let mut out = vec![T::ZERO; bt * k * n];
+        let mut out = crate::pool::filled(bt * k * n, T::ZERO);
         if n == 1 || tb {
             // dY_t^T = dC_t^T X (n x k): with n == 1 every dC_t^T is a row of the [bt, m]
             // batch, so all rows go at once; with `tb` that product is dB itself.

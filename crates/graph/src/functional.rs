@@ -179,7 +179,7 @@ pub fn hessian<T: Element>(
     let mut batched = true;
     for r0 in (0..n).step_by(chunk) {
         let b = chunk.min(n - r0);
-        let mut seeds = vec![T::ZERO; b * n];
+        let mut seeds = crate::pool::filled(b * n, T::ZERO);
         for t in 0..b {
             seeds[t * n + r0 + t] = T::ONE;
         }

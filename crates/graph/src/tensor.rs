@@ -512,11 +512,15 @@ impl<T: Element> Tensor<T> {
         // sum), or whole copies of the data along new leading axes.
         let n = numel(shape);
         if let Storage::One(x) = self.data {
-            return Ok(Tensor::new(vec![x; n], shape));
+            return Ok(Tensor::new(pool::filled(n, x), shape));
         }
         let lead = shape.len() - self.rank();
         if same_dims(&self.shape, &shape[lead..]) {
-            return Ok(Tensor::new(self.data.repeat(n / self.len().max(1)), shape));
+            let mut out = pool::with_capacity(n);
+            for _ in 0..n / self.len().max(1) {
+                out.extend_from_slice(&self.data);
+            }
+            return Ok(Tensor::new(out, shape));
         }
         let st = broadcast_strides(&self.shape, shape);
         let mut out = pool::with_capacity(numel(shape));
