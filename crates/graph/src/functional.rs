@@ -162,43 +162,55 @@ pub fn hessian<T: Element>(
     f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
     x: &Tensor<T>,
 ) -> Result<Tensor<T>, GraphError> {
+    hessian_by(f, x, true)
+}
+
+/// [`hessian`], with batched sweeps (`batch`) or one reverse sweep per row.
+fn hessian_by<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+    batch: bool,
+) -> Result<Tensor<T>, GraphError> {
     let g = Graph::new();
     let xv = g.var(x.clone());
     let y = f(xv);
     let grad = g.grad_graph(y, &[xv])?[0];
-    let n = x.len();
+    let h = match batch.then(|| hessian_batched(&g, grad, xv)).flatten() {
+        Some(h) => h,
+        None => hessian_rows(&g, grad, xv)?,
+    };
+    let shape: Vec<usize> = x.shape().iter().chain(x.shape()).copied().collect();
+    Tensor::from_vec(h, &shape)
+}
+
+/// The Hessian by batched reverse sweeps over the recorded gradient: rows of the identity as
+/// seeds, as many per sweep as keep the widest batched adjoint near [`BATCH_ELEMS`] elements.
+/// `None` when an operation on the path has no batched rule.
+fn hessian_batched<'g, T: Element>(
+    g: &'g Graph<T>,
+    grad: Var<'g, T>,
+    xv: Var<'g, T>,
+) -> Option<Vec<T>> {
+    let shape = xv.shape();
+    let n = numel(&shape);
     let mut h = vec![T::ZERO; n * n];
-    // Batched sweeps: rows of the identity as seeds, as many per sweep as keep the widest
-    // batched adjoint near BATCH_ELEMS elements.
     // Adjoints exist only for nodes that depend on x (constants such as a matrix carry none).
     let widest = (xv.id..=grad.id)
         .map(|i| g.node_ref(i, |n| if n.requires_grad { n.value.len() } else { 0 }))
         .max()
         .unwrap_or(1);
     let chunk = (BATCH_ELEMS / widest.max(1)).clamp(1, n.max(1));
-    let mut batched = true;
     for r0 in (0..n).step_by(chunk) {
         let b = chunk.min(n - r0);
         let mut seeds = crate::pool::filled(b * n, T::ZERO);
         for t in 0..b {
             seeds[t * n + r0 + t] = T::ONE;
         }
-        let shape: Vec<usize> = std::iter::once(b)
-            .chain(x.shape().iter().copied())
-            .collect();
-        match g.vjp_batched(grad, xv, Tensor::new(seeds, &shape)) {
-            Some(rows) => h[r0 * n..(r0 + b) * n].copy_from_slice(rows.data()),
-            None => {
-                batched = false;
-                break;
-            }
-        }
+        let seed_shape: Vec<usize> = std::iter::once(b).chain(shape.iter().copied()).collect();
+        let rows = g.vjp_batched(grad, xv, Tensor::new(seeds, &seed_shape))?;
+        h[r0 * n..(r0 + b) * n].copy_from_slice(rows.data());
     }
-    if !batched {
-        h = hessian_rows(&g, grad, xv)?;
-    }
-    let shape: Vec<usize> = x.shape().iter().chain(x.shape()).copied().collect();
-    Tensor::from_vec(h, &shape)
+    Some(h)
 }
 
 /// Elements a batched Hessian sweep's widest adjoint may hold (`[b] ++ shape`): 4 Mi, 32 MiB in
@@ -229,13 +241,7 @@ pub fn hessian_unbatched<T: Element>(
     f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
     x: &Tensor<T>,
 ) -> Result<Tensor<T>, GraphError> {
-    let g = Graph::new();
-    let xv = g.var(x.clone());
-    let y = f(xv);
-    let grad = g.grad_graph(y, &[xv])?[0];
-    let h = hessian_rows(&g, grad, xv)?;
-    let shape: Vec<usize> = x.shape().iter().chain(x.shape()).copied().collect();
-    Tensor::from_vec(h, &shape)
+    hessian_by(f, x, false)
 }
 
 /// The `i`-th unit tensor of a shape.
