@@ -326,6 +326,7 @@ impl<T: Element> Graph<T> {
                 .map(|a| match a {
                     Adjoint::Value(t) => t,
                     Adjoint::Var(v) => v.value(),
+                    Adjoint::Scalar(_) => unreachable!("the sweep returns scalars as values"),
                 })
                 .collect()
         });
@@ -374,6 +375,7 @@ impl<T: Element> Graph<T> {
             .map(|a| match a {
                 Adjoint::Var(v) => v,
                 Adjoint::Value(t) => self.constant(t),
+                Adjoint::Scalar(_) => unreachable!("the sweep returns scalars as values"),
             })
             .collect())
     }
@@ -439,6 +441,9 @@ impl<T: Element> Graph<T> {
             if !on_path[i] || adjoint[i].is_none() {
                 continue;
             }
+            if !record && self.scalar_step(i, &mut adjoint, &on_path, is_input[i]) {
+                continue;
+            }
             let node = self.node(i);
             if node.n_parents == 0 {
                 continue;
@@ -452,6 +457,7 @@ impl<T: Element> Graph<T> {
             let dy = match dy.expect("checked above") {
                 Adjoint::Var(v) => v,
                 Adjoint::Value(t) => self.constant(t),
+                Adjoint::Scalar(x) => self.constant(Tensor::one_with_dims(x, node.value.dims())),
             };
             let parents = node.parents();
             let (two, many);
@@ -480,6 +486,10 @@ impl<T: Element> Graph<T> {
                         Tensor::zip("add", &prev, &c.value(), nabla_kernels::add, |a, b| a + b)
                             .expect("adjoints have their node's shape"),
                     ),
+                    (Some(Adjoint::Scalar(prev)), _) => {
+                        let c = c.value().item();
+                        Adjoint::Scalar(prev + c)
+                    }
                 });
             }
             if !record {
@@ -489,10 +499,72 @@ impl<T: Element> Graph<T> {
         Ok(inputs
             .iter()
             .map(|v| match adjoint.get(v.id).cloned().flatten() {
+                Some(Adjoint::Scalar(x)) => Adjoint::Value(Tensor::one_with_dims(x, v.dims())),
                 Some(a) => a,
                 None => Adjoint::Value(Tensor::zeros(&v.dims())),
             })
             .collect())
+    }
+
+    /// The reverse step of node `i` on plain numbers, when the node and its parents hold one
+    /// element each under the same shape and the op's rule is arithmetic
+    /// ([`crate::rules::scalar_vjp`]): no tensors, no temporary nodes. Returns `false`, having
+    /// changed nothing, when the general step must run instead. `keep`: `i` is an input, whose
+    /// adjoint is the result and stays.
+    fn scalar_step(
+        &self,
+        i: usize,
+        adjoint: &mut [Option<Adjoint<'_, T>>],
+        on_path: &[bool],
+        keep: bool,
+    ) -> bool {
+        let dy = match &adjoint[i] {
+            Some(Adjoint::Scalar(x)) => *x,
+            Some(Adjoint::Value(t)) => match t.as_one() {
+                Some(x) => x,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let nodes = self.nodes.borrow();
+        let node = &nodes[i];
+        let parents = node.parents();
+        let (Some(y), Some(&pa)) = (node.value.as_one(), parents.first()) else {
+            return false;
+        };
+        let shape = node.value.shape();
+        let scalar_of = |p: usize| {
+            let v = &nodes[p].value;
+            v.as_one()
+                .filter(|_| crate::tensor::same_dims(v.shape(), shape))
+        };
+        let Some(a) = scalar_of(pa) else { return false };
+        let (b, square) = match parents.get(1) {
+            Some(&pb) => match scalar_of(pb) {
+                Some(b) => (b, pb == pa),
+                None => return false,
+            },
+            None => (T::ZERO, false),
+        };
+        let Some(contributions) = crate::rules::scalar_vjp(&node.op, a, b, y, dy, square) else {
+            return false;
+        };
+        if !keep {
+            adjoint[i] = None;
+        }
+        for (&p, c) in parents.iter().zip(contributions) {
+            let Some(c) = c else { continue };
+            if !on_path[p] {
+                continue;
+            }
+            adjoint[p] = Some(Adjoint::Scalar(match adjoint[p].take() {
+                None => c,
+                Some(Adjoint::Scalar(prev)) => prev + c,
+                Some(Adjoint::Value(prev)) => prev.item() + c,
+                Some(Adjoint::Var(_)) => unreachable!("no recorded adjoints in a value sweep"),
+            }));
+        }
+        true
     }
 }
 
@@ -501,6 +573,8 @@ impl<T: Element> Graph<T> {
 enum Adjoint<'g, T> {
     Var(Var<'g, T>),
     Value(Tensor<T>),
+    /// A one-element value under its node's shape, as a plain number (the scalar fast path).
+    Scalar(T),
 }
 
 impl<'g, T: Element> Var<'g, T> {

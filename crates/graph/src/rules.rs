@@ -169,3 +169,47 @@ fn kept_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
         .map(|(d, &n)| if axes.contains(&d) { 1 } else { n })
         .collect()
 }
+
+/// The rule of [`vjp`] on plain numbers, for a node whose value and parents are single elements
+/// of one shape (a scalar graph): `dy * d(node)/d(parent)` for each parent, or `None` if the
+/// op's rule is not pure arithmetic on `a`, `b`, `y` and `dy` (that node takes the general path).
+///
+/// Each arm performs the same floating-point operations, in the same order, as its arm of
+/// [`vjp`] does on one-element tensors, so the two paths give the same bits (tested in
+/// `tests/scalar_path.rs`). `a` and `b` are the parents' values, `y` the node's; `square` is set for
+/// `x * x` (one parent twice).
+pub(crate) fn scalar_vjp<T: Element>(
+    op: &Op<T>,
+    a: T,
+    b: T,
+    y: T,
+    dy: T,
+    square: bool,
+) -> Option<[Option<T>; 2]> {
+    let one = T::ONE;
+    let unary = |d: T| Some([Some(d), None]);
+    match op {
+        Op::Add => Some([Some(dy), Some(dy)]),
+        Op::Sub => Some([Some(dy), Some(-dy)]),
+        Op::Mul if square => unary((dy * a) * T::from_f64(2.0)),
+        Op::Mul => Some([Some(dy * b), Some(dy * a)]),
+        Op::Div => {
+            let q = dy / b;
+            Some([Some(q), Some(-(q * y))])
+        }
+        Op::Neg => unary(-dy),
+        Op::Shift(_) => unary(dy),
+        Op::Scale(c) => unary(dy * *c),
+        Op::DivScalar(c) => unary(dy / *c),
+        Op::Exp => unary(dy * y),
+        Op::Log => unary(dy / a),
+        Op::Log1p => unary(dy / (a + one)),
+        Op::Sqrt => unary(dy * T::from_f64(0.5) / y),
+        Op::Tanh => unary(dy * (-(y * y) + one)),
+        Op::Sigmoid => unary(dy * (y * (-y + one))),
+        Op::PowI(0) => Some([None, None]),
+        Op::PowI(n) => unary(dy * T::from_f64(a.to_f64().powi(n - 1)) * T::from_f64(*n as f64)),
+        Op::PowF(pw) => unary(dy * T::from_f64(a.to_f64().powf((*pw - one).to_f64())) * *pw),
+        _ => None,
+    }
+}

@@ -455,6 +455,27 @@ impl<T: Element> Tensor<T> {
         }
     }
 
+    /// The element of a tensor that holds one element inline (every one-element tensor the graph
+    /// makes), else `None`.
+    #[inline]
+    pub(crate) fn as_one(&self) -> Option<T> {
+        match self.data {
+            Storage::One(x) => Some(x),
+            Storage::Many(_) => None,
+        }
+    }
+
+    /// `x` as a one-element tensor of `shape`, sharing it.
+    ///
+    /// Panics (a broken invariant of the caller) if `shape` has other than one element.
+    pub(crate) fn one_with_dims(x: T, shape: Arc<[usize]>) -> Self {
+        assert_eq!(numel(&shape), 1, "one element under shape {shape:?}");
+        Tensor {
+            data: Storage::One(x),
+            shape,
+        }
+    }
+
     /// A one-element tensor of this (one-element) tensor's shape.
     fn same_shape_one(&self, x: T) -> Self {
         Tensor {

@@ -477,6 +477,7 @@ pub fn entries() -> Vec<Entry> {
     softmax_entries::<f64>(&mut v, false);
     graph_entries(&mut v);
     hessian_entries(&mut v);
+    scalar_graph_entries(&mut v);
     fused_entries(&mut v);
     optim_entries(&mut v);
     v
@@ -709,6 +710,78 @@ fn graph_entries(out: &mut Vec<Entry>) {
                     black_box(nabla_graph::value_and_grad(f, &x2).expect("scalar f"));
                 }),
             }
+        }),
+    });
+}
+
+/// The graph's per-operation overhead on scalars (unrated; the ratio is to the same work written
+/// by hand, so it is what the tape costs): a chain of 10,000 f64 operations (`* 1.0001`, `+ 0.001`
+/// alternating) recorded and differentiated, against a loop that computes the chain and its
+/// derivative directly; and the guide's chain-rule example (forward and the four partials)
+/// against its hand-derived forward and backward pass (the guide's section 4).
+fn scalar_graph_entries(out: &mut Vec<Entry>) {
+    use nabla_graph::{Graph, Tensor};
+    const N: usize = 10_000;
+    out.push(Entry {
+        name: "graph/f64/scalar_chain_10k_fwd_bwd".into(),
+        group: Group::Graph,
+        quick: true,
+        work: Work::Unrated,
+        reference: "the chain and its derivative by hand",
+        make: Box::new(|| Case {
+            nabla: Box::new(|| {
+                let g = Graph::<f64>::new();
+                let x = g.var(Tensor::scalar(black_box(0.5)));
+                let mut y = x;
+                for i in 0..N {
+                    y = if i % 2 == 0 { y * 1.0001 } else { y + 0.001 };
+                }
+                black_box(g.grad(y, &[x]).expect("scalar output"));
+            }),
+            reference: Box::new(|| {
+                let (mut y, mut dy) = (black_box(0.5f64), 1.0f64);
+                for i in 0..N {
+                    if i % 2 == 0 {
+                        y *= 1.0001;
+                        dy *= 1.0001;
+                    } else {
+                        y += 0.001;
+                    }
+                }
+                black_box((y, dy));
+            }),
+        }),
+    });
+    out.push(Entry {
+        name: "graph/f64/chain_rule_example_fwd_4grads".into(),
+        group: Group::Graph,
+        quick: true,
+        work: Work::Unrated,
+        reference: "the guide's forward and backward by hand",
+        make: Box::new(|| Case {
+            nabla: Box::new(|| {
+                let g = Graph::<f64>::new();
+                let [w, x, y, z] =
+                    [-1.0, 0.0, -2.0, 1.0].map(|v| g.var(Tensor::scalar(black_box(v))));
+                let a = (w + x + y + z).powi(2);
+                let b = (w + x - y - z).powi(2);
+                let f = ((a + b).powi(2) + (a - b).powi(2)).powi(2);
+                black_box(g.grad(f, &[w, x, y, z]).expect("scalar output"));
+            }),
+            reference: Box::new(|| {
+                let [w, x, y, z] = [-1.0f64, 0.0, -2.0, 1.0].map(black_box);
+                let (s, d) = (w + x + y + z, w + x - y - z);
+                let (a, b) = (s * s, d * d);
+                let (u, v) = ((a + b) * (a + b), (a - b) * (a - b));
+                let f = (u + v) * (u + v);
+                let df = 2.0 * (u + v);
+                let (da, db) = (
+                    df * (2.0 * (a + b) + 2.0 * (a - b)),
+                    df * (2.0 * (a + b) - 2.0 * (a - b)),
+                );
+                let (ds, dd) = (da * 2.0 * s, db * 2.0 * d);
+                black_box((f, ds + dd, ds + dd, ds - dd, ds - dd));
+            }),
         }),
     });
 }
