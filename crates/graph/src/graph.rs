@@ -50,11 +50,11 @@ pub(crate) enum Op<T> {
         tb: bool,
     },
     SumAxes {
-        axes: Vec<usize>,
+        axes: crate::dims::Dims,
         keepdim: bool,
     },
     MaxAxes {
-        axes: Vec<usize>,
+        axes: crate::dims::Dims,
         keepdim: bool,
     },
     /// Broadcast up to this node's shape.
@@ -133,6 +133,25 @@ impl<T> Node<T> {
 pub struct Graph<T> {
     nodes: RefCell<Vec<Node<T>>>,
     pub(crate) recording: Cell<bool>,
+    /// The reverse sweep's work vectors, kept between sweeps (emptied, capacity kept).
+    scratch: RefCell<Scratch<T>>,
+}
+
+/// Work vectors of one reverse sweep, indexed by node.
+struct Scratch<T> {
+    on_path: Vec<bool>,
+    is_input: Vec<bool>,
+    adjoint: Vec<Option<Adjoint<T>>>,
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            on_path: Vec::new(),
+            is_input: Vec::new(),
+            adjoint: Vec::new(),
+        }
+    }
 }
 
 /// A handle to a node of a [`Graph`]: small and `Copy`, with arithmetic operators.
@@ -160,7 +179,26 @@ impl<T: Element> Graph<T> {
         Graph {
             nodes: RefCell::new(Vec::new()),
             recording: Cell::new(true),
+            scratch: RefCell::new(Scratch::default()),
         }
+    }
+
+    /// Forgets every recorded node but keeps the memory, so a training loop can record each
+    /// step into the same graph without allocating (the borrow checker guarantees no `Var` of
+    /// the old nodes is still alive).
+    ///
+    /// ```
+    /// use nabla_graph::{Graph, Tensor};
+    /// let mut g = Graph::<f64>::new();
+    /// for step in 0..3 {
+    ///     g.clear();
+    ///     let x = g.var(Tensor::scalar(step as f64));
+    ///     let dy = g.grad(x * x, &[x]).unwrap();
+    ///     assert_eq!(dy[0].item(), 2.0 * step as f64);
+    /// }
+    /// ```
+    pub fn clear(&mut self) {
+        self.nodes.get_mut().clear();
     }
 
     /// Number of recorded nodes.
@@ -290,8 +328,9 @@ impl<T: Element> Graph<T> {
         output: Var<'_, T>,
         inputs: &[Var<'_, T>],
     ) -> Result<Vec<Tensor<T>>, GraphError> {
-        let seed = self.scalar_seed(output)?;
-        self.vjp(output, inputs, seed)
+        let mut out = Vec::with_capacity(inputs.len());
+        self.grad_into(output, inputs, &mut out)?;
+        Ok(out)
     }
 
     /// The vector-Jacobian product `seed^T J` for each input: the gradient of
@@ -305,33 +344,50 @@ impl<T: Element> Graph<T> {
         inputs: &[Var<'_, T>],
         seed: Tensor<T>,
     ) -> Result<Vec<Tensor<T>>, GraphError> {
-        let mark = self.len();
-        let result = self.no_record_sweep(output, inputs, seed);
-        self.nodes.borrow_mut().truncate(mark);
-        result
+        let mut out = Vec::with_capacity(inputs.len());
+        self.vjp_into(output, inputs, seed, &mut out)?;
+        Ok(out)
     }
 
-    fn no_record_sweep(
+    /// [`Graph::grad`] into `out` (cleared first; its capacity is reused, so a training loop
+    /// that also reuses the graph with [`Graph::clear`] allocates nothing per step once its
+    /// buffers are pooled).
+    ///
+    /// # Errors
+    /// As [`Graph::grad`].
+    pub fn grad_into(
+        &self,
+        output: Var<'_, T>,
+        inputs: &[Var<'_, T>],
+        out: &mut Vec<Tensor<T>>,
+    ) -> Result<(), GraphError> {
+        let seed = self.scalar_seed(output)?;
+        self.vjp_into(output, inputs, seed, out)
+    }
+
+    fn vjp_into(
         &self,
         output: Var<'_, T>,
         inputs: &[Var<'_, T>],
         seed: Tensor<T>,
-    ) -> Result<Vec<Tensor<T>>, GraphError> {
+        out: &mut Vec<Tensor<T>>,
+    ) -> Result<(), GraphError> {
+        out.clear();
+        let mark = self.len();
         // The rules run on values only: recording off, so their nodes are cheap constants, and
         // the arena is cut back after each node, so only live adjoints stay in memory.
         let before = self.recording.replace(false);
         let seed = self.constant(seed);
-        let r = self.sweep(output, inputs, seed, false).map(|adj| {
-            adj.into_iter()
-                .map(|a| match a {
-                    Adjoint::Value(t) => t,
-                    Adjoint::Var(v) => v.value(),
-                    Adjoint::Scalar(_) => unreachable!("the sweep returns scalars as values"),
-                })
-                .collect()
+        let result = self.sweep(output, inputs, seed, false, |a| {
+            out.push(match a {
+                Adjoint::Value(t) => t,
+                Adjoint::Var(id) => self.value_of(id),
+                Adjoint::Scalar(_) => unreachable!("the sweep returns scalars as values"),
+            })
         });
         self.recording.set(before);
-        r
+        self.nodes.borrow_mut().truncate(mark);
+        result
     }
 
     /// [`Graph::grad`], recorded: the gradients are `Var`s of this graph and can be
@@ -369,15 +425,15 @@ impl<T: Element> Graph<T> {
         inputs: &[Var<'g, T>],
         seed: Var<'g, T>,
     ) -> Result<Vec<Var<'g, T>>, GraphError> {
-        let adj = self.sweep(output, inputs, seed, true)?;
-        Ok(adj
-            .into_iter()
-            .map(|a| match a {
-                Adjoint::Var(v) => v,
+        let mut out = Vec::with_capacity(inputs.len());
+        self.sweep(output, inputs, seed, true, |a| {
+            out.push(match a {
+                Adjoint::Var(id) => Var { g: self, id },
                 Adjoint::Value(t) => self.constant(t),
                 Adjoint::Scalar(_) => unreachable!("the sweep returns scalars as values"),
             })
-            .collect())
+        })?;
+        Ok(out)
     }
 
     fn scalar_seed(&self, output: Var<'_, T>) -> Result<Tensor<T>, GraphError> {
@@ -402,7 +458,8 @@ impl<T: Element> Graph<T> {
         inputs: &[Var<'g, T>],
         seed: Var<'g, T>,
         record: bool,
-    ) -> Result<Vec<Adjoint<'g, T>>, GraphError> {
+        emit: impl FnMut(Adjoint<T>),
+    ) -> Result<(), GraphError> {
         self.check_own(inputs)?;
         self.check_own(&[output, seed])?;
         let (out_shape, seed_shape) = (output.dims(), seed.dims());
@@ -413,26 +470,53 @@ impl<T: Element> Graph<T> {
                 rhs: seed_shape.to_vec(),
             });
         }
+        // Taken, not borrowed: a custom op's rule may run a sweep of its own (which then starts
+        // from empty vectors).
+        let mut scratch = self.scratch.take();
+        self.sweep_with(&mut scratch, output, inputs, seed, record, emit);
+        scratch.adjoint.clear();
+        *self.scratch.borrow_mut() = scratch;
+        Ok(())
+    }
+
+    fn sweep_with<'g>(
+        &'g self,
+        scratch: &mut Scratch<T>,
+        output: Var<'g, T>,
+        inputs: &[Var<'g, T>],
+        seed: Var<'g, T>,
+        record: bool,
+        mut emit: impl FnMut(Adjoint<T>),
+    ) {
         let n = output.id + 1;
+        let Scratch {
+            on_path,
+            is_input,
+            adjoint,
+        } = scratch;
         // Which nodes lie on a path from an input (forward pass over the creation order).
-        let mut on_path = vec![false; n];
+        on_path.clear();
+        on_path.resize(n, false);
+        is_input.clear();
+        is_input.resize(n, false);
+        for inp in inputs {
+            if inp.id < n {
+                on_path[inp.id] = true;
+                is_input[inp.id] = true;
+            }
+        }
         {
             let nodes = self.nodes.borrow();
-            for inp in inputs {
-                if inp.id < n {
-                    on_path[inp.id] = true;
-                }
-            }
             for i in 0..n {
                 if !on_path[i] && nodes[i].requires_grad {
                     on_path[i] = nodes[i].parents().iter().any(|&p| on_path[p]);
                 }
             }
         }
-        let is_input: Vec<bool> = (0..n).map(|i| inputs.iter().any(|v| v.id == i)).collect();
-        let mut adjoint: Vec<Option<Adjoint<'g, T>>> = vec![None; n];
+        adjoint.clear();
+        adjoint.resize_with(n, || None);
         adjoint[output.id] = Some(if record {
-            Adjoint::Var(seed)
+            Adjoint::Var(seed.id)
         } else {
             Adjoint::Value(seed.value())
         });
@@ -441,7 +525,7 @@ impl<T: Element> Graph<T> {
             if !on_path[i] || adjoint[i].is_none() {
                 continue;
             }
-            if !record && self.scalar_step(i, &mut adjoint, &on_path, is_input[i]) {
+            if !record && self.scalar_step(i, adjoint, on_path, is_input[i]) {
                 continue;
             }
             let node = self.node(i);
@@ -455,7 +539,7 @@ impl<T: Element> Graph<T> {
                 adjoint[i].take()
             };
             let dy = match dy.expect("checked above") {
-                Adjoint::Var(v) => v,
+                Adjoint::Var(id) => Var { g: self, id },
                 Adjoint::Value(t) => self.constant(t),
                 Adjoint::Scalar(x) => self.constant(Tensor::one_with_dims(x, node.value.dims())),
             };
@@ -479,9 +563,11 @@ impl<T: Element> Graph<T> {
                     continue;
                 }
                 adjoint[p] = Some(match (adjoint[p].take(), record) {
-                    (None, true) => Adjoint::Var(c),
+                    (None, true) => Adjoint::Var(c.id),
                     (None, false) => Adjoint::Value(c.value()),
-                    (Some(Adjoint::Var(prev)), _) => Adjoint::Var(prev + c),
+                    (Some(Adjoint::Var(prev)), _) => {
+                        Adjoint::Var((Var { g: self, id: prev } + c).id)
+                    }
                     (Some(Adjoint::Value(prev)), _) => Adjoint::Value(
                         Tensor::zip("add", &prev, &c.value(), nabla_kernels::add, |a, b| a + b)
                             .expect("adjoints have their node's shape"),
@@ -496,14 +582,13 @@ impl<T: Element> Graph<T> {
                 self.nodes.borrow_mut().truncate(mark);
             }
         }
-        Ok(inputs
-            .iter()
-            .map(|v| match adjoint.get(v.id).cloned().flatten() {
+        for v in inputs {
+            emit(match adjoint.get(v.id).cloned().flatten() {
                 Some(Adjoint::Scalar(x)) => Adjoint::Value(Tensor::one_with_dims(x, v.dims())),
                 Some(a) => a,
                 None => Adjoint::Value(Tensor::zeros(&v.dims())),
-            })
-            .collect())
+            });
+        }
     }
 
     /// The reverse step of node `i` on plain numbers, when the node and its parents hold one
@@ -514,7 +599,7 @@ impl<T: Element> Graph<T> {
     fn scalar_step(
         &self,
         i: usize,
-        adjoint: &mut [Option<Adjoint<'_, T>>],
+        adjoint: &mut [Option<Adjoint<T>>],
         on_path: &[bool],
         keep: bool,
     ) -> bool {
@@ -568,10 +653,11 @@ impl<T: Element> Graph<T> {
     }
 }
 
-/// An adjoint during the reverse sweep: recorded, or a plain value.
+/// An adjoint during the reverse sweep: recorded (the node id of a `Var` of this graph), or a
+/// plain value.
 #[derive(Clone)]
-enum Adjoint<'g, T> {
-    Var(Var<'g, T>),
+enum Adjoint<T> {
+    Var(usize),
     Value(Tensor<T>),
     /// A one-element value under its node's shape, as a plain number (the scalar fast path).
     Scalar(T),

@@ -22,8 +22,10 @@
 //! assert!((grad[0].item() + grad[1].item() - 1.0).abs() < 1e-15);
 //! ```
 //!
-//! Tensors recycle their buffers through a per-thread [`pool`], so a training loop that repeats
-//! its shapes stops allocating large buffers after the first step.
+//! Tensors recycle their buffers through a per-thread [`pool`], shapes come from a per-thread
+//! cache, and a graph reused with [`Graph::clear`] keeps its memory: a training loop that repeats
+//! its shapes and collects gradients with [`Graph::grad_into`] allocates nothing after its first
+//! step (`tests/no_alloc_step.rs` counts allocator calls).
 //!
 //! Reverse mode ([`Graph::grad`], [`Graph::vjp`], recorded with [`Graph::grad_graph`]) and
 //! forward mode ([`Graph::jvp_graph`]) share the recorded operations; a Hessian-vector product is
@@ -31,6 +33,7 @@
 
 mod batched;
 mod custom;
+mod dims;
 mod error;
 mod forward;
 mod functional;

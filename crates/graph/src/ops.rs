@@ -1,6 +1,7 @@
 //! Operations on [`Var`]s: each computes its value at once (on nabla-kernels where a kernel
 //! exists) and records itself with its inputs. Binary operations broadcast as numpy does.
 
+use crate::dims::Dims;
 use crate::error::{GraphError, unwrap_or_panic};
 use crate::graph::{Op, Var};
 use crate::tensor::{Tensor, numel, same_dims};
@@ -9,10 +10,15 @@ use nabla_kernels::{Element, activation};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// Normalizes and checks a list of axes for a tensor of rank `rank`.
-fn check_axes(op: &'static str, axes: &[usize], rank: usize) -> Result<Vec<usize>, GraphError> {
-    let mut a = axes.to_vec();
-    a.sort_unstable();
-    a.dedup();
+fn check_axes(op: &'static str, axes: &[usize], rank: usize) -> Result<Dims, GraphError> {
+    let mut sorted = Dims::from_slice(axes);
+    sorted.sort_unstable();
+    let a: Dims = sorted
+        .iter()
+        .enumerate()
+        .filter(|&(i, d)| i == 0 || sorted[i - 1] != *d)
+        .map(|(_, &d)| d)
+        .collect();
     if let Some(&bad) = a.iter().find(|&&d| d >= rank) {
         return Err(GraphError::Invalid {
             op,
@@ -190,7 +196,7 @@ impl<'g, T: Element> Var<'g, T> {
 
     /// Sum of all elements (a scalar).
     pub fn sum(self) -> Var<'g, T> {
-        let axes: Vec<usize> = (0..self.shape().len()).collect();
+        let axes: Dims = (0..self.dims().len()).collect();
         unwrap_or_panic(self.try_sum_axes(&axes, false))
     }
     /// Sum over `axes`, keeping them as length-1 axes if `keepdim`.
@@ -198,7 +204,7 @@ impl<'g, T: Element> Var<'g, T> {
     /// # Errors
     /// [`GraphError::Invalid`] for an axis out of range.
     pub fn try_sum_axes(self, axes: &[usize], keepdim: bool) -> Result<Var<'g, T>, GraphError> {
-        let axes = check_axes("sum", axes, self.shape().len())?;
+        let axes = check_axes("sum", axes, self.dims().len())?;
         let v = self.value().sum_axes(&axes, keepdim);
         Ok(self.unary(Op::SumAxes { axes, keepdim }, v))
     }
@@ -212,7 +218,7 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// Mean of all elements.
     pub fn mean(self) -> Var<'g, T> {
-        let n = numel(&self.shape());
+        let n = numel(&self.dims());
         self.sum() / T::from_f64(n as f64)
     }
     /// Mean over `axes`.
@@ -233,7 +239,7 @@ impl<'g, T: Element> Var<'g, T> {
     /// # Errors
     /// [`GraphError::Invalid`] for an axis out of range.
     pub fn try_max_axes(self, axes: &[usize], keepdim: bool) -> Result<Var<'g, T>, GraphError> {
-        let axes = check_axes("max", axes, self.shape().len())?;
+        let axes = check_axes("max", axes, self.dims().len())?;
         let v = self.value().max_axes(&axes, keepdim);
         Ok(self.unary(Op::MaxAxes { axes, keepdim }, v))
     }
@@ -247,7 +253,7 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// Maximum of all elements.
     pub fn max(self) -> Var<'g, T> {
-        let axes: Vec<usize> = (0..self.shape().len()).collect();
+        let axes: Dims = (0..self.dims().len()).collect();
         self.max_axes(&axes, false)
     }
 
@@ -518,9 +524,9 @@ impl<'g, T: Element> Var<'g, T> {
                 m * n,
             );
         }
-        let shape: Vec<usize> = match ba {
-            None => vec![m, n],
-            Some(bt) => vec![bt, m, n],
+        let shape: Dims = match ba {
+            None => [m, n].into_iter().collect(),
+            Some(bt) => [bt, m, n].into_iter().collect(),
         };
         Ok(self.g.push_op(
             Op::MatMul { ta, tb },
@@ -629,9 +635,9 @@ impl<'g, T: Element> Var<'g, T> {
     /// [`GraphError::Invalid`] if `self` is not `[n, c]` with `labels.len() == n` and every
     /// label `< c`.
     pub fn try_cross_entropy(self, labels: &[usize]) -> Result<Var<'g, T>, GraphError> {
-        let shape = self.shape();
-        let (n, c) = match shape.as_slice() {
-            &[n, c] if labels.len() == n && labels.iter().all(|&l| l < c) => (n, c),
+        let shape = self.dims();
+        let (n, c) = match *shape {
+            [n, c] if labels.len() == n && labels.iter().all(|&l| l < c) => (n, c),
             _ => {
                 return Err(GraphError::Invalid {
                     op: "cross_entropy",
@@ -642,7 +648,7 @@ impl<'g, T: Element> Var<'g, T> {
                 });
             }
         };
-        let mut onehot = vec![T::ZERO; n * c];
+        let mut onehot = crate::pool::filled(n * c, T::ZERO);
         for (r, &l) in labels.iter().enumerate() {
             onehot[r * c + l] = T::ONE;
         }

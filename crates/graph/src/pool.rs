@@ -8,10 +8,12 @@
 //! quarter of an MLP step's time on this machine before this pool.
 //!
 //! The contract:
-//! * Only buffers of at least [`MIN_POOLED_BYTES`] are pooled; smaller ones come from the
-//!   system allocator, which serves them cheaply from its own free lists.
+//! * Every buffer of two or more elements is pooled (one-element tensors hold their element
+//!   inline and allocate nothing), and so is the shared, reference-counted shell around it: a
+//!   loop that repeats its shapes reaches a state where making a tensor allocates nothing.
 //! * The pool is per thread (no locks): a buffer returns to the pool of the thread that drops
 //!   its last tensor.
+//! * At most [`MAX_PER_LENGTH`] buffers of one length and [`MAX_SHELLS`] shells are kept.
 //! * A thread's pool keeps at most [`limit`] bytes (default [`DEFAULT_LIMIT_BYTES`]); a buffer
 //!   that would exceed it is freed. [`set_limit`] changes it (0 turns pooling off) and
 //!   [`clear`] frees what the pool holds.
@@ -32,36 +34,104 @@ use nabla_kernels::Element;
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
-
-/// Buffers smaller than this (in bytes) are not pooled.
-pub const MIN_POOLED_BYTES: usize = 32 * 1024;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// The default most bytes a thread's pool holds: 256 MiB.
 pub const DEFAULT_LIMIT_BYTES: usize = 256 << 20;
 
+/// The most free buffers of one length a thread's pool keeps.
+pub const MAX_PER_LENGTH: usize = 64;
+
+/// The most free buffer shells (the reference-counted box a tensor shares) a pool keeps.
+pub const MAX_SHELLS: usize = 4096;
+
 /// Counters of one thread's pool (since the thread started or [`clear`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Requests for a pooled-size buffer served from the pool.
+    /// Requests for a buffer served from the pool.
     pub hits: u64,
-    /// Requests for a pooled-size buffer that had to allocate.
+    /// Requests for a buffer that had to allocate.
     pub misses: u64,
     /// Bytes held in the pool now.
     pub held_bytes: usize,
 }
 
+/// Hashes a buffer length (a `usize` key): a multiply and a fold, so that lengths which are
+/// multiples of a power of two still spread over the table's low bits.
+#[derive(Default)]
+struct LenHasher(u64);
+
+impl Hasher for LenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_usize(self.0 as usize ^ b as usize);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        let h = (n as u64 ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+/// One element type's free lists.
+struct Free<T> {
+    by_len: HashMap<usize, Vec<Vec<T>>, BuildHasherDefault<LenHasher>>,
+    shells: Vec<Arc<Buffer<T>>>,
+}
+
+impl<T> Default for Free<T> {
+    fn default() -> Self {
+        Free {
+            by_len: HashMap::default(),
+            // At full size from the start: returning shells never grows it (32 KiB).
+            shells: Vec::with_capacity(MAX_SHELLS),
+        }
+    }
+}
+
 struct Pool {
-    free: HashMap<(TypeId, usize), Vec<Box<dyn Any>>>,
+    f32: Free<f32>,
+    f64: Free<f64>,
     limit: usize,
     stats: Stats,
 }
 
 thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool {
-        free: HashMap::new(),
+        f32: Free::default(),
+        f64: Free::default(),
         limit: DEFAULT_LIMIT_BYTES,
         stats: Stats::default(),
     });
+}
+
+/// Runs `f` on this thread's free lists for `T` (`None` during thread teardown). `f` must not
+/// drop anything that could come back here (a `Shared`): callers return such values instead.
+fn with_free<T: Element, R>(f: impl FnOnce(&mut Free<T>, &mut Stats, usize) -> R) -> Option<R> {
+    POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        let Pool {
+            f32,
+            f64,
+            limit,
+            stats,
+        } = &mut *p;
+        // `Element` is sealed to f32 and f64, so one of the two downcasts succeeds.
+        let free: &mut dyn Any = if TypeId::of::<T>() == TypeId::of::<f32>() {
+            f32
+        } else {
+            f64
+        };
+        let free = free
+            .downcast_mut::<Free<T>>()
+            .expect("Element is f32 or f64");
+        f(free, stats, *limit)
+    })
+    .ok()
 }
 
 fn bytes<T>(len: usize) -> usize {
@@ -71,25 +141,25 @@ fn bytes<T>(len: usize) -> usize {
 /// A recycled buffer of exactly `len` elements' capacity, if the pool has one (its contents
 /// are whatever its last tensor held).
 fn recycled<T: Element>(len: usize) -> Option<Vec<T>> {
-    if bytes::<T>(len) < MIN_POOLED_BYTES {
+    if len < 2 {
         return None;
     }
-    POOL.try_with(|p| {
-        let mut p = p.borrow_mut();
-        let got = p
-            .free
-            .get_mut(&(TypeId::of::<T>(), len))
-            .and_then(|list| list.pop());
+    with_free::<T, _>(|free, stats, _| {
+        // A miss makes the free list for this length now, at its full size, so that giving
+        // buffers back later (in a step that should not allocate) never grows it.
+        let list = free
+            .by_len
+            .entry(len)
+            .or_insert_with(|| Vec::with_capacity(MAX_PER_LENGTH));
+        let got = list.pop();
         if got.is_some() {
-            p.stats.hits += 1;
-            p.stats.held_bytes -= bytes::<T>(len);
+            stats.hits += 1;
+            stats.held_bytes -= bytes::<T>(len);
         } else {
-            p.stats.misses += 1;
+            stats.misses += 1;
         }
-        // The key's TypeId is T's, so the box holds a Vec<T>.
-        got.map(|b| *b.downcast::<Vec<T>>().expect("keyed by element type"))
+        got
     })
-    .ok()
     .flatten()
 }
 
@@ -129,24 +199,47 @@ pub(crate) fn with_capacity<T: Element>(len: usize) -> Vec<T> {
     }
 }
 
-/// Takes back a buffer whose last tensor was dropped.
-fn give<T: Element>(v: Vec<T>) {
-    let cap = v.capacity();
-    let size = bytes::<T>(cap);
-    if size < MIN_POOLED_BYTES {
+/// Takes back the buffer and the shell of a tensor whose last clone was dropped; a shell
+/// still shared with another tensor is only released.
+fn give<T: Element>(mut shell: Arc<Buffer<T>>) {
+    let Some(buffer) = Arc::get_mut(&mut shell) else {
         return;
-    }
-    // During thread teardown the pool may be gone: then the buffer is simply freed.
-    let _ = POOL.try_with(|p| {
-        let mut p = p.borrow_mut();
-        if p.stats.held_bytes + size <= p.limit {
-            p.stats.held_bytes += size;
-            p.free
-                .entry((TypeId::of::<T>(), cap))
-                .or_default()
-                .push(Box::new(v));
+    };
+    give_back(std::mem::take(&mut buffer.data));
+    // What the pool does not keep is dropped after it is released (a shell's drop is plain:
+    // `Buffer` has no `Drop` of its own, but keep the borrow short regardless).
+    let rejected = with_free::<T, _>(|free, _, _| {
+        if free.shells.len() < MAX_SHELLS {
+            free.shells.push(shell);
+            None
+        } else {
+            Some(shell)
         }
     });
+    drop(rejected);
+}
+
+/// Takes back a buffer (a temporary, or one whose tensor is gone) if the pool has room.
+pub(crate) fn give_back<T: Element>(v: Vec<T>) {
+    let cap = v.capacity();
+    let rejected = with_free::<T, _>(|free, stats, limit| {
+        let size = bytes::<T>(cap);
+        if cap < 2 || stats.held_bytes + size > limit {
+            return Some(v);
+        }
+        let list = free
+            .by_len
+            .entry(cap)
+            .or_insert_with(|| Vec::with_capacity(MAX_PER_LENGTH));
+        if list.len() < MAX_PER_LENGTH {
+            stats.held_bytes += size;
+            list.push(v);
+            None
+        } else {
+            Some(v)
+        }
+    });
+    drop(rejected);
 }
 
 /// This thread's pool counters.
@@ -154,25 +247,31 @@ pub fn stats() -> Stats {
     POOL.try_with(|p| p.borrow().stats).unwrap_or_default()
 }
 
-/// Frees every buffer this thread's pool holds and resets its counters.
+/// Frees every buffer and shell this thread's pool holds and resets its counters.
 pub fn clear() {
-    let _ = POOL.try_with(|p| {
+    let held = POOL.try_with(|p| {
         let mut p = p.borrow_mut();
-        p.free.clear();
         p.stats = Stats::default();
+        (std::mem::take(&mut p.f32), std::mem::take(&mut p.f64))
     });
+    drop(held);
 }
 
 /// The most bytes this thread's pool holds (0: no pooling). Lowering it frees what is held.
 pub fn set_limit(bytes: usize) {
-    let _ = POOL.try_with(|p| {
+    let freed = POOL.try_with(|p| {
         let mut p = p.borrow_mut();
         p.limit = bytes;
         if p.stats.held_bytes > bytes {
-            p.free.clear();
             p.stats.held_bytes = 0;
+            let f32 = std::mem::take(&mut p.f32.by_len);
+            let f64 = std::mem::take(&mut p.f64.by_len);
+            Some((f32, f64))
+        } else {
+            None
         }
     });
+    drop(freed);
 }
 
 /// This thread's pool limit in bytes.
@@ -180,31 +279,53 @@ pub fn limit() -> usize {
     POOL.try_with(|p| p.borrow().limit).unwrap_or(0)
 }
 
-/// A tensor's element buffer: a `Vec` that goes back to the pool when dropped. (The recycling
+/// A tensor's element buffer, inside the reference-counted shell tensors share. (The recycling
 /// function is stored, so the type needs no bounds and neither do the tensors holding it.)
 pub(crate) struct Buffer<T> {
     data: Vec<T>,
-    recycle: fn(Vec<T>),
+    recycle: fn(Arc<Buffer<T>>),
 }
 
-impl<T: Element> Buffer<T> {
+/// A shared buffer: clones share it, and when the last one is dropped the buffer and its shell
+/// go back to the pool.
+pub(crate) struct Shared<T>(Option<Arc<Buffer<T>>>);
+
+impl<T: Element> Shared<T> {
+    /// `data` in a recycled shell where the pool has one.
     pub(crate) fn new(data: Vec<T>) -> Self {
-        Buffer {
-            data,
-            recycle: give::<T>,
-        }
+        let shell = with_free::<T, _>(|free, _, _| free.shells.pop()).flatten();
+        Shared(Some(match shell {
+            Some(mut shell) => {
+                Arc::get_mut(&mut shell)
+                    .expect("a pooled shell has no other owner")
+                    .data = data;
+                shell
+            }
+            None => Arc::new(Buffer {
+                data,
+                recycle: give::<T>,
+            }),
+        }))
     }
 }
 
-impl<T> std::ops::Deref for Buffer<T> {
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        &self.data
+        &self.0.as_ref().expect("only taken when dropped").data
     }
 }
 
-impl<T> Drop for Buffer<T> {
+impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
-        (self.recycle)(std::mem::take(&mut self.data));
+        if let Some(shell) = self.0.take() {
+            (shell.recycle)(shell);
+        }
     }
 }

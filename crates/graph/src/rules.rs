@@ -162,7 +162,7 @@ pub(crate) fn vjp<'g, T: Element>(
 }
 
 /// `shape` with the reduced `axes` set to 1.
-fn kept_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
+fn kept_shape(shape: &[usize], axes: &[usize]) -> crate::dims::Dims {
     shape
         .iter()
         .enumerate()

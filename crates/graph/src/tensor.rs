@@ -1,8 +1,9 @@
 //! `Tensor<T>`: an immutable, row-major, contiguous array of any rank with cheap clones, and the
 //! shape arithmetic (broadcasting, reductions over axes, permutations) the graph's ops need.
 
+use crate::dims::{self, Dims};
 use crate::error::{GraphError, unwrap_or_panic};
-use crate::pool::{self, Buffer};
+use crate::pool::{self, Shared};
 use nabla_kernels::Element;
 use std::fmt;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub struct Tensor<T> {
 #[derive(Clone)]
 enum Storage<T> {
     One(T),
-    Many(Arc<Buffer<T>>),
+    Many(Shared<T>),
 }
 
 impl<T: Element> Storage<T> {
@@ -38,7 +39,7 @@ impl<T: Element> Storage<T> {
         if v.len() == 1 {
             Storage::One(v[0])
         } else {
-            Storage::Many(Arc::new(Buffer::new(v)))
+            Storage::Many(Shared::new(v))
         }
     }
 }
@@ -78,8 +79,8 @@ pub(crate) fn numel(shape: &[usize]) -> usize {
 }
 
 /// Row-major strides of a shape.
-pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
+pub(crate) fn strides(shape: &[usize]) -> Dims {
+    let mut s = Dims::filled(shape.len(), 1);
     for i in (0..shape.len().saturating_sub(1)).rev() {
         s[i] = s[i + 1] * shape[i + 1];
     }
@@ -91,9 +92,9 @@ pub(crate) fn broadcast_shapes(
     op: &'static str,
     a: &[usize],
     b: &[usize],
-) -> Result<Vec<usize>, GraphError> {
+) -> Result<Dims, GraphError> {
     let r = a.len().max(b.len());
-    let mut out = vec![0; r];
+    let mut out = Dims::filled(r, 0);
     for i in 0..r {
         let da = if i + a.len() >= r {
             a[i + a.len() - r]
@@ -123,7 +124,7 @@ pub(crate) fn broadcast_shapes(
 
 /// Strides that read a tensor of `shape` as if it had the broadcast shape `out` (0 along
 /// broadcast axes).
-fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
+fn broadcast_strides(shape: &[usize], out: &[usize]) -> Dims {
     let own = strides(shape);
     let lead = out.len() - shape.len();
     (0..out.len())
@@ -165,7 +166,7 @@ fn zip_repeating<T: Element>(
         return None;
     }
     let reps = TILE.div_ceil(m).min(n / m);
-    let mut tiled = Vec::with_capacity(m * reps);
+    let mut tiled = pool::with_capacity(m * reps);
     for _ in 0..reps {
         tiled.extend_from_slice(&part.data);
     }
@@ -181,6 +182,7 @@ fn zip_repeating<T: Element>(
             kernel(x, t, o);
         }
     }
+    pool::give_back(tiled);
     Some(out)
 }
 
@@ -196,7 +198,7 @@ fn for_each_offset<const N: usize>(
         return;
     }
     let r = shape.len();
-    let mut idx = vec![0usize; r];
+    let mut idx = Dims::filled(r, 0);
     let mut off = [0usize; N];
     for _ in 0..n {
         f(off);
@@ -232,7 +234,7 @@ impl<T: Element> Tensor<T> {
         }
         Ok(Tensor {
             data: Storage::from_vec(data),
-            shape: shape.into(),
+            shape: dims::shared(shape),
         })
     }
 
@@ -263,6 +265,12 @@ impl<T: Element> Tensor<T> {
 
     /// Every element `value`.
     pub fn full(shape: &[usize], value: T) -> Self {
+        if numel(shape) == 1 {
+            return Tensor {
+                data: Storage::One(value),
+                shape: dims::shared(shape),
+            };
+        }
         Self::new(pool::filled(numel(shape), value), shape)
     }
 
@@ -420,7 +428,7 @@ impl<T: Element> Tensor<T> {
         }
         Ok(Tensor {
             data: self.data.clone(),
-            shape: shape.into(),
+            shape: dims::shared(shape),
         })
     }
 
@@ -519,7 +527,7 @@ impl<T: Element> Tensor<T> {
     /// This tensor repeated to a broadcast-compatible larger shape.
     pub(crate) fn broadcast_to(&self, shape: &[usize]) -> Result<Self, GraphError> {
         let target = broadcast_shapes("broadcast_to", &self.shape, shape)?;
-        if target != shape {
+        if *target != *shape {
             return Err(GraphError::ShapeMismatch {
                 op: "broadcast_to",
                 lhs: self.shape.to_vec(),
@@ -558,7 +566,7 @@ impl<T: Element> Tensor<T> {
         init: T,
         fold: impl Fn(T, T) -> T,
     ) -> Self {
-        let kept: Vec<usize> = self
+        let kept: Dims = self
             .shape
             .iter()
             .enumerate()
@@ -566,7 +574,7 @@ impl<T: Element> Tensor<T> {
             .collect();
         let mut out = pool::filled(numel(&kept), init);
         let own = strides(&self.shape);
-        let ost: Vec<usize> = strides(&kept)
+        let ost: Dims = strides(&kept)
             .iter()
             .enumerate()
             .map(|(d, &s)| if axes.contains(&d) { 0 } else { s })
@@ -574,7 +582,7 @@ impl<T: Element> Tensor<T> {
         for_each_offset(&self.shape, [&own, &ost], |[i, o]| {
             out[o] = fold(out[o], self.data[i])
         });
-        let shape: Vec<usize> = if keepdim {
+        let shape: Dims = if keepdim {
             kept
         } else {
             self.shape
@@ -600,7 +608,7 @@ impl<T: Element> Tensor<T> {
                     nabla_kernels::add_assign(&mut out, r);
                 }
             }
-            let shape: Vec<usize> = (0..self.rank())
+            let shape: Dims = (0..self.rank())
                 .filter_map(|d| match (d < lead, keepdim) {
                     (true, true) => Some(1),
                     (true, false) => None,
@@ -612,11 +620,7 @@ impl<T: Element> Tensor<T> {
         if axes.len() == self.rank() && !self.is_empty() {
             // The whole tensor: the kernels' blocked, thread-count-independent sum.
             let total = Tensor::scalar(nabla_kernels::sum(&self.data));
-            let shape = if keepdim {
-                vec![1; self.rank()]
-            } else {
-                Vec::new()
-            };
+            let shape = Dims::filled(if keepdim { self.rank() } else { 0 }, 1);
             return unwrap_or_panic(total.reshape(&shape));
         }
         self.reduce_axes(axes, keepdim, T::ZERO, |acc, x| acc + x)
@@ -628,7 +632,7 @@ impl<T: Element> Tensor<T> {
             return self.clone();
         }
         let lead = self.rank() - shape.len();
-        let axes: Vec<usize> = (0..self.rank())
+        let axes: Dims = (0..self.rank())
             .filter(|&d| d < lead || (shape[d - lead] == 1 && self.shape[d] != 1))
             .collect();
         let summed = self.sum_axes(&axes, true);
@@ -644,7 +648,7 @@ impl<T: Element> Tensor<T> {
 
     /// Elements `start..end` along `axis` (bounds checked by the caller).
     pub(crate) fn slice_axis(&self, axis: usize, start: usize, end: usize) -> Self {
-        let mut shape = self.shape.to_vec();
+        let mut shape = Dims::from_slice(&self.shape);
         shape[axis] = end - start;
         let st = strides(&self.shape);
         let offset = start * st[axis];
@@ -655,7 +659,7 @@ impl<T: Element> Tensor<T> {
 
     /// This tensor placed at `start..` along `axis` of zeros whose `axis` has length `len`.
     pub(crate) fn pad_axis(&self, axis: usize, start: usize, len: usize) -> Self {
-        let mut shape = self.shape.to_vec();
+        let mut shape = Dims::from_slice(&self.shape);
         shape[axis] = len;
         let st = strides(&shape);
         let offset = start * st[axis];
@@ -670,7 +674,7 @@ impl<T: Element> Tensor<T> {
 
     /// The two tensors joined along `axis` (other axes equal; checked by the caller).
     pub(crate) fn concat(&self, other: &Self, axis: usize) -> Self {
-        let mut shape = self.shape.to_vec();
+        let mut shape = Dims::from_slice(&self.shape);
         shape[axis] += other.shape[axis];
         let outer: usize = shape[..axis].iter().product();
         let (ra, rb) = (self.len() / outer.max(1), other.len() / outer.max(1));
@@ -685,7 +689,7 @@ impl<T: Element> Tensor<T> {
     /// Rows `indices` (axis 0; bounds checked by the caller).
     pub(crate) fn index_select(&self, indices: &[usize]) -> Self {
         let row = self.len() / self.shape[0].max(1);
-        let mut shape = self.shape.to_vec();
+        let mut shape = Dims::from_slice(&self.shape);
         shape[0] = indices.len();
         let mut out = pool::with_capacity(indices.len() * row);
         for &i in indices {
@@ -697,7 +701,7 @@ impl<T: Element> Tensor<T> {
     /// Row `k` of this tensor added into row `indices[k]` of zeros with `rows` rows.
     pub(crate) fn index_add(&self, indices: &[usize], rows: usize) -> Self {
         let row = self.len() / self.shape[0].max(1);
-        let mut shape = self.shape.to_vec();
+        let mut shape = Dims::from_slice(&self.shape);
         shape[0] = rows;
         let mut out = pool::filled(rows * row, T::ZERO);
         for (k, &i) in indices.iter().enumerate() {
@@ -711,9 +715,9 @@ impl<T: Element> Tensor<T> {
 
     /// Axes permuted: axis `d` of the result is axis `perm[d]` of this tensor.
     pub(crate) fn permute(&self, perm: &[usize]) -> Self {
-        let shape: Vec<usize> = perm.iter().map(|&p| self.shape[p]).collect();
+        let shape: Dims = perm.iter().map(|&p| self.shape[p]).collect();
         let own = strides(&self.shape);
-        let st: Vec<usize> = perm.iter().map(|&p| own[p]).collect();
+        let st: Dims = perm.iter().map(|&p| own[p]).collect();
         let mut out = pool::with_capacity(self.len());
         for_each_offset(&shape, [&st], |[i]| out.push(self.data[i]));
         Tensor::new(out, &shape)
@@ -742,10 +746,10 @@ mod tests {
     #[test]
     fn broadcasting_follows_numpy() {
         assert_eq!(
-            broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(),
-            vec![2, 4, 3]
+            &*broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(),
+            &[2, 4, 3]
         );
-        assert_eq!(broadcast_shapes("t", &[], &[5]).unwrap(), vec![5]);
+        assert_eq!(&*broadcast_shapes("t", &[], &[5]).unwrap(), &[5]);
         assert!(broadcast_shapes("t", &[2, 3], &[4]).is_err());
         let a = Tensor::<f64>::new(vec![1.0, 2.0, 3.0], &[3, 1]);
         let b = Tensor::<f64>::new(vec![10.0, 20.0], &[2]);

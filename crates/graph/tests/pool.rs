@@ -65,10 +65,21 @@ fn the_pool_respects_its_limit_and_can_be_cleared() {
     drop(Tensor::<f64>::zeros(&[10_000]));
     assert_eq!(pool::stats().held_bytes, 0);
     pool::set_limit(old);
-    drop(Tensor::<f32>::zeros(&[100])); // below MIN_POOLED_BYTES: never pooled
+    drop(Tensor::<f32>::scalar(1.0)); // one element: held inline, nothing to pool
     assert_eq!(pool::stats().held_bytes, 0);
+    drop(Tensor::<f32>::zeros(&[100])); // small buffers are pooled too
+    assert_eq!(pool::stats().held_bytes, 400);
     drop(Tensor::<f32>::zeros(&[20_000]));
-    assert_eq!(pool::stats().held_bytes, 80_000);
+    assert_eq!(pool::stats().held_bytes, 80_400);
+    // At most MAX_PER_LENGTH free buffers of one length are kept.
+    let many: Vec<_> = (0..pool::MAX_PER_LENGTH + 5)
+        .map(|_| Tensor::<f64>::zeros(&[7]))
+        .collect();
+    drop(many);
+    assert_eq!(
+        pool::stats().held_bytes,
+        80_400 + pool::MAX_PER_LENGTH * 7 * 8
+    );
     pool::clear();
     assert_eq!(pool::stats(), pool::Stats::default());
 }
