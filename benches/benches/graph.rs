@@ -5,7 +5,9 @@
 //! `cargo bench -p nabla-benches --bench graph`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nabla_graph::{Graph, Tensor, Var, func, hessian, hvp, value_and_grad};
+use nabla_graph::{
+    Graph, Tensor, Var, func, hessian, hvp, hvp_forward_over_reverse, value_and_grad,
+};
 use std::hint::black_box;
 
 fn scalar_chain(c: &mut Criterion) {
@@ -53,6 +55,9 @@ fn hvp_vs_grad(c: &mut Criterion) {
     });
     c.bench_function("graph/softplus_1000x100_hvp", |b| {
         b.iter(|| black_box(hvp(f, &x, &v).unwrap()))
+    });
+    c.bench_function("graph/softplus_1000x100_hvp_forward_over_reverse", |b| {
+        b.iter(|| black_box(hvp_forward_over_reverse(f, &x, &v).unwrap()))
     });
 }
 

@@ -1,7 +1,8 @@
 //! Forward mode: tangents pushed through recorded nodes in creation order, one rule per
 //! operation (the Jacobian-vector product of that operation), written with `Var` operations like
 //! the reverse rules. Run over a recorded gradient, this gives Hessian-vector products
-//! forward-over-reverse.
+//! forward-over-reverse ([`crate::hvp_forward_over_reverse`]); a reverse sweep over it gives
+//! them reverse-over-forward ([`crate::hvp`]).
 
 use crate::error::GraphError;
 use crate::graph::{Graph, Node, Op, Var};

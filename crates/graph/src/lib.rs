@@ -28,8 +28,9 @@
 //! step (`tests/no_alloc_step.rs` counts allocator calls).
 //!
 //! Reverse mode ([`Graph::grad`], [`Graph::vjp`], recorded with [`Graph::grad_graph`]) and
-//! forward mode ([`Graph::jvp_graph`]) share the recorded operations; a Hessian-vector product is
-//! forward-over-reverse.
+//! forward mode ([`Graph::jvp_graph`]) share the recorded operations. Hessian-vector products
+//! come both ways, without forming the Hessian: [`hvp`] is reverse-over-forward (the cheaper
+//! here), [`hvp_forward_over_reverse`] forward-over-reverse.
 
 mod batched;
 mod custom;
@@ -48,7 +49,9 @@ mod tensor;
 
 pub use custom::CustomOp;
 pub use error::GraphError;
-pub use functional::{func, hessian, hessian_unbatched, hvp, jacobian, jvp, value_and_grad};
+pub use functional::{
+    func, hessian, hessian_unbatched, hvp, hvp_forward_over_reverse, jacobian, jvp, value_and_grad,
+};
 pub use gradcheck::{InputCheck, gradcheck};
 pub use graph::{Graph, Var};
 /// The fused-chain traits, re-exported: write a [`MapFn`] against [`Real`] and pass it to

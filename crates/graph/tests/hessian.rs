@@ -1,4 +1,5 @@
-//! Dense Hessians by batched reverse sweeps and Hessian-vector products (reverse-over-forward),
+//! Dense Hessians by batched reverse sweeps and Hessian-vector products (reverse-over-forward
+//! and forward-over-reverse),
 //! against the closed form of `f(x) = sum softplus(A x) + ||x||^2 / 2`,
 //! `H = A^T diag(s (1 - s)) A + I` with `s = sigmoid(A x)`, and against the one-sweep-per-row
 //! Hessian on functions that exercise every batched rule.
@@ -7,7 +8,7 @@
 //! so relative to `M_ij = 1 + sum_r |A_ri||A_rj| / 4` the rounding error is below `m * eps`
 //! times a small factor; we allow `4 * m * eps * M_ij`.
 
-use nabla_graph::{Tensor, Var, func, hessian, hessian_unbatched, hvp};
+use nabla_graph::{Tensor, Var, func, hessian, hessian_unbatched, hvp, hvp_forward_over_reverse};
 
 fn scaled(t: Tensor<f64>, s: f64) -> Tensor<f64> {
     Tensor::new(t.data().iter().map(|v| v * s).collect(), t.shape())
@@ -71,16 +72,22 @@ fn softplus_hessian_matches_closed_form() {
         assert_close(rows.data(), &want, &mag, m, "row-by-row H");
         // Hessian-vector products: H v for a random v, against the closed form's product.
         let v = Tensor::<f64>::randn(&[n], 3);
-        let hv = hvp(f, &x, &v).unwrap();
-        for i in 0..n {
-            let w: f64 = (0..n).map(|j| want[i * n + j] * v.data()[j]).sum();
-            let s: f64 = (0..n).map(|j| mag[i * n + j] * v.data()[j].abs()).sum();
-            let tol = 4.0 * m as f64 * f64::EPSILON * s;
-            assert!(
-                (hv.data()[i] - w).abs() <= tol,
-                "hvp[{i}] = {}, want {w}",
-                hv.data()[i]
-            );
+        let by_rof = hvp(f, &x, &v).unwrap();
+        let by_for = hvp_forward_over_reverse(f, &x, &v).unwrap();
+        for (hv, how) in [
+            (by_rof, "reverse-over-forward"),
+            (by_for, "forward-over-reverse"),
+        ] {
+            for i in 0..n {
+                let w: f64 = (0..n).map(|j| want[i * n + j] * v.data()[j]).sum();
+                let s: f64 = (0..n).map(|j| mag[i * n + j] * v.data()[j].abs()).sum();
+                let tol = 4.0 * m as f64 * f64::EPSILON * s;
+                assert!(
+                    (hv.data()[i] - w).abs() <= tol,
+                    "{how} hvp[{i}] = {}, want {w}",
+                    hv.data()[i]
+                );
+            }
         }
     }
 }
