@@ -65,10 +65,14 @@ impl<T: Element> Graph<T> {
             if p.is_empty() {
                 continue;
             }
-            if let Op::MapSum(m) = &node.op {
+            if let Op::MapSum(_) | Op::Custom(_) = &node.op {
                 let ts: Vec<Option<Var<'g, T>>> = p.iter().map(|&q| tangent[q]).collect();
                 if ts.iter().any(Option::is_some) {
-                    tangent[i] = Some(crate::map::jvp(self, m, p, &ts));
+                    tangent[i] = Some(match &node.op {
+                        Op::MapSum(m) => crate::map::jvp(self, m, p, &ts),
+                        Op::Custom(op) => crate::custom::jvp(self, op, i, p, &ts)?,
+                        _ => unreachable!("matched above"),
+                    });
                 }
                 continue;
             }
@@ -183,12 +187,8 @@ fn jvp_rule<'g, T: Element>(
         }
         Op::IndexSelect(indices) => t(&|t| t.index_select_shared(indices.clone())),
         Op::IndexAdd(indices) => t(&|t| t.index_add(indices.clone(), out[0])),
-        Op::MapSum(_) => unreachable!("map_sum's rule runs in the sweep (map.rs)"),
-        Op::Custom(_) => {
-            return Err(GraphError::Invalid {
-                op: "jvp",
-                reason: "a custom operation has only a reverse rule".to_string(),
-            });
+        Op::MapSum(_) | Op::Custom(_) => {
+            unreachable!("map_sum's and custom rules run in the sweep (map.rs, custom.rs)")
         }
     })
 }

@@ -473,10 +473,10 @@ impl<T: Element> Graph<T> {
         // Taken, not borrowed: a custom op's rule may run a sweep of its own (which then starts
         // from empty vectors).
         let mut scratch = self.scratch.take();
-        self.sweep_with(&mut scratch, output, inputs, seed, record, emit);
+        let result = self.sweep_with(&mut scratch, output, inputs, seed, record, emit);
         scratch.adjoint.clear();
         *self.scratch.borrow_mut() = scratch;
-        Ok(())
+        result
     }
 
     fn sweep_with<'g>(
@@ -487,7 +487,7 @@ impl<T: Element> Graph<T> {
         seed: Var<'g, T>,
         record: bool,
         mut emit: impl FnMut(Adjoint<T>),
-    ) {
+    ) -> Result<(), GraphError> {
         let n = output.id + 1;
         let Scratch {
             on_path,
@@ -549,6 +549,9 @@ impl<T: Element> Graph<T> {
                 let needs: Vec<bool> = parents.iter().map(|&p| on_path[p]).collect();
                 many = crate::map::vjp(self, m, parents, dy, &needs);
                 &many
+            } else if let Op::Custom(op) = &node.op {
+                many = crate::custom::vjp(self, op, i, parents, dy)?;
+                &many
             } else {
                 let needs = [
                     on_path[parents[0]],
@@ -589,6 +592,7 @@ impl<T: Element> Graph<T> {
                 None => Adjoint::Value(Tensor::zeros(&v.dims())),
             });
         }
+        Ok(())
     }
 
     /// The reverse step of node `i` on plain numbers, when the node and its parents hold one
