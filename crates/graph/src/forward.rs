@@ -16,7 +16,8 @@ impl<T: Element> Graph<T> {
     ///
     /// # Errors
     /// [`GraphError::ShapeMismatch`] if a tangent's shape is not its input's;
-    /// [`GraphError::Invalid`] for a custom operation on the path (custom rules are reverse-only).
+    /// [`GraphError::Invalid`] for a custom operation without a forward rule on the path;
+    /// [`GraphError::ForeignVar`] for a `Var` of another graph.
     pub fn jvp_graph<'g>(
         &'g self,
         output: Var<'g, T>,
@@ -24,6 +25,10 @@ impl<T: Element> Graph<T> {
         tangents: &[Var<'g, T>],
         record: bool,
     ) -> Result<Var<'g, T>, GraphError> {
+        let foreign = |v: &Var<'g, T>| !std::ptr::eq(v.g, self);
+        if foreign(&output) || inputs.iter().chain(tangents).any(foreign) {
+            return Err(GraphError::ForeignVar);
+        }
         for (x, t) in inputs.iter().zip(tangents) {
             if x.shape() != t.shape() {
                 return Err(GraphError::ShapeMismatch {

@@ -33,6 +33,7 @@
 //! here), [`hvp_forward_over_reverse`] forward-over-reverse.
 
 mod batched;
+mod checkpoint;
 mod custom;
 mod dims;
 mod error;

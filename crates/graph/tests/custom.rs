@@ -194,3 +194,15 @@ fn inputs_must_be_of_this_graph() {
     ));
     assert!(matches!(g.custom(op, &[]), Err(GraphError::Invalid { .. })));
 }
+
+#[test]
+fn forward_mode_rejects_vars_of_another_graph() {
+    let (g, h) = (Graph::<f64>::new(), Graph::<f64>::new());
+    let x = g.var(Tensor::vector(&[1.0, 2.0]));
+    let y = (x * x).sum();
+    let t = h.constant(Tensor::vector(&[1.0, 0.0]));
+    assert!(matches!(
+        g.jvp_graph(y, &[x], &[t], false),
+        Err(GraphError::ForeignVar)
+    ));
+}
