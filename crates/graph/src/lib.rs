@@ -58,5 +58,5 @@ pub use graph::{Graph, Var};
 /// The fused-chain traits, re-exported: write a [`MapFn`] against [`Real`] and pass it to
 /// [`Graph::map_sum`].
 pub use nabla_kernels::fused::{Dual, MapFn, Real};
-pub use ops::stack;
+pub use ops::{stack, try_stack};
 pub use tensor::Tensor;

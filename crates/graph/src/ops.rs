@@ -28,9 +28,42 @@ fn check_axes(op: &'static str, axes: &[usize], rank: usize) -> Result<Dims, Gra
     Ok(a)
 }
 
+/// Checks that `axis` is an axis of a tensor of rank `rank`.
+fn check_axis(op: &'static str, axis: usize, rank: usize) -> Result<(), GraphError> {
+    if axis >= rank {
+        return Err(GraphError::Invalid {
+            op,
+            reason: format!("axis {axis} out of range for rank {rank}"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that two operands have one shape (the losses and `dot` do not broadcast).
+fn check_same_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<(), GraphError> {
+    if a != b {
+        return Err(GraphError::ShapeMismatch {
+            op,
+            lhs: a.to_vec(),
+            rhs: b.to_vec(),
+        });
+    }
+    Ok(())
+}
+
 impl<'g, T: Element> Var<'g, T> {
     fn unary(self, op: Op<T>, value: Tensor<T>) -> Var<'g, T> {
         self.g.push_op(op, &[self], value)
+    }
+
+    /// [`GraphError::ForeignVar`] unless `other` belongs to `self`'s graph (node ids of two
+    /// graphs mean different nodes: mixing them would silently read the wrong values).
+    fn same_graph(self, other: Var<'g, T>) -> Result<(), GraphError> {
+        if std::ptr::eq(self.g, other.g) {
+            Ok(())
+        } else {
+            Err(GraphError::ForeignVar)
+        }
     }
 
     fn binary(
@@ -41,6 +74,7 @@ impl<'g, T: Element> Var<'g, T> {
         kernel: fn(&[T], &[T], &mut [T]),
         f: fn(T, T) -> T,
     ) -> Result<Var<'g, T>, GraphError> {
+        self.same_graph(other)?;
         let value = Tensor::zip(name, &self.value(), &other.value(), kernel, f)?;
         Ok(self.g.push_op(op, &[self, other], value))
     }
@@ -48,7 +82,8 @@ impl<'g, T: Element> Var<'g, T> {
     /// `self + other`, broadcasting.
     ///
     /// # Errors
-    /// [`GraphError::ShapeMismatch`] naming both shapes when they do not broadcast.
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they do not broadcast;
+    /// [`GraphError::ForeignVar`] if `other` belongs to another graph.
     pub fn try_add(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
         self.binary(other, Op::Add, "add", nabla_kernels::add, |a, b| a + b)
     }
@@ -178,7 +213,12 @@ impl<'g, T: Element> Var<'g, T> {
         self.unary(Op::Sign, v)
     }
     /// `1` where `self == other` (broadcasting), else `0` (no gradient).
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast or `other` belongs to another graph.
+    #[track_caller]
     pub(crate) fn eq_mask(self, other: Var<'g, T>) -> Var<'g, T> {
+        unwrap_or_panic(self.same_graph(other));
         let f = |a: T, b: T| if a == b { T::ONE } else { T::ZERO };
         let v = unwrap_or_panic(Tensor::zip(
             "eq",
@@ -221,18 +261,24 @@ impl<'g, T: Element> Var<'g, T> {
         let n = numel(&self.dims());
         self.sum() / T::from_f64(n as f64)
     }
-    /// Mean over `axes`.
+    /// Mean over `axes` (an axis listed twice counts once), keeping them as length-1 axes if
+    /// `keepdim`.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_mean_axes(self, axes: &[usize], keepdim: bool) -> Result<Var<'g, T>, GraphError> {
+        let dims = self.dims();
+        let axes = check_axes("mean", axes, dims.len())?;
+        let n: usize = axes.iter().map(|&d| dims[d]).product();
+        Ok(self.try_sum_axes(&axes, keepdim)? / T::from_f64(n as f64))
+    }
+    /// [`Var::try_mean_axes`], panicking on a bad axis.
     ///
     /// # Panics
     /// For an axis out of range.
     #[track_caller]
     pub fn mean_axes(self, axes: &[usize], keepdim: bool) -> Var<'g, T> {
-        let shape = self.shape();
-        let n: usize = axes
-            .iter()
-            .map(|&d| shape.get(d).copied().unwrap_or(1))
-            .product();
-        self.sum_axes(axes, keepdim) / T::from_f64(n as f64)
+        unwrap_or_panic(self.try_mean_axes(axes, keepdim))
     }
     /// Maximum over `axes` (the gradient is shared evenly between tied maxima).
     ///
@@ -369,17 +415,25 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// Element `i` of a vector, as a scalar.
     ///
+    /// # Errors
+    /// [`GraphError::Invalid`] if `self` is not a vector (rank 1) or `i` is out of range.
+    pub fn try_at(self, i: usize) -> Result<Var<'g, T>, GraphError> {
+        let dims = self.dims();
+        if dims.len() != 1 || i >= dims[0] {
+            return Err(GraphError::Invalid {
+                op: "at",
+                reason: format!("index {i} of a tensor of shape {dims:?} (a vector is needed)"),
+            });
+        }
+        self.try_slice(0, i, i + 1)?.try_reshape(&[])
+    }
+    /// [`Var::try_at`], panicking.
+    ///
     /// # Panics
     /// If `self` is not a vector or `i` is out of range.
     #[track_caller]
     pub fn at(self, i: usize) -> Var<'g, T> {
-        assert_eq!(
-            self.shape().len(),
-            1,
-            "at({i}) of a tensor of shape {:?}",
-            self.shape()
-        );
-        self.slice(0, i, i + 1).reshape(&[])
+        unwrap_or_panic(self.try_at(i))
     }
     /// `self` placed at `start..` along `axis` of a zero tensor whose `axis` has length `len`
     /// (the adjoint of [`Var::slice`]).
@@ -392,8 +446,10 @@ impl<'g, T: Element> Var<'g, T> {
     ///
     /// # Errors
     /// [`GraphError::ShapeMismatch`] naming both shapes if they differ off `axis` or the ranks
-    /// differ; [`GraphError::Invalid`] for an axis out of range.
+    /// differ; [`GraphError::Invalid`] for an axis out of range; [`GraphError::ForeignVar`] if
+    /// `other` belongs to another graph.
     pub fn try_concat(self, other: Var<'g, T>, axis: usize) -> Result<Var<'g, T>, GraphError> {
+        self.same_graph(other)?;
         let (sa, sb) = (self.shape(), other.shape());
         if axis >= sa.len() {
             return Err(GraphError::Invalid {
@@ -469,7 +525,8 @@ impl<'g, T: Element> Var<'g, T> {
     /// `[b, m, k] x [b, k, n]`, on nabla's GEMM.
     ///
     /// # Errors
-    /// [`GraphError::ShapeMismatch`] naming both shapes when they do not fit.
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they do not fit;
+    /// [`GraphError::ForeignVar`] if `other` belongs to another graph.
     pub fn try_matmul(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
         self.try_matmul_t(other, false, false)
     }
@@ -482,6 +539,7 @@ impl<'g, T: Element> Var<'g, T> {
         ta: bool,
         tb: bool,
     ) -> Result<Var<'g, T>, GraphError> {
+        self.same_graph(other)?;
         let (a, b) = (self.value(), other.value());
         let (sa, sb) = (a.shape(), b.shape());
         let mismatch = || GraphError::ShapeMismatch {
@@ -544,20 +602,24 @@ impl<'g, T: Element> Var<'g, T> {
         unwrap_or_panic(self.try_matmul(other))
     }
 
-    /// Dot product of two vectors of equal length.
+    /// Dot product of two vectors of equal length (of two tensors of one shape: the sum of
+    /// their elementwise product).
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they differ (no broadcasting);
+    /// [`GraphError::ForeignVar`] if `other` belongs to another graph.
+    pub fn try_dot(self, other: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.same_graph(other)?;
+        check_same_shape("dot", &self.dims(), &other.dims())?;
+        Ok(self.try_mul(other)?.sum())
+    }
+    /// [`Var::try_dot`], panicking.
     ///
     /// # Panics
-    /// When the shapes differ.
+    /// When the shapes differ (the message names both) or `other` belongs to another graph.
     #[track_caller]
     pub fn dot(self, other: Var<'g, T>) -> Var<'g, T> {
-        if self.shape() != other.shape() {
-            unwrap_or_panic::<()>(Err(GraphError::ShapeMismatch {
-                op: "dot",
-                lhs: self.shape(),
-                rhs: other.shape(),
-            }));
-        }
-        (self * other).sum()
+        unwrap_or_panic(self.try_dot(other))
     }
     /// Euclidean norm of all elements, `sqrt(sum x^2)`, without overflow or underflow: the
     /// elements are divided by a scale `s` (the norm's value computed by the kernels' scaled
@@ -585,12 +647,25 @@ impl<'g, T: Element> Var<'g, T> {
     }
 
     /// `log(sum(exp(x)))` along `axis`, stable for large inputs (the maximum is subtracted
-    /// first, as a constant: the gradient is the same).
+    /// first, as a constant: the gradient is the same); `axis` is kept as a length-1 axis if
+    /// `keepdim`.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_logsumexp(self, axis: usize, keepdim: bool) -> Result<Var<'g, T>, GraphError> {
+        check_axis("logsumexp", axis, self.dims().len())?;
+        Ok(self.logsumexp_checked(axis, keepdim))
+    }
+    /// [`Var::try_logsumexp`], panicking.
     ///
     /// # Panics
     /// For an axis out of range.
     #[track_caller]
     pub fn logsumexp(self, axis: usize, keepdim: bool) -> Var<'g, T> {
+        unwrap_or_panic(self.try_logsumexp(axis, keepdim))
+    }
+    /// The work of [`Var::try_logsumexp`], for an axis already checked.
+    fn logsumexp_checked(self, axis: usize, keepdim: bool) -> Var<'g, T> {
         let m = self.max_axes(&[axis], true).detach();
         // A row of all -inf has max -inf: shift by 0 there so no NaN appears.
         let m = self
@@ -605,28 +680,59 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// `x - logsumexp(x)` along `axis`.
     ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_log_softmax(self, axis: usize) -> Result<Var<'g, T>, GraphError> {
+        check_axis("log_softmax", axis, self.dims().len())?;
+        Ok(self.log_softmax_checked(axis))
+    }
+    /// [`Var::try_log_softmax`], panicking.
+    ///
     /// # Panics
     /// For an axis out of range.
     #[track_caller]
     pub fn log_softmax(self, axis: usize) -> Var<'g, T> {
-        self - self.logsumexp(axis, true)
+        unwrap_or_panic(self.try_log_softmax(axis))
+    }
+    /// The work of [`Var::try_log_softmax`], for an axis already checked.
+    fn log_softmax_checked(self, axis: usize) -> Var<'g, T> {
+        self - self.logsumexp_checked(axis, true)
     }
     /// `exp(x) / sum(exp(x))` along `axis`.
+    ///
+    /// # Errors
+    /// [`GraphError::Invalid`] for an axis out of range.
+    pub fn try_softmax(self, axis: usize) -> Result<Var<'g, T>, GraphError> {
+        check_axis("softmax", axis, self.dims().len())?;
+        Ok(self.log_softmax_checked(axis).exp())
+    }
+    /// [`Var::try_softmax`], panicking.
     ///
     /// # Panics
     /// For an axis out of range.
     #[track_caller]
     pub fn softmax(self, axis: usize) -> Var<'g, T> {
-        self.log_softmax(axis).exp()
+        unwrap_or_panic(self.try_softmax(axis))
     }
-    /// Mean squared error against `target` (same shape): `mean((x - target)^2)`.
+    /// Mean squared error against `target` of the same shape: `mean((x - target)^2)`.
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they differ (no broadcasting: a
+    /// `[n]` target against `[n, 1]` predictions would silently average an `[n, n]` grid);
+    /// [`GraphError::ForeignVar`] if `target` belongs to another graph.
+    pub fn try_mse_loss(self, target: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.same_graph(target)?;
+        check_same_shape("mse_loss", &self.dims(), &target.dims())?;
+        let d = self.try_sub(target)?;
+        Ok((d * d).mean())
+    }
+    /// [`Var::try_mse_loss`], panicking.
     ///
     /// # Panics
-    /// When the shapes do not broadcast.
+    /// As the errors of [`Var::try_mse_loss`].
     #[track_caller]
     pub fn mse_loss(self, target: Var<'g, T>) -> Var<'g, T> {
-        let d = self - target;
-        (d * d).mean()
+        unwrap_or_panic(self.try_mse_loss(target))
     }
     /// Softmax cross-entropy from logits `[n, c]` and integer labels (one per row, each `< c`),
     /// averaged over rows: `-mean_r log_softmax(x)[r, label_r]`.
@@ -663,47 +769,70 @@ impl<'g, T: Element> Var<'g, T> {
     pub fn cross_entropy(self, labels: &[usize]) -> Var<'g, T> {
         unwrap_or_panic(self.try_cross_entropy(labels))
     }
-    /// Binary cross-entropy from logits `x` and labels `y` in `[0, 1]`, averaged:
-    /// `mean(softplus(x) - x y)` (stable for any `x`).
+    /// Binary cross-entropy from logits `x` and labels `y` in `[0, 1]` of the same shape,
+    /// averaged: `mean(softplus(x) - x y)` (stable for any `x`).
+    ///
+    /// # Errors
+    /// [`GraphError::ShapeMismatch`] naming both shapes when they differ (no broadcasting, as
+    /// [`Var::try_mse_loss`]); [`GraphError::ForeignVar`] if `labels` belongs to another graph.
+    pub fn try_bce_with_logits(self, labels: Var<'g, T>) -> Result<Var<'g, T>, GraphError> {
+        self.same_graph(labels)?;
+        check_same_shape("bce_with_logits", &self.dims(), &labels.dims())?;
+        Ok((self.softplus() - self.try_mul(labels)?).mean())
+    }
+    /// [`Var::try_bce_with_logits`], panicking.
     ///
     /// # Panics
-    /// When the shapes do not broadcast.
+    /// As the errors of [`Var::try_bce_with_logits`].
     #[track_caller]
     pub fn bce_with_logits(self, labels: Var<'g, T>) -> Var<'g, T> {
-        (self.softplus() - self * labels).mean()
+        unwrap_or_panic(self.try_bce_with_logits(labels))
     }
 }
 
-/// The vars stacked along a new axis `axis` (all of one shape).
+/// The vars stacked along a new axis `axis` (all of one shape, all of one graph).
+///
+/// # Errors
+/// [`GraphError::Invalid`] if `vars` is empty or `axis` exceeds the rank;
+/// [`GraphError::ShapeMismatch`] naming the first shape and the first that differs;
+/// [`GraphError::ForeignVar`] if the vars belong to more than one graph.
+pub fn try_stack<'g, T: Element>(
+    vars: &[Var<'g, T>],
+    axis: usize,
+) -> Result<Var<'g, T>, GraphError> {
+    let Some(&first) = vars.first() else {
+        return Err(GraphError::Invalid {
+            op: "stack",
+            reason: "no vars to stack".into(),
+        });
+    };
+    let dims = first.dims();
+    if axis > dims.len() {
+        return Err(GraphError::Invalid {
+            op: "stack",
+            reason: format!("axis {axis} beyond rank {}", dims.len()),
+        });
+    }
+    for &v in vars {
+        first.same_graph(v)?;
+        check_same_shape("stack", &dims, &v.dims())?;
+    }
+    let mut shape = dims.to_vec();
+    shape.insert(axis, 1);
+    let mut acc = first.try_reshape(&shape)?;
+    for &v in &vars[1..] {
+        acc = acc.try_concat(v.try_reshape(&shape)?, axis)?;
+    }
+    Ok(acc)
+}
+
+/// [`try_stack`], panicking.
 ///
 /// # Panics
-/// If `vars` is empty, the shapes differ (naming both) or `axis` exceeds the rank.
+/// As the errors of [`try_stack`].
 #[track_caller]
 pub fn stack<'g, T: Element>(vars: &[Var<'g, T>], axis: usize) -> Var<'g, T> {
-    let first = vars.first().expect("stack of no vars");
-    let mut shape = first.shape();
-    assert!(
-        axis <= shape.len(),
-        "stack: axis {axis} beyond rank {}",
-        shape.len()
-    );
-    shape.insert(axis, 1);
-    let lifted: Vec<Var<'g, T>> = vars
-        .iter()
-        .map(|v| {
-            if v.shape() != first.shape() {
-                unwrap_or_panic::<()>(Err(GraphError::ShapeMismatch {
-                    op: "stack",
-                    lhs: first.shape(),
-                    rhs: v.shape(),
-                }));
-            }
-            v.reshape(&shape)
-        })
-        .collect();
-    lifted[1..]
-        .iter()
-        .fold(lifted[0], |acc, &v| acc.concat(v, axis))
+    unwrap_or_panic(try_stack(vars, axis))
 }
 
 impl<'g, T: Element> Var<'g, T> {
@@ -780,5 +909,20 @@ impl<'g, T: Element> Neg for Var<'g, T> {
     type Output = Var<'g, T>;
     fn neg(self) -> Var<'g, T> {
         self.unary(Op::Neg, self.value().map(|x| -x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Graph, Tensor};
+
+    #[test]
+    fn eq_mask_refuses_a_var_of_another_graph() {
+        let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
+        let (a, b) = (g1.var(Tensor::scalar(1.0)), g2.var(Tensor::scalar(1.0)));
+        assert_eq!(a.eq_mask(g1.scalar(1.0)).value().item(), 1.0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.eq_mask(b)));
+        let msg = r.unwrap_err().downcast::<String>().unwrap();
+        assert!(msg.contains("another graph"), "{msg}");
     }
 }
