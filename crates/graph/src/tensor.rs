@@ -298,7 +298,9 @@ impl<T: Element> Tensor<T> {
         Self::new((0..n).map(|i| T::from_f64(i as f64)).collect(), &[n])
     }
 
-    /// `n` evenly spaced values from `start` to `end` inclusive (`n = 1` gives `start`).
+    /// `n` evenly spaced values from `start` to `end` inclusive (`n = 1` gives `start`); the
+    /// first is exactly `start` and the last exactly `end` (as numpy: `start + step (n - 1)`
+    /// can miss `end` by a rounding, e.g. `linspace(-2, 3, 78)`).
     pub fn linspace(start: f64, end: f64, n: usize) -> Self {
         let step = if n > 1 {
             (end - start) / (n - 1) as f64
@@ -307,7 +309,13 @@ impl<T: Element> Tensor<T> {
         };
         Self::new(
             (0..n)
-                .map(|i| T::from_f64(start + step * i as f64))
+                .map(|i| {
+                    T::from_f64(if n > 1 && i == n - 1 {
+                        end
+                    } else {
+                        start + step * i as f64
+                    })
+                })
                 .collect(),
             &[n],
         )

@@ -546,3 +546,149 @@ fn the_l2_norm_hessian_is_the_projection_over_the_norm() {
         }
     }
 }
+
+#[test]
+fn reductions_with_and_without_keepdim() {
+    let x = r(&[2, 3, 4], 40);
+    // max without keepdim: [2, 4], weighted so each maximum's gradient differs.
+    let w = r(&[2, 4], 41);
+    let g = Graph::<f64>::new();
+    let m = g.var(x.clone()).max_axes(&[1], false);
+    assert_eq!(m.shape(), vec![2, 4]);
+    check(
+        "max_axes no keepdim",
+        move |v| (v[0].max_axes(&[1], false) * v[0].graph().constant(w.clone())).sum(),
+        std::slice::from_ref(&x),
+    );
+    check(
+        "max_axes two axes no keepdim",
+        |v| v[0].max_axes(&[0, 2], false).exp().sum(),
+        std::slice::from_ref(&x),
+    );
+    // mean with keepdim: [1, 3, 1], broadcast back against the input.
+    let m = g.var(x.clone()).mean_axes(&[0, 2], true);
+    assert_eq!(m.shape(), vec![1, 3, 1]);
+    check(
+        "mean_axes keepdim",
+        |v| (v[0].mean_axes(&[0, 2], true) * v[0]).sin().sum(),
+        std::slice::from_ref(&x),
+    );
+    // logsumexp with keepdim, along the last and a middle axis.
+    let l = g.var(x.clone()).logsumexp(1, true);
+    assert_eq!(l.shape(), vec![2, 1, 4]);
+    check(
+        "logsumexp keepdim last axis",
+        |v| (v[0].logsumexp(2, true) * v[0]).sum(),
+        std::slice::from_ref(&x),
+    );
+    check(
+        "logsumexp keepdim middle axis",
+        |v| (v[0].logsumexp(1, true) * v[0]).tanh().sum(),
+        std::slice::from_ref(&x),
+    );
+    check(
+        "logsumexp no keepdim middle axis",
+        |v| v[0].logsumexp(1, false).powi(2).sum(),
+        std::slice::from_ref(&x),
+    );
+}
+
+#[test]
+fn eye_arange_and_linspace() {
+    let e = Tensor::<f64>::eye(3);
+    assert_eq!(e.shape(), &[3, 3]);
+    assert_eq!(
+        e.to_vec(),
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    );
+    for i in 0..3 {
+        for j in 0..3 {
+            assert_eq!(e.get(&[i, j]), if i == j { 1.0 } else { 0.0 });
+        }
+    }
+    assert_eq!(Tensor::<f32>::eye(1).to_vec(), vec![1.0]);
+    assert_eq!(Tensor::<f64>::eye(0).shape(), &[0, 0]);
+    assert!(Tensor::<f64>::eye(0).is_empty());
+
+    let a = Tensor::<f64>::arange(5);
+    assert_eq!(a.shape(), &[5]);
+    assert_eq!(a.to_vec(), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(Tensor::<f32>::arange(3).to_vec(), vec![0.0f32, 1.0, 2.0]);
+    assert!(Tensor::<f64>::arange(0).is_empty());
+
+    let l = Tensor::<f64>::linspace(0.0, 1.0, 5);
+    assert_eq!(l.shape(), &[5]);
+    assert_eq!(l.to_vec(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    assert_eq!(
+        Tensor::<f64>::linspace(3.0, -1.0, 3).to_vec(),
+        vec![3.0, 1.0, -1.0]
+    );
+    assert_eq!(Tensor::<f64>::linspace(2.0, 7.0, 1).to_vec(), vec![2.0]);
+    assert!(Tensor::<f64>::linspace(0.0, 1.0, 0).is_empty());
+    // The guide's plotting grid: both ends exact, even steps, increasing.
+    for n in [78, 500] {
+        let l = Tensor::<f64>::linspace(-2.0, 3.0, n).to_vec();
+        assert_eq!(l.len(), n);
+        assert_eq!((l[0], l[n - 1]), (-2.0, 3.0), "n = {n}");
+        let step = 5.0 / (n - 1) as f64;
+        for w in l.windows(2) {
+            assert!(w[1] > w[0]);
+            assert!((w[1] - w[0] - step).abs() < 1e-12);
+        }
+    }
+}
+
+#[test]
+fn a_million_op_tensor_chain_takes_the_general_sweep_without_recursion() {
+    // Shape [2], not a scalar: every node goes through the general (tensor) rules. Half the
+    // ops scale by c, half shift; f = sum(w * y), so df/dx = w c^(500 000) elementwise.
+    let c = 1.000_000_1f64;
+    let g = Graph::<f64>::new();
+    let x = g.var(Tensor::vector(&[1.0, -2.0]));
+    let k = g.constant(Tensor::vector(&[c, c]));
+    let mut y = x;
+    for i in 0..1_000_000 {
+        y = match i % 4 {
+            0 => y * c,
+            1 => y - 0.25,
+            2 => y * k,
+            _ => y + 0.25,
+        };
+    }
+    assert!(g.len() > 1_000_000);
+    let f = (y * g.constant(Tensor::vector(&[1.0, -3.0]))).sum();
+    let d = g.grad(f, &[x]).unwrap()[0].to_vec();
+    let cn = c.powi(500_000);
+    for (got, want) in d.iter().zip([cn, -3.0 * cn]) {
+        assert!((got - want).abs() < 1e-9 * want.abs(), "{got} vs {want}");
+    }
+}
+
+#[test]
+fn a_hundred_thousand_op_recorded_gradient_differentiates_again() {
+    // y = c^50 000 x + b (b from the shifts), f = sum(y^2): df/dx = 2 c^50 000 y, recorded,
+    // and d(sum df/dx)/dx = 2 c^100 000 per element.
+    let c = 1.000_01f64;
+    let g = Graph::<f64>::new();
+    let x = g.var(Tensor::vector(&[0.5, -1.5]));
+    let mut y = x;
+    for i in 0..100_000 {
+        y = if i % 2 == 0 { y * c } else { y + 0.001 };
+    }
+    let f = (y * y).sum();
+    let before = g.len();
+    let dx = g.grad_graph(f, &[x]).unwrap()[0];
+    // Recorded: at least one node per scaling (the shifts pass the adjoint through).
+    assert!(g.len() > before + 50_000, "{} new nodes", g.len() - before);
+    let cn = c.powi(50_000);
+    let yv = y.value().to_vec();
+    for (got, yi) in dx.value().to_vec().iter().zip(&yv) {
+        let want = 2.0 * cn * yi;
+        assert!((got - want).abs() < 1e-9 * want.abs(), "{got} vs {want}");
+    }
+    let d2 = g.grad(dx.sum(), &[x]).unwrap()[0].to_vec();
+    let want = 2.0 * c.powi(100_000);
+    for got in d2 {
+        assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+    }
+}
