@@ -31,6 +31,25 @@ fn main() {
         );
     }
 
+    println!("   gradient descent w <- w - eps f'(w), f' from the graph:");
+    for d in guide::gradient_descent() {
+        println!(
+            "   start {:>4}, eps {}: {:>3} steps to x = {:.12}, f = {:.12}, f' = {:.1e}, f'' = {:.1} ({})",
+            d.start,
+            d.learning_rate,
+            d.steps,
+            d.x,
+            d.value,
+            d.gradient,
+            d.second_derivative,
+            if d.second_derivative > 0.0 {
+                "a minimum"
+            } else {
+                "not a minimum"
+            }
+        );
+    }
+
     let c = guide::chain_rule();
     println!("3-4. chain rule at (w, x, y, z) = (-1, 0, -2, 1)");
     println!(
@@ -44,6 +63,10 @@ fn main() {
     println!(
         "   manual                                             = {:?}",
         c.manual_partials
+    );
+    println!(
+        "   du/dw, dv/dw = {:?} (manual backward pass {:?})",
+        c.backward, c.manual_backward
     );
     println!(
         "   df/dw, df/dx, df/dy, df/dz = {:?} (manual df/dw {})",
@@ -79,5 +102,24 @@ fn main() {
     println!(
         "   x^2 y + x y^2 at (0, 0): gradient {:?}, Hessian {:?}: zero, so the second-order test says nothing",
         e.origin_gradient, e.origin_hessian
+    );
+    let diagonal: Vec<String> = e
+        .origin_diagonal
+        .iter()
+        .map(|(t, v)| format!("f({t}, {t}) = {v:.1e}"))
+        .collect();
+    println!(
+        "   along the diagonal f(t, t) = 2t^3: {}: both signs next to f(0, 0) = 0, so (0, 0) is {}",
+        diagonal.join(", "),
+        e.origin_kind
+    );
+    let m = guide::sum_minimum();
+    println!(
+        "   5. g = |x - (1, -2)|^2 / 2, h = log(e^x0 + e^x1): g + h is minimal at ({:.6}, {:.6}) ({} steps)",
+        m.point[0], m.point[1], m.steps
+    );
+    println!(
+        "      grad g = {:.6?}, grad h = {:.6?}: |grad g + grad h| = {:.1e} (at the start {:.2}), cosine {:.12}: grad g = -grad h",
+        m.grad_g, m.grad_h, m.sum_norm, m.start_sum_norm, m.cosine
     );
 }

@@ -79,6 +79,75 @@ pub fn critical_points() -> Vec<CriticalPoint> {
         .collect()
 }
 
+/// Section 2: one run of the guide's gradient descent, `w <- w - eps f'(w)`, on
+/// `f(x) = 3x^4 - 4x^3 - 12x^2` with `f'` from the graph.
+#[derive(Clone, Debug)]
+pub struct Descent {
+    /// The starting point.
+    pub start: f64,
+    /// The step size `eps`.
+    pub learning_rate: f64,
+    /// Steps taken (until `|f'| < 1e-12`, at most [`DESCENT_MAX_STEPS`]).
+    pub steps: usize,
+    /// Where it stopped.
+    pub x: f64,
+    /// `f(x)` there.
+    pub value: f64,
+    /// `f'(x)` there.
+    pub gradient: f64,
+    /// `f''(x)` there (positive: a minimum).
+    pub second_derivative: f64,
+    /// Whether no step raised `f` (beyond rounding): the descent direction at work.
+    pub decreasing: bool,
+}
+
+/// The step budget of [`gradient_descent`].
+pub const DESCENT_MAX_STEPS: usize = 10_000;
+
+/// Section 2's algorithm run from `-2, -0.5, 0.5, 3` with `eps = 0.01` (below `2 / f''` at both
+/// minima, 36 and 72, so it cannot overshoot them): starts left of the maximum at 0 reach the
+/// local minimum -1 (f = -5), starts right of it the global minimum 2 (f = -32).
+pub fn gradient_descent() -> Vec<Descent> {
+    let learning_rate = 0.01;
+    [-2.0, -0.5, 0.5, 3.0]
+        .into_iter()
+        .map(|start| {
+            let mut g = Graph::<f64>::new();
+            let mut grads = Vec::new();
+            let (mut x, mut steps, mut decreasing) = (start, 0, true);
+            let mut last = f64::INFINITY;
+            loop {
+                // One graph reused: each step records f and takes one reverse sweep.
+                g.clear();
+                let w = g.var(Tensor::scalar(x));
+                let f = w.powi(4) * 3.0 - w.powi(3) * 4.0 - w.powi(2) * 12.0;
+                let value = f.value().item();
+                // Near the minimum the true decrease falls below rounding: allow an ulp or two.
+                decreasing &= value <= last + 1e-14 * last.abs().max(1.0) || steps == 0;
+                last = value;
+                g.grad_into(f, &[w], &mut grads).expect("scalar");
+                let d = grads[0].item();
+                if d.abs() < 1e-12 || steps == DESCENT_MAX_STEPS {
+                    let d1 = g.grad_graph(f, &[w]).expect("scalar")[0];
+                    let d2 = g.grad(d1, &[w]).expect("scalar")[0].item();
+                    return Descent {
+                        start,
+                        learning_rate,
+                        steps,
+                        x,
+                        value,
+                        gradient: d,
+                        second_derivative: d2,
+                        decreasing,
+                    };
+                }
+                x -= learning_rate * d;
+                steps += 1;
+            }
+        })
+        .collect()
+}
+
 /// Sections 3 and 4: the chain-rule example at `(w, x, y, z) = (-1, 0, -2, 1)`.
 #[derive(Clone, Debug)]
 pub struct ChainRule {
@@ -93,6 +162,10 @@ pub struct ChainRule {
     pub manual_partials: [f64; 8],
     /// `df/dw, df/dx, df/dy, df/dz` from one reverse sweep (the guide: all -4096).
     pub gradient: [f64; 4],
+    /// `du/dw, dv/dw` from the graph (one reverse sweep from `u`, one from `v`).
+    pub backward: [f64; 2],
+    /// `du/dw, dv/dw` from the guide's manual backward pass.
+    pub manual_backward: [f64; 2],
     /// `df/dw` from the guide's manual backward pass.
     pub manual_df_dw: f64,
 }
@@ -143,6 +216,8 @@ pub fn chain_rule() -> ChainRule {
         partials,
         manual_partials: [df_du, df_dv, du_da, du_db, dv_da, dv_db, da_dw, db_dw],
         gradient: [gradient[0], gradient[1], gradient[2], gradient[3]],
+        backward: [d(u, w), d(v, w)],
+        manual_backward: [du_dw, dv_dw],
         manual_df_dw: df_du * du_dw + df_dv * dv_dw,
     }
 }
@@ -317,6 +392,85 @@ pub struct Exercises {
     pub origin_gradient: Vec<f64>,
     /// See [`Exercises::origin_gradient`].
     pub origin_hessian: Vec<f64>,
+    /// Exercise 4 settled: `(t, f(t, t))` along the diagonal for `t = ±0.1, ±0.01, ±0.001`,
+    /// from the graph. `f(t, t) = 2t^3` takes both signs arbitrarily close to `(0, 0)`, where
+    /// `f = 0`: the origin is neither a minimum nor a maximum.
+    pub origin_diagonal: Vec<(f64, f64)>,
+    /// `"neither"` when [`Exercises::origin_diagonal`] has values both above and below
+    /// `f(0, 0)` (so no neighbourhood of the origin has it as its minimum or maximum).
+    pub origin_kind: &'static str,
+}
+
+/// Exercise 5: at a minimum of `f = g + h`, `grad f = grad g + grad h = 0`, so
+/// `grad g = -grad h`: the two gradients are equal in length and opposite in direction (the
+/// level sets of `g` and `h` through the point are tangent, and a step that lowers one raises
+/// the other by as much, to first order).
+#[derive(Clone, Debug)]
+pub struct SumMinimum {
+    /// The minimizer of `g + h`, found by gradient descent on the graph's gradients.
+    pub point: [f64; 2],
+    /// Gradient-descent steps taken.
+    pub steps: usize,
+    /// `grad g` there.
+    pub grad_g: [f64; 2],
+    /// `grad h` there.
+    pub grad_h: [f64; 2],
+    /// `|grad g + grad h|` there (`|grad f|`: zero at the minimum).
+    pub sum_norm: f64,
+    /// The cosine of the angle between `grad g` and `grad h` there (-1: opposite).
+    pub cosine: f64,
+    /// `|grad g + grad h|` at the start, for contrast (not zero: away from the minimum the
+    /// gradients do not cancel).
+    pub start_sum_norm: f64,
+}
+
+/// Exercise 5 with `g(x) = |x - a|^2 / 2`, `a = (1, -2)` and `h(x) = log(e^x0 + e^x1)` (exercise
+/// 3's function), whose sum is strongly convex: one minimum, where `x - a = -softmax(x)`.
+pub fn sum_minimum() -> SumMinimum {
+    fn parts<'g>(v: Var<'g, f64>) -> (Var<'g, f64>, Var<'g, f64>) {
+        let a = v.graph().constant(Tensor::vector(&[1.0, -2.0]));
+        let d = v - a;
+        ((d * d).sum() * 0.5, v.logsumexp(0, false))
+    }
+    // grad g and grad h at `x`, each from its own reverse sweep.
+    let grads = |x: [f64; 2]| {
+        let g = Graph::<f64>::new();
+        let v = g.var(Tensor::vector(&x));
+        let (gv, hv) = parts(v);
+        let gg = g.grad(gv, &[v]).expect("scalar")[0].to_vec();
+        let gh = g.grad(hv, &[v]).expect("scalar")[0].to_vec();
+        ([gg[0], gg[1]], [gh[0], gh[1]])
+    };
+    let norm = |p: [f64; 2]| p[0].hypot(p[1]);
+    let start = [3.0, 1.0];
+    let (gg, gh) = grads(start);
+    let start_sum_norm = norm([gg[0] + gh[0], gg[1] + gh[1]]);
+    // Gradient descent on f = g + h (its Hessian is at most 1.25 I: eps = 0.5 is stable).
+    let (mut x, mut steps) = (start, 0);
+    let mut fg = Vec::new();
+    let mut g = Graph::<f64>::new();
+    while steps < DESCENT_MAX_STEPS {
+        g.clear();
+        let v = g.var(Tensor::vector(&x));
+        let (gv, hv) = parts(v);
+        g.grad_into(gv + hv, &[v], &mut fg).expect("scalar");
+        let d = fg[0].data();
+        if norm([d[0], d[1]]) < 1e-14 {
+            break;
+        }
+        x = [x[0] - 0.5 * d[0], x[1] - 0.5 * d[1]];
+        steps += 1;
+    }
+    let (grad_g, grad_h) = grads(x);
+    SumMinimum {
+        point: x,
+        steps,
+        grad_g,
+        grad_h,
+        sum_norm: norm([grad_g[0] + grad_h[0], grad_g[1] + grad_h[1]]),
+        cosine: (grad_g[0] * grad_h[0] + grad_g[1] * grad_h[1]) / (norm(grad_g) * norm(grad_h)),
+        start_sum_norm,
+    }
 }
 
 /// The exercises.
@@ -351,6 +505,22 @@ pub fn exercises() -> Exercises {
         x * x * y + x * y * y
     }
     let origin = Tensor::vector(&[0.0, 0.0]);
+    let at = |p: [f64; 2]| {
+        let g = Graph::<f64>::new();
+        f(g.constant(Tensor::vector(&p))).value().item()
+    };
+    let f0 = at([0.0, 0.0]);
+    let origin_diagonal: Vec<(f64, f64)> = [0.1, -0.1, 0.01, -0.01, 0.001, -0.001]
+        .into_iter()
+        .map(|t| (t, at([t, t])))
+        .collect();
+    let above = origin_diagonal.iter().any(|&(_, v)| v > f0);
+    let below = origin_diagonal.iter().any(|&(_, v)| v < f0);
+    let origin_kind = if above && below {
+        "neither"
+    } else {
+        "undecided along the diagonal"
+    };
     Exercises {
         transpose_gap,
         norm_gradient_gap,
@@ -360,5 +530,7 @@ pub fn exercises() -> Exercises {
             .1
             .to_vec(),
         origin_hessian: hessian(f, &origin).expect("scalar").to_vec(),
+        origin_diagonal,
+        origin_kind,
     }
 }

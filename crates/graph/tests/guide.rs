@@ -46,6 +46,30 @@ fn section2_critical_points() {
 }
 
 #[test]
+fn section2_gradient_descent_reaches_a_minimum() {
+    let runs = guide::gradient_descent();
+    assert_eq!(runs.len(), 4);
+    // Left of the maximum at 0: the local minimum -1; right of it: the global minimum 2.
+    for (run, (start, x, value)) in runs.iter().zip([
+        (-2.0, -1.0, -5.0),
+        (-0.5, -1.0, -5.0),
+        (0.5, 2.0, -32.0),
+        (3.0, 2.0, -32.0),
+    ]) {
+        assert_eq!(run.start, start);
+        assert!(
+            run.steps > 0 && run.steps < guide::DESCENT_MAX_STEPS,
+            "{run:?}"
+        );
+        assert!((run.x - x).abs() < 1e-12, "{run:?}");
+        assert!((run.value - value).abs() < 1e-12, "{run:?}");
+        assert!(run.gradient.abs() < 1e-12, "{run:?}");
+        assert!(run.second_derivative > 0.0, "{run:?}: a minimum");
+        assert!(run.decreasing, "{run:?}: every step lowered f");
+    }
+}
+
+#[test]
 fn sections3_4_chain_rule_and_backpropagation() {
     let s = guide::chain_rule();
     assert_eq!(s.forward, s.manual_forward);
@@ -53,6 +77,15 @@ fn sections3_4_chain_rule_and_backpropagation() {
     assert_eq!(s.partials, s.manual_partials);
     assert_eq!(s.gradient, [-4096.0; 4]);
     assert_eq!(s.manual_df_dw, -4096.0);
+    // The manual backward pass, intermediate by intermediate: du/dw and dv/dw.
+    assert_eq!(s.backward, s.manual_backward);
+    // a = 4, b = 0, da/dw = -4, db/dw = 0: du/dw = 2(a + b) da/dw + 2(a + b) db/dw = -32,
+    // dv/dw = 2(a - b) da/dw - 2(a - b) db/dw = -32; df/dw = 64 (-32) + 64 (-32) = -4096.
+    assert_eq!(s.backward, [-32.0, -32.0]);
+    assert_eq!(
+        s.manual_df_dw,
+        s.partials[0] * s.backward[0] + s.partials[1] * s.backward[1]
+    );
 }
 
 #[test]
@@ -105,4 +138,33 @@ fn exercises() {
     assert!((e.logsumexp_gradient_sum - 1.0).abs() < 1e-15);
     assert_eq!(e.origin_gradient, vec![0.0, 0.0]);
     assert_eq!(e.origin_hessian, vec![0.0; 4]);
+    // ... so look along the diagonal: f(t, t) = 2t^3 changes sign at the origin.
+    assert_eq!(e.origin_diagonal.len(), 6);
+    for &(t, v) in &e.origin_diagonal {
+        assert!(
+            (v - 2.0 * t * t * t).abs() <= 1e-15 * t.abs().powi(3),
+            "f({t}, {t}) = {v}"
+        );
+        assert_eq!(v > 0.0, t > 0.0, "f({t}, {t}) = {v}");
+    }
+    assert_eq!(e.origin_kind, "neither");
+}
+
+#[test]
+fn exercise5_gradients_of_the_parts_cancel_at_the_minimum_of_the_sum() {
+    let s = guide::sum_minimum();
+    assert!(s.steps > 0 && s.steps < guide::DESCENT_MAX_STEPS, "{s:?}");
+    // grad g = -grad h: equal lengths, opposite directions, and not both zero.
+    assert!(s.sum_norm < 1e-13, "{s:?}");
+    assert!((s.cosine + 1.0).abs() < 1e-12, "{s:?}");
+    assert!(s.grad_g[0].hypot(s.grad_g[1]) > 0.1, "{s:?}");
+    // Away from the minimum they do not cancel.
+    assert!(s.start_sum_norm > 1.0, "{s:?}");
+    // The closed form: grad h is softmax(x) and grad g = x - a.
+    let (x, a) = (s.point, [1.0, -2.0]);
+    let z = x[0].exp() + x[1].exp();
+    for i in 0..2 {
+        assert!((s.grad_h[i] - x[i].exp() / z).abs() < 1e-15);
+        assert!((s.grad_g[i] - (x[i] - a[i])).abs() < 1e-15);
+    }
 }
