@@ -42,14 +42,14 @@ where
     ) -> Vec<Var<'g, T>> {
         let g = dy.graph();
         let recorded = g.recording.get();
-        let y = recompute(g, &self.f, inputs);
+        let (stand_ins, y) = recompute(g, &self.f, inputs);
         let result = if recorded {
             // Recorded sweep (second derivatives): the recomputed segment and its gradient stay
             // in the graph, differentiable again.
-            g.vjp_graph(y, inputs, dy)
+            g.vjp_graph(y, &stand_ins, dy)
         } else {
             // Value sweep: the recomputed nodes are cut back by the sweep after this rule.
-            g.vjp(y, inputs, dy.value())
+            g.vjp(y, &stand_ins, dy.value())
                 .map(|ts| ts.into_iter().map(|t| g.constant(t)).collect())
         };
         result.expect("the segment's output has its recorded shape")
@@ -63,38 +63,44 @@ where
     ) -> Option<Var<'g, T>> {
         let g = inputs[0].graph();
         let record = g.recording.get();
-        let y = recompute(g, &self.f, inputs);
+        let (stand_ins, y) = recompute(g, &self.f, inputs);
         let ts: Vec<Var<'g, T>> = inputs
             .iter()
             .zip(tangents)
             .map(|(x, t)| t.unwrap_or_else(|| g.constant(Tensor::zeros(&x.shape()))))
             .collect();
         Some(
-            g.jvp_graph(y, inputs, &ts, record)
+            g.jvp_graph(y, &stand_ins, &ts, record)
                 .expect("tangents have their inputs' shapes"),
         )
     }
 }
 
-/// `f(inputs)` recorded on `g` (whatever the sweep's recording mode), so it can be
-/// differentiated.
+/// `f` recorded on `g` (whatever the sweep's recording mode), so it can be differentiated, on
+/// stand-ins for the inputs: a new node per input (a reshape to its own shape: no copy) that
+/// depends on it, so differentiating with respect to the stand-ins gives the partial
+/// derivative in each input (a sweep stops at them even where one input depends on another,
+/// as with a weight shared by two segments) while the result, recorded, still depends on the
+/// inputs themselves (higher derivatives).
 fn recompute<'g, T: Element>(
     g: &'g Graph<T>,
     f: &impl for<'h> Fn(&[Var<'h, T>]) -> Var<'h, T>,
     inputs: &[Var<'g, T>],
-) -> Var<'g, T> {
+) -> (Vec<Var<'g, T>>, Var<'g, T>) {
     let before = g.recording.replace(true);
-    let y = f(inputs);
+    let stand_ins: Vec<Var<'g, T>> = inputs.iter().map(|x| x.reshape(&x.shape())).collect();
+    let y = f(&stand_ins);
     g.recording.set(before);
-    y
+    (stand_ins, y)
 }
 
 impl<T: Element> Graph<T> {
     /// `f(inputs)` as a checkpointed segment: its value is computed now, but its intermediate
     /// values are not kept; a backward (or forward-mode) pass through it runs `f` again and
-    /// differentiates that. Gradients are the same bits as without the checkpoint (the same
-    /// operations run), to any order; the memory of the segment's intermediates is traded for
-    /// one more forward pass of it.
+    /// differentiates that, to any order. A gradient ([`Graph::grad`]) is the same bits as
+    /// without the checkpoint (the same operations run); higher derivatives agree to rounding
+    /// (the segment's contributions are summed inside it first). The memory of the segment's
+    /// intermediates is traded for one more forward pass of it, once per backward pass.
     ///
     /// `f` must be a pure function of its inputs (it runs two or more times) and build its
     /// constants from them or from what it captures.

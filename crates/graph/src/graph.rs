@@ -529,7 +529,10 @@ impl<T: Element> Graph<T> {
                 continue;
             }
             let node = self.node(i);
-            if node.n_parents == 0 {
+            // A leaf, or an input none of whose parents is on a path from an input: nothing to
+            // propagate (its rule would run for nothing: a checkpointed segment would even be
+            // recomputed).
+            if !node.parents().iter().any(|&p| on_path[p]) {
                 continue;
             }
             // Consumed now (kept for inputs, whose adjoint is the result).
