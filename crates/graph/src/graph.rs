@@ -267,27 +267,40 @@ impl<T: Element> Graph<T> {
         parents: &[Var<'_, T>],
         value: Tensor<T>,
     ) -> Var<'_, T> {
-        let nodes = self.nodes.borrow();
+        // One borrow for the test and the push.
+        let mut nodes = self.nodes.borrow_mut();
         let requires_grad = self.recording.get()
             && !matches!(op, Op::Step | Op::Sign | Op::EqMask)
             && parents.iter().any(|p| nodes[p.id].requires_grad);
-        drop(nodes);
-        if !requires_grad {
-            return self.push_leaf(value, false);
+        let node = if requires_grad {
+            let mut ids = [0; 2];
+            for (slot, p) in ids.iter_mut().zip(parents) {
+                *slot = p.id;
+            }
+            let more = (parents.len() > 2).then(|| parents.iter().map(|p| p.id).collect());
+            Node {
+                value,
+                op,
+                parents: ids,
+                n_parents: parents.len() as u8,
+                more,
+                requires_grad,
+            }
+        } else {
+            Node {
+                value,
+                op: Op::Leaf,
+                parents: [0; 2],
+                n_parents: 0,
+                more: None,
+                requires_grad: false,
+            }
+        };
+        nodes.push(node);
+        Var {
+            g: self,
+            id: nodes.len() - 1,
         }
-        let mut ids = [0; 2];
-        for (slot, p) in ids.iter_mut().zip(parents) {
-            *slot = p.id;
-        }
-        let more = (parents.len() > 2).then(|| parents.iter().map(|p| p.id).collect());
-        self.push_node(Node {
-            value,
-            op,
-            parents: ids,
-            n_parents: parents.len() as u8,
-            more,
-            requires_grad,
-        })
     }
 
     /// Whether a gradient can flow to node `id` from some variable.
@@ -301,6 +314,17 @@ impl<T: Element> Graph<T> {
 
     pub(crate) fn node(&self, id: usize) -> Node<T> {
         self.nodes.borrow()[id].clone()
+    }
+
+    /// `f` of the values of nodes `a` and `b`, borrowed (no clones).
+    pub(crate) fn with_values<R>(
+        &self,
+        a: usize,
+        b: usize,
+        f: impl FnOnce(&Tensor<T>, &Tensor<T>) -> R,
+    ) -> R {
+        let nodes = self.nodes.borrow();
+        f(&nodes[a].value, &nodes[b].value)
     }
 
     /// `f` of node `id`, borrowed (no clone).

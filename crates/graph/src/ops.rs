@@ -52,6 +52,11 @@ fn check_same_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<(), Gr
 }
 
 impl<'g, T: Element> Var<'g, T> {
+    /// `f` of this node's value, borrowed in place (no clone).
+    fn mapped(self, f: impl FnOnce(&Tensor<T>) -> Tensor<T>) -> Tensor<T> {
+        self.g.node_ref(self.id, |n| f(&n.value))
+    }
+
     fn unary(self, op: Op<T>, value: Tensor<T>) -> Var<'g, T> {
         self.g.push_op(op, &[self], value)
     }
@@ -75,7 +80,11 @@ impl<'g, T: Element> Var<'g, T> {
         f: fn(T, T) -> T,
     ) -> Result<Var<'g, T>, GraphError> {
         self.same_graph(other)?;
-        let value = Tensor::zip(name, &self.value(), &other.value(), kernel, f)?;
+        // The operands borrowed in place (no clones: on scalar graphs their reference counts
+        // were a third of an operation's cost).
+        let value = self
+            .g
+            .with_values(self.id, other.id, |a, b| Tensor::zip(name, a, b, kernel, f))?;
         Ok(self.g.push_op(op, &[self, other], value))
     }
 
@@ -111,43 +120,52 @@ impl<'g, T: Element> Var<'g, T> {
 
     /// `e^x`.
     pub fn exp(self) -> Var<'g, T> {
-        self.unary(Op::Exp, self.value().map_kernel(activation::exp))
+        self.unary(Op::Exp, self.mapped(|v| v.map_kernel(activation::exp)))
     }
     /// Natural logarithm.
     pub fn log(self) -> Var<'g, T> {
-        self.unary(Op::Log, self.value().map_kernel(activation::log))
+        self.unary(Op::Log, self.mapped(|v| v.map_kernel(activation::log)))
     }
     /// `ln(1 + x)`, accurate near 0.
     pub fn log1p(self) -> Var<'g, T> {
-        self.unary(Op::Log1p, self.value().map_kernel(activation::log1p))
+        self.unary(Op::Log1p, self.mapped(|v| v.map_kernel(activation::log1p)))
     }
     /// Square root.
     pub fn sqrt(self) -> Var<'g, T> {
-        self.unary(Op::Sqrt, self.value().map_kernel(activation::sqrt))
+        self.unary(Op::Sqrt, self.mapped(|v| v.map_kernel(activation::sqrt)))
     }
     /// `|x|`; its derivative is `sign(x)` (0 at 0).
     pub fn abs(self) -> Var<'g, T> {
-        self.unary(Op::Abs, self.value().map(|x| x.abs()))
+        self.unary(Op::Abs, self.mapped(|v| v.map(|x| x.abs())))
     }
     /// Sine.
     pub fn sin(self) -> Var<'g, T> {
-        self.unary(Op::Sin, self.value().map(|x| T::from_f64(x.to_f64().sin())))
+        self.unary(
+            Op::Sin,
+            self.mapped(|v| v.map(|x| T::from_f64(x.to_f64().sin()))),
+        )
     }
     /// Cosine.
     pub fn cos(self) -> Var<'g, T> {
-        self.unary(Op::Cos, self.value().map(|x| T::from_f64(x.to_f64().cos())))
+        self.unary(
+            Op::Cos,
+            self.mapped(|v| v.map(|x| T::from_f64(x.to_f64().cos()))),
+        )
     }
     /// Hyperbolic tangent.
     pub fn tanh(self) -> Var<'g, T> {
-        self.unary(Op::Tanh, self.value().map_kernel(activation::tanh))
+        self.unary(Op::Tanh, self.mapped(|v| v.map_kernel(activation::tanh)))
     }
     /// `1 / (1 + e^-x)`.
     pub fn sigmoid(self) -> Var<'g, T> {
-        self.unary(Op::Sigmoid, self.value().map_kernel(activation::sigmoid))
+        self.unary(
+            Op::Sigmoid,
+            self.mapped(|v| v.map_kernel(activation::sigmoid)),
+        )
     }
     /// `max(x, 0)`; derivative 1 for `x > 0`, else 0.
     pub fn relu(self) -> Var<'g, T> {
-        self.unary(Op::Relu, self.value().map_kernel(activation::relu))
+        self.unary(Op::Relu, self.mapped(|v| v.map_kernel(activation::relu)))
     }
     /// `x` for `x > 0`, else `alpha x`.
     pub fn leaky_relu(self, alpha: T) -> Var<'g, T> {
@@ -158,11 +176,14 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// `ln(1 + e^x)`, computed stably.
     pub fn softplus(self) -> Var<'g, T> {
-        self.unary(Op::Softplus, self.value().map_kernel(activation::softplus))
+        self.unary(
+            Op::Softplus,
+            self.mapped(|v| v.map_kernel(activation::softplus)),
+        )
     }
     /// The error function.
     pub fn erf(self) -> Var<'g, T> {
-        self.unary(Op::Erf, self.value().map_kernel(activation::erf))
+        self.unary(Op::Erf, self.mapped(|v| v.map_kernel(activation::erf)))
     }
     /// GELU, erf form: `x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`, recorded as that composition
     /// (so every order of derivative follows from the rules of `erf`, `*` and `+`).
@@ -178,7 +199,7 @@ impl<'g, T: Element> Var<'g, T> {
     pub fn powi(self, n: i32) -> Var<'g, T> {
         self.unary(
             Op::PowI(n),
-            self.value().map(|x| T::from_f64(x.to_f64().powi(n))),
+            self.mapped(|v| v.map(|x| T::from_f64(x.to_f64().powi(n)))),
         )
     }
     /// `x^p` for a real `p`.
@@ -199,16 +220,18 @@ impl<'g, T: Element> Var<'g, T> {
     }
     /// `sign(x)` with `sign(0) = 0` (no gradient).
     pub(crate) fn sign(self) -> Var<'g, T> {
-        let v = self.value().map(|x| {
-            if x > T::ZERO {
-                T::ONE
-            } else if x < T::ZERO {
-                -T::ONE
-            } else if x.is_nan() {
-                x
-            } else {
-                T::ZERO
-            }
+        let v = self.mapped(|v| {
+            v.map(|x| {
+                if x > T::ZERO {
+                    T::ONE
+                } else if x < T::ZERO {
+                    -T::ONE
+                } else if x.is_nan() {
+                    x
+                } else {
+                    T::ZERO
+                }
+            })
         });
         self.unary(Op::Sign, v)
     }
@@ -838,12 +861,12 @@ pub fn stack<'g, T: Element>(vars: &[Var<'g, T>], axis: usize) -> Var<'g, T> {
 impl<'g, T: Element> Var<'g, T> {
     /// `self op c` for a constant scalar: one node, no constant node beside it.
     fn with_scalar(self, op: Op<T>) -> Var<'g, T> {
-        let v = match op {
-            Op::Shift(c) => self.value().map(|x| x + c),
-            Op::Scale(c) => self.value().map(|x| x * c),
-            Op::DivScalar(c) => self.value().map(|x| x / c),
+        let v = self.g.node_ref(self.id, |n| match op {
+            Op::Shift(c) => n.value.map(|x| x + c),
+            Op::Scale(c) => n.value.map(|x| x * c),
+            Op::DivScalar(c) => n.value.map(|x| x / c),
             _ => unreachable!("scalar ops only"),
-        };
+        });
         self.unary(op, v)
     }
 }
@@ -908,7 +931,7 @@ var_operator!(Div, div, try_div);
 impl<'g, T: Element> Neg for Var<'g, T> {
     type Output = Var<'g, T>;
     fn neg(self) -> Var<'g, T> {
-        self.unary(Op::Neg, self.value().map(|x| -x))
+        self.unary(Op::Neg, self.mapped(|v| v.map(|x| -x)))
     }
 }
 
