@@ -226,6 +226,11 @@ fn gemm_spans_several_blocks() {
     check_plain::<f64>(((45, 413, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
     check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
     check_plain::<f64>(((200, 70, 9), (rm, rm, cm)), (2.0, 0.0), 4);
+    // A single row panel (m <= MR) with a row-major B of whole panels, too big for the
+    // small-B rule: B is read in place, over two column blocks (4096 + 256) and depth blocks.
+    check_plain::<f32>(((5, 600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
+    check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
+    check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);
 }
 
 #[test]
