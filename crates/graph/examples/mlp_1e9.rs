@@ -12,36 +12,11 @@
 //! resident memory (`VmHWM`) against parameters + gradients, and checks the last layer's bias
 //! gradient against `(softmax(logits) - onehot) / batch` computed in f64 from the logits.
 
+mod common;
+
+use common::fill;
 use nabla_graph::{Graph, Tensor, Var};
 use std::time::Instant;
-
-/// A reproducible value in `[-1, 1)` for index `i` of stream `k` (splitmix64 of `(k, i)`).
-fn uniform(k: u64, i: u64) -> f32 {
-    let mut z = i
-        .wrapping_add(k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z ^= z >> 31;
-    z = z.wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 29;
-    ((z >> 40) as f32) / (1u64 << 23) as f32 - 1.0
-}
-
-/// `n` values of stream `k` times `scale`, filled by all cores.
-fn fill(n: usize, k: u64, scale: f32) -> Vec<f32> {
-    let mut v = vec![0.0f32; n];
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let chunk = n.div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for (c, part) in v.chunks_mut(chunk).enumerate() {
-            s.spawn(move || {
-                for (j, out) in part.iter_mut().enumerate() {
-                    *out = scale * uniform(k, (c * chunk + j) as u64);
-                }
-            });
-        }
-    });
-    v
-}
 
 /// This process's peak resident memory in bytes (Linux `VmHWM`), if known.
 fn peak_rss() -> Option<u64> {
@@ -80,12 +55,17 @@ fn main() {
     let t0 = Instant::now();
     let scale = (6.0 / width as f32).sqrt(); // He-uniform: activations stay of order one
     let weights: Vec<Tensor<f32>> = (0..layers)
-        .map(|l| Tensor::new(fill(width * width, 10 + l as u64, scale), &[width, width]))
+        .map(|l| {
+            Tensor::new(
+                fill(width * width, 10 + l as u64, |u| scale * u),
+                &[width, width],
+            )
+        })
         .collect();
     let biases: Vec<Tensor<f32>> = (0..layers)
-        .map(|l| Tensor::new(fill(width, 100 + l as u64, 0.01), &[width]))
+        .map(|l| Tensor::new(fill(width, 100 + l as u64, |u| 0.01 * u), &[width]))
         .collect();
-    let x = Tensor::new(fill(batch * width, 1, 1.0), &[batch, width]);
+    let x = Tensor::new(fill(batch * width, 1, |u| u), &[batch, width]);
     let labels: Vec<usize> = (0..batch).map(|i| (i * 7919) % width).collect();
     let params = layers * (width * width + width);
     let param_bytes = (params * 4) as f64;

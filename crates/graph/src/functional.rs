@@ -68,6 +68,16 @@ pub fn hvp<T: Element>(
     x: &Tensor<T>,
     v: &Tensor<T>,
 ) -> Result<Tensor<T>, GraphError> {
+    hvp_by(f, x, v, false)
+}
+
+/// `H(x) v` forward-over-reverse or, if not `forward_over_reverse`, reverse-over-forward.
+fn hvp_by<T: Element>(
+    f: impl for<'g> Fn(Var<'g, T>) -> Var<'g, T>,
+    x: &Tensor<T>,
+    v: &Tensor<T>,
+    forward_over_reverse: bool,
+) -> Result<Tensor<T>, GraphError> {
     let g = Graph::new();
     let xv = g.var(x.clone());
     let y = f(xv);
@@ -75,6 +85,10 @@ pub fn hvp<T: Element>(
         return Err(GraphError::NotScalar { shape: y.shape() });
     }
     let v = g.constant(v.clone());
+    if forward_over_reverse {
+        let grad = g.grad_graph(y, &[xv])?[0];
+        return Ok(g.jvp_graph(grad, &[xv], &[v], false)?.value());
+    }
     // Reverse-over-forward: the directional derivative grad f . v, recorded, then one
     // reverse sweep of it. Its matrix products with constant operands (A v) are constants, so
     // a matrix-vector product costs three products (A x, A v, A^T w), not the four of
@@ -104,12 +118,7 @@ pub fn hvp_forward_over_reverse<T: Element>(
     x: &Tensor<T>,
     v: &Tensor<T>,
 ) -> Result<Tensor<T>, GraphError> {
-    let g = Graph::new();
-    let xv = g.var(x.clone());
-    let y = f(xv);
-    let grad = g.grad_graph(y, &[xv])?[0];
-    let v = g.constant(v.clone());
-    Ok(g.jvp_graph(grad, &[xv], &[v], false)?.value())
+    hvp_by(f, x, v, true)
 }
 
 /// The Jacobian-vector product `J(x) v`, by forward mode.
