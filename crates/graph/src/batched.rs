@@ -162,9 +162,11 @@ fn matmul_b<T: Element>(
     let y = view(bv.data(), rb, cb, tb);
     let (m, k, n) = (x.shape().0, x.shape().1, y.shape().1);
     let d = dy.data();
+    // Outputs are written whole (a gather writes every entry, a GEMM with beta = 0 every
+    // element of C), so they are not zero-filled first.
     // dA: dX = dC Y^T (m x k per row), stored transposed when `ta`.
     let da = needs[0].then(|| {
-        let mut out = crate::pool::filled(bt * m * k, T::ZERO);
+        let mut out = crate::pool::for_overwrite(bt * m * k);
         if !ta {
             // All rows at once: [bt*m, n] x Y^T (a gather of Y's columns for unit rows).
             if let Some(units) = unit_rows(d, bt * m, n, bv.data()) {
@@ -200,7 +202,7 @@ fn matmul_b<T: Element>(
     });
     // dB: dY = X^T dC (k x n per row), stored transposed when `tb`.
     let db = needs[1].then(|| {
-        let mut out = crate::pool::filled(bt * k * n, T::ZERO);
+        let mut out = crate::pool::for_overwrite(bt * k * n);
         if n == 1 || tb {
             // dY_t^T = dC_t^T X (n x k): with n == 1 every dC_t^T is a row of the [bt, m]
             // batch, so all rows go at once; with `tb` that product is dB itself.
