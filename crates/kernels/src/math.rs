@@ -612,37 +612,21 @@ pub fn softplus<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     s.add(s.max(k(s, 0.0), x), log1p_core(s, e))
 }
 
-/// `P(z) = sum_(k=1..7) z^(k-1) / (2k+1)`, highest degree first: the series
-/// `log(1 + e) = 2 atanh(s) = 2s (1 + z P(z))`, `s = e / (2 + e)`, `z = s^2 <= 1/9`, truncated
-/// where the next term is below `9^-8 / 17 < 2^-30` relative (`f32`).
-const ATANH_SERIES_F32: [f64; 7] = [
-    1.0 / 15.0,
-    1.0 / 13.0,
-    1.0 / 11.0,
-    1.0 / 9.0,
-    1.0 / 7.0,
-    1.0 / 5.0,
-    1.0 / 3.0,
-];
+/// `P(z) = sum_(k=1..N) z^(k-1) / (2k+1)`, highest degree first (`1/(2N+1), ..., 1/5, 1/3`):
+/// the series `log(1 + e) = 2 atanh(s) = 2s (1 + z P(z))`, `s = e / (2 + e)`, `z = s^2 <= 1/9`.
+const fn atanh_series<const N: usize>() -> [f64; N] {
+    let mut p = [0.0; N];
+    let mut i = 0;
+    while i < N {
+        p[i] = 1.0 / (2 * (N - i) + 1) as f64;
+        i += 1;
+    }
+    p
+}
+/// [`atanh_series`] truncated where the next term is below `9^-8 / 17 < 2^-30` relative (`f32`).
+const ATANH_SERIES_F32: [f64; 7] = atanh_series();
 /// As [`ATANH_SERIES_F32`] for `f64`: 16 terms, the next below `9^-17 / 35 < 2^-58`.
-const ATANH_SERIES_F64: [f64; 16] = [
-    1.0 / 33.0,
-    1.0 / 31.0,
-    1.0 / 29.0,
-    1.0 / 27.0,
-    1.0 / 25.0,
-    1.0 / 23.0,
-    1.0 / 21.0,
-    1.0 / 19.0,
-    1.0 / 17.0,
-    1.0 / 15.0,
-    1.0 / 13.0,
-    1.0 / 11.0,
-    1.0 / 9.0,
-    1.0 / 7.0,
-    1.0 / 5.0,
-    1.0 / 3.0,
-];
+const ATANH_SERIES_F64: [f64; 16] = atanh_series();
 
 /// `(softplus(x), sigmoid(x))` with one exponential and two divisions, for fused chains that
 /// need softplus with its derivative ([`crate::fused`]). With `e = e^-|x|` in `(0, 1]`:

@@ -11,53 +11,8 @@ use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use nabla_kernels::{Element, KernelError};
 use proptest::prelude::*;
 
-/// A strided layout for an `r x c` matrix: row-major, column-major, or either with padding.
-#[derive(Clone, Copy, Debug)]
-struct Layout {
-    col_major: bool,
-    pad: usize,
-    offset: usize,
-}
-
-impl Layout {
-    fn strides(self, r: usize, c: usize) -> (usize, usize) {
-        if self.col_major {
-            (1, r + self.pad)
-        } else {
-            (c + self.pad, 1)
-        }
-    }
-    fn len(self, r: usize, c: usize) -> usize {
-        let (rs, cs) = self.strides(r, c);
-        self.offset
-            + if r == 0 || c == 0 {
-                0
-            } else {
-                (r - 1) * rs + (c - 1) * cs + 1
-            }
-    }
-    fn index(self, r: usize, c: usize, i: usize, j: usize) -> usize {
-        let (rs, cs) = self.strides(r, c);
-        self.offset + i * rs + j * cs
-    }
-}
-
-fn layout() -> impl Strategy<Value = Layout> {
-    (any::<bool>(), 0usize..3, 0usize..3).prop_map(|(col_major, pad, offset)| Layout {
-        col_major,
-        pad,
-        offset,
-    })
-}
-
-/// A deterministic pseudo-random value in [-1, 1).
-fn val(seed: u64, i: usize) -> f64 {
-    let mut x = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-}
+mod common;
+use common::{Layout, layout, val};
 
 struct Case<T> {
     m: usize,
@@ -197,13 +152,13 @@ proptest! {
 
     #[test]
     fn gemm_f32_matches_reference(m in 0usize..40, k in 0usize..40, n in 0usize..40,
-        la in layout(), lb in layout(), lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
+        la in layout(false), lb in layout(false), lc in layout(false), alpha in coef(), beta in coef(), seed in any::<u64>()) {
         check_plain::<f32>(((m, k, n), (la, lb, lc)), (alpha, beta), seed);
     }
 
     #[test]
     fn gemm_f64_matches_reference(m in 0usize..40, k in 0usize..40, n in 0usize..40,
-        la in layout(), lb in layout(), lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
+        la in layout(false), lb in layout(false), lc in layout(false), alpha in coef(), beta in coef(), seed in any::<u64>()) {
         check_plain::<f64>(((m, k, n), (la, lb, lc)), (alpha, beta), seed);
     }
 }
@@ -215,11 +170,13 @@ fn gemm_spans_several_blocks() {
     let rm = Layout {
         col_major: false,
         pad: 0,
+        step: 1,
         offset: 0,
     };
     let cm = Layout {
         col_major: true,
         pad: 1,
+        step: 1,
         offset: 0,
     };
     check_plain::<f32>(((131, 700, 45), (rm, rm, rm)), (1.0, 0.5), 1);
@@ -338,11 +295,13 @@ fn fused_bias_activation_matches_gemm_then_activation() {
         Layout {
             col_major: false,
             pad: 0,
+            step: 1,
             offset: 0,
         },
         Layout {
             col_major: true,
             pad: 2,
+            step: 1,
             offset: 1,
         },
     ];
@@ -547,21 +506,25 @@ fn matrix_vector_shapes_take_every_layout() {
         Layout {
             col_major: false,
             pad: 0,
+            step: 1,
             offset: 0,
         },
         Layout {
             col_major: true,
             pad: 0,
+            step: 1,
             offset: 1,
         },
         Layout {
             col_major: false,
             pad: 2,
+            step: 1,
             offset: 2,
         },
         Layout {
             col_major: true,
             pad: 1,
+            step: 1,
             offset: 0,
         },
     ];

@@ -13,62 +13,8 @@ use nabla_kernels::isa::{self, Isa};
 use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use proptest::prelude::*;
 
-/// Strides for an `r x c` matrix: row- or column-major, the major axis padded, every element
-/// `step` apart along the minor axis (`step > 1`: neither axis unit-stride), after `offset`.
-#[derive(Clone, Copy, Debug)]
-struct Layout {
-    col_major: bool,
-    pad: usize,
-    step: usize,
-    offset: usize,
-}
-
-impl Layout {
-    fn strides(self, r: usize, c: usize) -> (usize, usize) {
-        if self.col_major {
-            (self.step, (r * self.step) + self.pad)
-        } else {
-            ((c * self.step) + self.pad, self.step)
-        }
-    }
-    fn len(self, r: usize, c: usize) -> usize {
-        let (rs, cs) = self.strides(r, c);
-        self.offset
-            + if r == 0 || c == 0 {
-                0
-            } else {
-                (r - 1) * rs + (c - 1) * cs + 1
-            }
-    }
-    fn index(self, r: usize, c: usize, i: usize, j: usize) -> usize {
-        let (rs, cs) = self.strides(r, c);
-        self.offset + i * rs + j * cs
-    }
-}
-
-fn layout() -> impl Strategy<Value = Layout> {
-    (
-        any::<bool>(),
-        0usize..3,
-        prop_oneof![Just(1usize), Just(1), 2usize..4],
-        0usize..3,
-    )
-        .prop_map(|(col_major, pad, step, offset)| Layout {
-            col_major,
-            pad,
-            step,
-            offset,
-        })
-}
-
-/// A deterministic pseudo-random value in [-1, 1).
-fn val(seed: u64, i: usize) -> f64 {
-    let mut x = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-}
+mod common;
+use common::{Layout, layout, val};
 
 /// One product `C (m x n) = alpha * A (m x k) * B (k x n) + beta * C`.
 struct Case<T> {
@@ -199,14 +145,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn gemv_f64_matches_reference(dims in gemv_dims(), la in layout(), lb in layout(),
-        lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
+    fn gemv_f64_matches_reference(dims in gemv_dims(), la in layout(true), lb in layout(true),
+        lc in layout(true), alpha in coef(), beta in coef(), seed in any::<u64>()) {
         check_all_paths::<f64>(dims, [la, lb, lc], (alpha, beta), seed);
     }
 
     #[test]
-    fn gemv_f32_matches_reference(dims in gemv_dims(), la in layout(), lb in layout(),
-        lc in layout(), alpha in coef(), beta in coef(), seed in any::<u64>()) {
+    fn gemv_f32_matches_reference(dims in gemv_dims(), la in layout(true), lb in layout(true),
+        lc in layout(true), alpha in coef(), beta in coef(), seed in any::<u64>()) {
         check_all_paths::<f32>(dims, [la, lb, lc], (alpha, beta), seed);
     }
 }

@@ -1,0 +1,66 @@
+//! What the GEMM and GEMV tests share: matrix layouts (row- or column-major, padded, strided,
+//! offset) and deterministic values.
+
+use proptest::prelude::*;
+
+/// Strides for an `r x c` matrix: row- or column-major, the major axis padded, every element
+/// `step` apart along the minor axis (`step > 1`: neither axis unit-stride), after `offset`.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub col_major: bool,
+    pub pad: usize,
+    pub step: usize,
+    pub offset: usize,
+}
+
+impl Layout {
+    pub fn strides(self, r: usize, c: usize) -> (usize, usize) {
+        if self.col_major {
+            (self.step, (r * self.step) + self.pad)
+        } else {
+            ((c * self.step) + self.pad, self.step)
+        }
+    }
+    pub fn len(self, r: usize, c: usize) -> usize {
+        let (rs, cs) = self.strides(r, c);
+        self.offset
+            + if r == 0 || c == 0 {
+                0
+            } else {
+                (r - 1) * rs + (c - 1) * cs + 1
+            }
+    }
+    pub fn index(self, r: usize, c: usize, i: usize, j: usize) -> usize {
+        let (rs, cs) = self.strides(r, c);
+        self.offset + i * rs + j * cs
+    }
+}
+
+/// Random layouts; with `strided`, some have no unit-stride axis (`step > 1`).
+pub fn layout(strided: bool) -> impl Strategy<Value = Layout> {
+    (
+        any::<bool>(),
+        0usize..3,
+        if strided {
+            prop_oneof![Just(1usize), Just(1), 2usize..4].boxed()
+        } else {
+            Just(1usize).boxed()
+        },
+        0usize..3,
+    )
+        .prop_map(|(col_major, pad, step, offset)| Layout {
+            col_major,
+            pad,
+            step,
+            offset,
+        })
+}
+
+/// A deterministic pseudo-random value in [-1, 1).
+pub fn val(seed: u64, i: usize) -> f64 {
+    let mut x = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+}
