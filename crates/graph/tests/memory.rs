@@ -4,51 +4,10 @@
 //! with a global allocator that tracks this thread's live bytes and their peak.
 
 use nabla_graph::{Graph, Tensor, Var};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Tracking;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn add(bytes: isize) {
-    // `try_with`: during thread teardown the counters may be gone; then nothing is tracked.
-    let _ = LIVE.try_with(|l| {
-        l.set(l.get() + bytes);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(l.get())));
-    });
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; tracking touches only
-// const-initialized thread-local `Cell`s, which never allocate.
-unsafe impl GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        add(new_size as isize - layout.size() as isize);
-        // SAFETY: `ptr` and `layout` come from this allocator (that is, from `System`).
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        add(-(layout.size() as isize));
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+mod common;
 
 #[global_allocator]
-static ALLOCATOR: Tracking = Tracking;
+static ALLOCATOR: common::Tracking = common::Tracking;
 
 #[test]
 fn the_backward_pass_of_a_long_chain_holds_a_few_buffers_beyond_its_activations() {
@@ -63,10 +22,9 @@ fn the_backward_pass_of_a_long_chain_holds_a_few_buffers_beyond_its_activations(
         y = if k % 2 == 0 { y.sin() } else { y * y.tanh() };
     }
     let loss = y.sum();
-    let before = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(before));
+    let before = common::reset_peak();
     let grads = g.grad(loss, &[x]).unwrap();
-    let peak = PEAK.with(Cell::get) - before;
+    let peak = common::peak_bytes() - before;
     // The forward pass holds about 1.5 * DEPTH buffers of activations. Keeping every adjoint
     // would add about as many again; freeing them once consumed leaves the gradient and a few
     // temporaries of one rule (cos(a) or tanh's derivative, a product, the new adjoint, the
@@ -92,8 +50,7 @@ fn steps(y: Var<'_, f64>, from: usize, to: usize) -> Var<'_, f64> {
 fn chain_peak(checkpoint: bool, seg: usize) -> (f64, Vec<f64>) {
     const N: usize = 100_000;
     const DEPTH: usize = 60;
-    let before = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(before));
+    let before = common::reset_peak();
     let g = Graph::<f64>::new();
     let x = g.var(Tensor::rand_uniform(&[N], -1.0, 1.0, 7));
     let mut y = x;
@@ -106,7 +63,7 @@ fn chain_peak(checkpoint: bool, seg: usize) -> (f64, Vec<f64>) {
         };
     }
     let grad = g.grad(y.sum(), &[x]).unwrap().remove(0).to_vec();
-    let peak = PEAK.with(Cell::get) - before;
+    let peak = common::peak_bytes() - before;
     (peak as f64 / (N * 8) as f64, grad)
 }
 
