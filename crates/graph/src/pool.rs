@@ -13,7 +13,8 @@
 //!   loop that repeats its shapes reaches a state where making a tensor allocates nothing.
 //! * The pool is per thread (no locks): a buffer returns to the pool of the thread that drops
 //!   its last tensor.
-//! * At most [`MAX_PER_LENGTH`] buffers of one length and [`MAX_SHELLS`] shells are kept.
+//! * At most [`MAX_PER_LENGTH`] buffers of one length, of at most [`MAX_LENGTHS`] distinct
+//!   lengths, and [`MAX_SHELLS`] shells are kept.
 //! * A thread's pool keeps at most [`limit`] bytes (default [`DEFAULT_LIMIT_BYTES`]); a buffer
 //!   that would exceed it is freed. [`set_limit`] changes it (0 turns pooling off) and
 //!   [`clear`] frees what the pool holds.
@@ -42,6 +43,11 @@ pub const DEFAULT_LIMIT_BYTES: usize = 256 << 20;
 
 /// The most free buffers of one length a thread's pool keeps.
 pub const MAX_PER_LENGTH: usize = 64;
+
+/// The most distinct buffer lengths a pool keeps free lists for (each list is made at its full
+/// size, `MAX_PER_LENGTH` slots, so this bounds the bookkeeping to about 1.5 MB per element
+/// type however many lengths a program uses); buffers of other lengths are simply freed.
+pub const MAX_LENGTHS: usize = 1024;
 
 /// The most free buffer shells (the reference-counted box a tensor shares) a pool keeps.
 pub const MAX_SHELLS: usize = 4096;
@@ -81,6 +87,22 @@ impl Hasher for LenHasher {
 struct Free<T> {
     by_len: HashMap<usize, Vec<Vec<T>>, BuildHasherDefault<LenHasher>>,
     shells: Vec<Arc<Buffer<T>>>,
+}
+
+impl<T> Free<T> {
+    /// The free list for buffers of `len` elements, made now at its full size if there is
+    /// room for another length (so that giving buffers back later, in a step that should not
+    /// allocate, never grows it); `None` if the pool tracks [`MAX_LENGTHS`] others already.
+    fn list(&mut self, len: usize) -> Option<&mut Vec<Vec<T>>> {
+        if self.by_len.len() >= MAX_LENGTHS && !self.by_len.contains_key(&len) {
+            return None;
+        }
+        Some(
+            self.by_len
+                .entry(len)
+                .or_insert_with(|| Vec::with_capacity(MAX_PER_LENGTH)),
+        )
+    }
 }
 
 impl<T> Default for Free<T> {
@@ -145,13 +167,8 @@ fn recycled<T: Element>(len: usize) -> Option<Vec<T>> {
         return None;
     }
     with_free::<T, _>(|free, stats, _| {
-        // A miss makes the free list for this length now, at its full size, so that giving
-        // buffers back later (in a step that should not allocate) never grows it.
-        let list = free
-            .by_len
-            .entry(len)
-            .or_insert_with(|| Vec::with_capacity(MAX_PER_LENGTH));
-        let got = list.pop();
+        // A miss makes the free list for this length now (see `Free::list`).
+        let got = free.list(len).and_then(Vec::pop);
         if got.is_some() {
             stats.hits += 1;
             stats.held_bytes -= bytes::<T>(len);
@@ -227,16 +244,13 @@ pub(crate) fn give_back<T: Element>(v: Vec<T>) {
         if cap < 2 || stats.held_bytes + size > limit {
             return Some(v);
         }
-        let list = free
-            .by_len
-            .entry(cap)
-            .or_insert_with(|| Vec::with_capacity(MAX_PER_LENGTH));
-        if list.len() < MAX_PER_LENGTH {
-            stats.held_bytes += size;
-            list.push(v);
-            None
-        } else {
-            Some(v)
+        match free.list(cap) {
+            Some(list) if list.len() < MAX_PER_LENGTH => {
+                stats.held_bytes += size;
+                list.push(v);
+                None
+            }
+            _ => Some(v),
         }
     });
     drop(rejected);

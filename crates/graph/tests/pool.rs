@@ -83,3 +83,19 @@ fn the_pool_respects_its_limit_and_can_be_cleared() {
     pool::clear();
     assert_eq!(pool::stats(), pool::Stats::default());
 }
+
+#[test]
+fn the_pool_keeps_free_lists_for_a_bounded_number_of_lengths() {
+    pool::clear();
+    // Twice as many distinct lengths as the pool tracks: the later ones are freed, not held.
+    for n in 2..2 + 2 * pool::MAX_LENGTHS {
+        drop(Tensor::<f64>::zeros(&[n]));
+    }
+    let held = pool::stats().held_bytes;
+    let most: usize = (2..2 + pool::MAX_LENGTHS).map(|n| n * 8).sum();
+    assert!(
+        held > 0 && held <= most,
+        "held {held} bytes, at most {most}"
+    );
+    pool::clear();
+}
