@@ -8,7 +8,7 @@
 //! error `h^2 |f'''| / 6` and rounding error `eps |f| / h`: about `1e-10` here, checked to `1e-7`.
 
 #![allow(clippy::needless_range_loop)] // index loops over parallel arrays read best here
-use nabla_graph::{Graph, GraphError, MapFn, Real, Tensor, func, hessian, hvp};
+use nabla_graph::{Graph, GraphError, MapFn, Real, Tensor, Var, func, hessian, hvp};
 use proptest::prelude::*;
 
 #[derive(Clone)]
@@ -79,19 +79,26 @@ fn vec_t(v: &[f64]) -> Tensor<f64> {
     Tensor::from_vec(v.to_vec(), &[v.len()]).unwrap()
 }
 
-fn check_logistic<F: MapFn + Clone + Send + Sync + 'static>(f: &F, n: usize, seed: u64) {
-    let (w, x, y) = (
-        data(n, seed, -3.0, 3.0),
-        data(n, seed + 1, -3.0, 3.0),
+/// Logistic-loss data: weights and inputs in `[-r, r)` and labels `+-1`, from seeds `seed`,
+/// `seed + 1`, `seed + 2`.
+fn logistic_data(n: usize, seed: u64, r: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    (
+        data(n, seed, -r, r),
+        data(n, seed + 1, -r, r),
         labels(n, seed + 2),
-    );
+    )
+}
+
+/// `w` as a variable, `x` and `y` as constants of `g`.
+fn record<'g>(g: &'g Graph<f64>, w: &[f64], x: &[f64], y: &[f64]) -> [Var<'g, f64>; 3] {
+    [g.var(vec_t(w)), g.constant(vec_t(x)), g.constant(vec_t(y))]
+}
+
+fn check_logistic<F: MapFn + Clone + Send + Sync + 'static>(f: &F, n: usize, seed: u64) {
+    let (w, x, y) = logistic_data(n, seed, 3.0);
     let (want, want_grad) = logistic_ref(&w, &x, &y);
     let g = Graph::<f64>::new();
-    let (wv, xv, yv) = (
-        g.var(vec_t(&w)),
-        g.constant(vec_t(&x)),
-        g.constant(vec_t(&y)),
-    );
+    let [wv, xv, yv] = record(&g, &w, &x, &y);
     let loss = g.map_sum(f, &[wv, xv, yv]);
     let eps = f64::EPSILON;
     let abs_sum: f64 = (0..n)
@@ -190,13 +197,9 @@ fn matches_the_unfused_composition_and_central_differences() {
 #[test]
 fn the_gradient_is_the_kept_partial_shared_and_scaled_by_the_adjoint() {
     let n = 1000;
-    let (w, x, y) = (data(n, 5, -1.0, 1.0), data(n, 6, -1.0, 1.0), labels(n, 7));
+    let (w, x, y) = logistic_data(n, 5, 1.0);
     let g = Graph::<f64>::new();
-    let (wv, xv, yv) = (
-        g.var(vec_t(&w)),
-        g.constant(vec_t(&x)),
-        g.constant(vec_t(&y)),
-    );
+    let [wv, xv, yv] = record(&g, &w, &x, &y);
     let loss = g.map_sum(&Logistic, &[wv, xv, yv]);
     let g1 = g.grad(loss, &[wv]).unwrap().remove(0);
     let g2 = g.grad(loss, &[wv]).unwrap().remove(0);
@@ -266,18 +269,10 @@ fn third_derivative() {
 #[test]
 fn forward_mode_through_map_sum() {
     let n = 50;
-    let (w, x, y) = (
-        data(n, 12, -1.0, 1.0),
-        data(n, 13, -1.0, 1.0),
-        labels(n, 14),
-    );
+    let (w, x, y) = logistic_data(n, 12, 1.0);
     let t = data(n, 15, -1.0, 1.0);
     let g = Graph::<f64>::new();
-    let (wv, xv, yv) = (
-        g.var(vec_t(&w)),
-        g.constant(vec_t(&x)),
-        g.constant(vec_t(&y)),
-    );
+    let [wv, xv, yv] = record(&g, &w, &x, &y);
     let loss = g.map_sum(&Logistic, &[wv, xv, yv]);
     let tv = g.constant(vec_t(&t));
     let jv = g
@@ -293,11 +288,7 @@ fn forward_mode_through_map_sum() {
 #[test]
 fn f32_inputs_and_no_grad() {
     let n = 5000;
-    let (w, x, y) = (
-        data(n, 16, -3.0, 3.0),
-        data(n, 17, -3.0, 3.0),
-        labels(n, 18),
-    );
+    let (w, x, y) = logistic_data(n, 16, 3.0);
     let t = |v: &[f64]| Tensor::from_vec(v.iter().map(|&a| a as f32).collect(), &[n]).unwrap();
     let g = Graph::<f32>::new();
     let (wv, xv, yv) = (g.var(t(&w)), g.constant(t(&x)), g.constant(t(&y)));
