@@ -188,6 +188,13 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((5, 600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
     check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
     check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);
+    // Packing transposes register blocks (LANES x LANES) when a panel's rows are contiguous
+    // along the depth: row-major A, column-major B. Whole panels with depth tails (k not a
+    // multiple of 16 or 8), a padded leading dimension, and a ragged last panel.
+    let rm_pad = Layout { pad: 3, ..rm };
+    check_plain::<f32>(((48, 53, 37), (rm_pad, cm, rm)), (1.0, 0.0), 8);
+    check_plain::<f64>(((40, 29, 50), (rm, cm, rm)), (1.0, 0.5), 9);
+    check_plain::<f32>(((32, 300, 32), (rm, cm, rm)), (-1.0, 0.0), 10);
 }
 
 #[test]
@@ -544,4 +551,74 @@ fn matrix_vector_shapes_take_every_layout() {
             }
         }
     }
+}
+
+/// `copy_matrix` moves every element exactly (bit patterns, NaN included), for any pair of
+/// layouts, on every path; sizes straddle the register blocks (16 x 16 f32, 8 x 8 f64 on
+/// AVX-512), so the transposed block copy and its tails both run.
+fn check_copy<T: Element>(m: usize, n: usize, ls: Layout, ld: Layout, seed: u64) {
+    let mut src: Vec<T> = (0..ls.len(m, n))
+        .map(|i| T::from_f64(val(seed, i)))
+        .collect();
+    if let Some(x) = src.get_mut(ls.offset) {
+        *x = T::from_f64(f64::NAN);
+    }
+    let dst0: Vec<T> = (0..ld.len(m, n))
+        .map(|i| T::from_f64(val(seed + 1, i)))
+        .collect();
+    for_each_path(|path| {
+        let mut dst = dst0.clone();
+        let (rs, cs) = ls.strides(m, n);
+        let sv = MatRef::from_strides(&src[ls.offset..], m, n, rs, cs).unwrap();
+        let (rs, cs) = ld.strides(m, n);
+        let dv = MatMut::from_strides(&mut dst[ld.offset..], m, n, rs, cs).unwrap();
+        gemm::copy_matrix(sv, dv);
+        let mut want = dst0.clone();
+        for i in 0..m {
+            for j in 0..n {
+                want[ld.index(m, n, i, j)] = src[ls.index(m, n, i, j)];
+            }
+        }
+        let bits = |v: &[T]| v.iter().map(|x| x.to_bits_u64()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&dst),
+            bits(&want),
+            "{m}x{n} {ls:?} -> {ld:?} on {path}"
+        );
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn copy_matrix_moves_every_element(m in 0usize..40, n in 0usize..40, ls in layout(true),
+        ld in layout(true), seed in any::<u64>()) {
+        check_copy::<f32>(m, n, ls, ld, seed);
+        check_copy::<f64>(m, n, ls, ld, seed);
+    }
+}
+
+#[test]
+fn copy_matrix_transposes_whole_blocks_and_names_shapes() {
+    let rm = Layout {
+        col_major: false,
+        pad: 0,
+        step: 1,
+        offset: 0,
+    };
+    let cm = Layout {
+        col_major: true,
+        ..rm
+    };
+    // Column-major source into row-major destination: the register-block path.
+    check_copy::<f32>(48, 35, cm, rm, 1);
+    check_copy::<f64>(17, 40, Layout { pad: 5, ..cm }, Layout { pad: 2, ..rm }, 2);
+    let a = [0.0f32; 6];
+    let mut b = [0.0f32; 6];
+    let err = gemm::try_copy_matrix(MatRef::row_major(&a, 2, 3), MatMut::row_major(&mut b, 3, 2));
+    assert_eq!(
+        err.unwrap_err().to_string(),
+        "copy_matrix: shape mismatch: 2x3 and 3x2"
+    );
 }

@@ -35,12 +35,14 @@
 //! assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
 //! ```
 
+mod copy;
 mod gemv;
 mod kernel;
 mod pack;
 mod scratch;
 mod view;
 
+pub use copy::{copy_matrix, try_copy_matrix};
 pub use view::{MatMut, MatRef};
 
 use crate::element::Element;
@@ -685,27 +687,48 @@ impl<T: Element> Block<'_, '_, T> {
         for q in q0..q1 {
             let bp = &b.data[q * b.panel_stride..][..(kc - 1) * b.k_stride + bl.nr];
             let jt = j0 + q * bl.nr;
+            let cols = (n_end - jt).min(bl.nr);
             for p in 0..mc.div_ceil(MR) {
                 let ap = &apack[p * MR * kc..][..MR * kc];
                 let it = i0 + p * MR;
+                let rows = (m_end - it).min(MR);
                 // SAFETY: the A panel holds MR*kc elements, the B slice kc rows of NR at
-                // `k_stride` (bounds-checked by the slicing above); the tile (it, jt) clipped
-                // to (m_end, n_end) lies inside C, and tasks own disjoint (A block, B panel
-                // range) pairs, hence disjoint tiles.
+                // `k_stride` (bounds-checked by the slicing above; the one-vector tile reads
+                // the first LANES of each); the tile (it, jt) clipped to (m_end, n_end) lies
+                // inside C, and tasks own disjoint (A block, B panel range) pairs, hence
+                // disjoint tiles.
                 unsafe {
-                    kernel::tile::<T, S, MR, NV>(
-                        s,
-                        kc,
-                        ap.as_ptr(),
-                        bp.as_ptr(),
-                        b.k_stride,
-                        c,
-                        it,
-                        jt,
-                        (m_end - it).min(MR),
-                        (n_end - jt).min(bl.nr),
-                        upd,
-                    )
+                    if NV > 1 && cols <= S::LANES {
+                        // A ragged last panel one vector wide: skip the empty vectors' FMAs
+                        // (n = 100 in f64 on AVX-512: 4 columns, not 16).
+                        kernel::tile::<T, S, MR, 1>(
+                            s,
+                            kc,
+                            ap.as_ptr(),
+                            bp.as_ptr(),
+                            b.k_stride,
+                            c,
+                            it,
+                            jt,
+                            rows,
+                            cols,
+                            upd,
+                        )
+                    } else {
+                        kernel::tile::<T, S, MR, NV>(
+                            s,
+                            kc,
+                            ap.as_ptr(),
+                            bp.as_ptr(),
+                            b.k_stride,
+                            c,
+                            it,
+                            jt,
+                            rows,
+                            cols,
+                            upd,
+                        )
+                    }
                 }
             }
         }

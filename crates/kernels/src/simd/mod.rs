@@ -114,6 +114,24 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     /// Minimum of the lanes (NaN-free input assumed).
     fn reduce_min(self, a: Self::V) -> T;
 
+    /// Transposes a `LANES x LANES` block: element `k` of source row `i`
+    /// (`src + i*src_stride + k`) is written to `dst + k*dst_stride + i`. GEMM's packing of a
+    /// row-major A (or a transposed B) into panels. The default moves one element at a time;
+    /// AVX-512 overrides it with in-register shuffles.
+    ///
+    /// # Safety
+    /// The `LANES` rows of `LANES` elements at `src + i*src_stride` must be readable, the
+    /// `LANES` rows of `LANES` at `dst + k*dst_stride` writable, and the two must not overlap.
+    #[inline(always)]
+    unsafe fn transpose(self, src: *const T, src_stride: usize, dst: *mut T, dst_stride: usize) {
+        for i in 0..Self::LANES {
+            for k in 0..Self::LANES {
+                // SAFETY: i, k < LANES: inside the blocks the caller guarantees.
+                unsafe { *dst.add(k * dst_stride + i) = *src.add(i * src_stride + k) };
+            }
+        }
+    }
+
     /// Loads `src.len() < LANES` elements, the other lanes set to `fill`.
     #[inline(always)]
     fn load_partial(self, src: &[T], fill: T) -> Self::V {

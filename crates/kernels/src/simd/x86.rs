@@ -667,6 +667,55 @@ impl Simd<f32> for Avx512 {
         intrinsic!(_mm512_sqrt_ps(a))
     }
     #[inline(always)]
+    unsafe fn transpose(
+        self,
+        src: *const f32,
+        src_stride: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the token proves AVX-512F; the caller guarantees the 16 source rows of 16
+        // and the 16 destination rows of 16 (the method's contract).
+        unsafe {
+            let mut r = [_mm512_setzero_ps(); 16];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm512_loadu_ps(src.add(i * src_stride));
+            }
+            // Pairs of rows interleaved within each 128-bit lane l: t[2i] holds columns 4l and
+            // 4l+1 of rows 2i, 2i+1; t[2i+1] columns 4l+2 and 4l+3.
+            let mut t = r;
+            for i in 0..8 {
+                t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            // u[4g + c], lane l: column 4l + c of rows 4g..4g+4.
+            let mut u = r;
+            for g in 0..4 {
+                let (lo0, hi0, lo1, hi1) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+                u[4 * g] = _mm512_shuffle_ps::<0x44>(lo0, lo1);
+                u[4 * g + 1] = _mm512_shuffle_ps::<0xEE>(lo0, lo1);
+                u[4 * g + 2] = _mm512_shuffle_ps::<0x44>(hi0, hi1);
+                u[4 * g + 3] = _mm512_shuffle_ps::<0xEE>(hi0, hi1);
+            }
+            // Column 4l + c gathers lane l of u[c], u[4 + c], u[8 + c], u[12 + c].
+            for c in 0..4 {
+                let v_lo = _mm512_shuffle_f32x4::<0x44>(u[c], u[4 + c]);
+                let v_hi = _mm512_shuffle_f32x4::<0xEE>(u[c], u[4 + c]);
+                let w_lo = _mm512_shuffle_f32x4::<0x44>(u[8 + c], u[12 + c]);
+                let w_hi = _mm512_shuffle_f32x4::<0xEE>(u[8 + c], u[12 + c]);
+                let cols = [
+                    _mm512_shuffle_f32x4::<0x88>(v_lo, w_lo),
+                    _mm512_shuffle_f32x4::<0xDD>(v_lo, w_lo),
+                    _mm512_shuffle_f32x4::<0x88>(v_hi, w_hi),
+                    _mm512_shuffle_f32x4::<0xDD>(v_hi, w_hi),
+                ];
+                for (l, &col) in cols.iter().enumerate() {
+                    _mm512_storeu_ps(dst.add((4 * l + c) * dst_stride), col);
+                }
+            }
+        }
+    }
+    #[inline(always)]
     fn recip(self, a: __m512) -> __m512 {
         // 14-bit estimate and one Newton step: relative error below 2^-28 before the final
         // rounding of the fused multiply-add.
@@ -812,6 +861,45 @@ impl Simd<f64> for Avx512 {
     #[inline(always)]
     fn sqrt(self, a: __m512d) -> __m512d {
         intrinsic!(_mm512_sqrt_pd(a))
+    }
+    #[inline(always)]
+    unsafe fn transpose(
+        self,
+        src: *const f64,
+        src_stride: usize,
+        dst: *mut f64,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the token proves AVX-512F; the caller guarantees the 8 source rows of 8 and
+        // the 8 destination rows of 8 (the method's contract).
+        unsafe {
+            let mut r = [_mm512_setzero_pd(); 8];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm512_loadu_pd(src.add(i * src_stride));
+            }
+            // t[2i + c], 128-bit lane l: column 2l + c of rows 2i, 2i+1.
+            let mut t = r;
+            for i in 0..4 {
+                t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+            }
+            // Column 2l + c gathers lane l of t[c], t[2 + c], t[4 + c], t[6 + c].
+            for c in 0..2 {
+                let v_lo = _mm512_shuffle_f64x2::<0x44>(t[c], t[2 + c]);
+                let v_hi = _mm512_shuffle_f64x2::<0xEE>(t[c], t[2 + c]);
+                let w_lo = _mm512_shuffle_f64x2::<0x44>(t[4 + c], t[6 + c]);
+                let w_hi = _mm512_shuffle_f64x2::<0xEE>(t[4 + c], t[6 + c]);
+                let cols = [
+                    _mm512_shuffle_f64x2::<0x88>(v_lo, w_lo),
+                    _mm512_shuffle_f64x2::<0xDD>(v_lo, w_lo),
+                    _mm512_shuffle_f64x2::<0x88>(v_hi, w_hi),
+                    _mm512_shuffle_f64x2::<0xDD>(v_hi, w_hi),
+                ];
+                for (l, &col) in cols.iter().enumerate() {
+                    _mm512_storeu_pd(dst.add((2 * l + c) * dst_stride), col);
+                }
+            }
+        }
     }
     #[inline(always)]
     fn recip(self, a: __m512d) -> __m512d {
