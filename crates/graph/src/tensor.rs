@@ -170,7 +170,8 @@ fn zip_repeating<T: Element>(
     for _ in 0..reps {
         tiled.extend_from_slice(&part.data);
     }
-    let mut out = pool::filled(n, T::ZERO);
+    // Every element is written by the kernel below (the chunks of `full` cover all `n`).
+    let mut out = pool::for_overwrite(n);
     for (o, x) in out
         .chunks_mut(tiled.len())
         .zip(full.data.chunks(tiled.len()))

@@ -70,6 +70,17 @@ fn softplus_hessian_matches_closed_form() {
         assert_close(h.data(), &want, &mag, m, "batched H");
         let rows = hessian_unbatched(f, &x).unwrap();
         assert_close(rows.data(), &want, &mag, m, "row-by-row H");
+        // The same f with x as a row on the left, `x^T A^T`: the identity seeds now select
+        // rows of A (the other gather of the batched matrix-product rule).
+        let f_row = func(|x: Var<'_, f64>| {
+            let row = x.reshape(&[1, n]);
+            row.matmul(x.graph().constant(a.clone()).t())
+                .softplus()
+                .sum()
+                + (x * x).sum() * 0.5
+        });
+        let h_row = hessian(f_row, &x).unwrap();
+        assert_close(h_row.data(), &want, &mag, m, "batched H, x as a row");
         // Hessian-vector products: H v for a random v, against the closed form's product.
         let v = Tensor::<f64>::randn(&[n], 3);
         let by_rof = hvp(f, &x, &v).unwrap();
