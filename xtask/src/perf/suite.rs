@@ -498,8 +498,10 @@ impl nabla_kernels::fused::MapFn for Logistic {
 /// `n = 10^7` (quick) and `10^8`, rated against DRAM copy bandwidth with 16 bytes per element
 /// (read w, x, y; write the gradient): the fused kernel against a plain scalar loop computing
 /// the same value and gradient, and the graph's `map_sum` node (plus `grad`, which returns the
-/// node's partials; a fresh gradient buffer per call, page faults included) against the unfused
-/// graph composition `(-(y * w * x)).softplus().sum()` and its `grad`.
+/// node's partials) against the unfused graph composition `(-(y * w * x)).softplus().sum()`
+/// and its `grad`. The graph rows run as a training loop would: the partials' buffer of one
+/// call is recycled by the next through the tensor pool, whose limit is raised to hold it at
+/// 1e8 (400 MB, above the 256 MiB default), as the README advises for such steps.
 fn fused_entries(out: &mut Vec<Entry>) {
     use nabla_graph::{Graph, Tensor};
     use nabla_kernels::fused;
@@ -557,6 +559,10 @@ fn fused_entries(out: &mut Vec<Entry>) {
             work,
             reference: "unfused graph ops",
             make: Box::new(move || {
+                let needed = 2 * n * size_of::<f32>();
+                if nabla_graph::pool::limit() < needed {
+                    nabla_graph::pool::set_limit(needed);
+                }
                 let (w, x, y) = inputs();
                 let t = |v: &Rc<Vec<f32>>| Tensor::new(v.to_vec(), &[n]);
                 let (w, x, y) = (t(&w), t(&x), t(&y));
