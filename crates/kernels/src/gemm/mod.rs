@@ -692,7 +692,7 @@ impl<T: Element> Block<'_, '_, T> {
                 let ap = &apack[p * MR * kc..][..MR * kc];
                 let it = i0 + p * MR;
                 let rows = (m_end - it).min(MR);
-                // SAFETY: the A panel holds MR*kc elements, the B slice kc rows of NR at
+                // SAFETY: kc >= 1 (k > 0 here); the A panel holds MR*kc elements, the B slice kc rows of NR at
                 // `k_stride` (bounds-checked by the slicing above; the one-vector tile reads
                 // the first LANES of each); the tile (it, jt) clipped to (m_end, n_end) lies
                 // inside C, and tasks own disjoint (A block, B panel range) pairs, hence
@@ -747,20 +747,16 @@ impl<T: Element> SimdOp<T> for ScaleC<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
-        // An empty product (kc = 0) through the tile update, one row of one vector at a time:
-        // the same epilogue code as the multiply.
+        // An empty product (a zero tile) through the tile update, one row of one vector at a
+        // time: the same epilogue code as the multiply.
+        let zero = [[s.splat(T::ZERO); 1]; 1];
         for i in 0..self.m {
             for j0 in (0..self.n).step_by(S::LANES) {
-                let no_panel: [T; 0] = [];
-                // SAFETY: kc = 0 reads nothing from the panels; the clipped 1 x LANES tile at
-                // (i, j0) lies inside C.
+                // SAFETY: the clipped 1 x LANES tile at (i, j0) lies inside C.
                 unsafe {
-                    kernel::tile::<T, S, 1, 1>(
+                    kernel::update::<T, S, 1, 1>(
                         s,
-                        0,
-                        no_panel.as_ptr(),
-                        no_panel.as_ptr(),
-                        0,
+                        &zero,
                         self.c,
                         i,
                         j0,
