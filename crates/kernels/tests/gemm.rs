@@ -188,6 +188,9 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((5, 600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
     check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
     check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);
+    // Several row panels (up to 16) over a row-major B read in place, several depth blocks.
+    check_plain::<f32>(((200, 300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
+    check_plain::<f64>(((100, 290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
     // Packing transposes register blocks (LANES x LANES) when a panel's rows are contiguous
     // along the depth: row-major A, column-major B. Whole panels with depth tails (k not a
     // multiple of 16 or 8), a padded leading dimension, and a ragged last panel.
