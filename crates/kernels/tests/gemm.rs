@@ -14,6 +14,18 @@ use proptest::prelude::*;
 mod common;
 use common::{Layout, layout, val};
 
+/// Dense row-major and column-major layouts; tests derive padded or offset ones from them.
+const RM: Layout = Layout {
+    col_major: false,
+    pad: 0,
+    step: 1,
+    offset: 0,
+};
+const CM: Layout = Layout {
+    col_major: true,
+    ..RM
+};
+
 struct Case<T> {
     m: usize,
     k: usize,
@@ -167,18 +179,8 @@ proptest! {
 fn gemm_spans_several_blocks() {
     // k above every depth block (so partial sums are carried through C with beta = 1), n above
     // the column panel, m above the row block, ragged everywhere.
-    let rm = Layout {
-        col_major: false,
-        pad: 0,
-        step: 1,
-        offset: 0,
-    };
-    let cm = Layout {
-        col_major: true,
-        pad: 1,
-        step: 1,
-        offset: 0,
-    };
+    let rm = RM;
+    let cm = Layout { pad: 1, ..CM };
     check_plain::<f32>(((131, 700, 45), (rm, rm, rm)), (1.0, 0.5), 1);
     check_plain::<f64>(((45, 413, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
     check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
@@ -302,17 +304,11 @@ fn erf(x: f64) -> f64 {
 #[test]
 fn fused_bias_activation_matches_gemm_then_activation() {
     let layouts = [
+        RM,
         Layout {
-            col_major: false,
-            pad: 0,
-            step: 1,
-            offset: 0,
-        },
-        Layout {
-            col_major: true,
             pad: 2,
-            step: 1,
             offset: 1,
+            ..CM
         },
     ];
     let acts = [
@@ -513,30 +509,14 @@ fn matrix_vector_shapes_take_every_layout() {
     // n == 1 or m == 1 go to the dot/axpy path when the vector has unit stride; every layout
     // combination must agree with the reference either way.
     let layouts = [
+        RM,
+        Layout { offset: 1, ..CM },
         Layout {
-            col_major: false,
-            pad: 0,
-            step: 1,
-            offset: 0,
-        },
-        Layout {
-            col_major: true,
-            pad: 0,
-            step: 1,
-            offset: 1,
-        },
-        Layout {
-            col_major: false,
             pad: 2,
-            step: 1,
             offset: 2,
+            ..RM
         },
-        Layout {
-            col_major: true,
-            pad: 1,
-            step: 1,
-            offset: 0,
-        },
+        Layout { pad: 1, ..CM },
     ];
     for &(m, k, n) in &[
         (37, 300, 1),
@@ -604,16 +584,7 @@ proptest! {
 
 #[test]
 fn copy_matrix_transposes_whole_blocks_and_names_shapes() {
-    let rm = Layout {
-        col_major: false,
-        pad: 0,
-        step: 1,
-        offset: 0,
-    };
-    let cm = Layout {
-        col_major: true,
-        ..rm
-    };
+    let (rm, cm) = (RM, CM);
     // Column-major source into row-major destination: the register-block path.
     check_copy::<f32>(48, 35, cm, rm, 1);
     check_copy::<f64>(17, 40, Layout { pad: 5, ..cm }, Layout { pad: 2, ..rm }, 2);

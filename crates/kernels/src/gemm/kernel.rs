@@ -59,7 +59,8 @@ pub(crate) fn activate<T: Element, S: Simd<T>>(s: S, act: Activation, v: S::V) -
 
 /// Multiplies a packed `MR x kc` A panel by a `kc x NR` B panel (rows `b_ks` apart) and updates the tile of C
 /// at `(i0, j0)`, of which `m x n` elements (`m <= MR`, `n <= NR`) lie inside C: [`update`] of
-/// [`product`].
+/// [`product`]. A ragged tile whose `n` columns fit one vector multiplies only that vector
+/// (n = 100 in f64 on AVX-512 ends with 4 columns, not 16).
 ///
 /// # Safety
 /// `kc >= 1`; `a` holds `MR * kc` readable elements and `b + k*b_ks .. + NR` is readable for `k < kc`; `c` addresses a C for which
@@ -79,10 +80,16 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     n: usize,
     upd: &Update<'_, T>,
 ) {
-    // SAFETY: the caller's contract, split between the two.
+    // SAFETY: the caller's contract, split between the two (the one-vector tile reads the
+    // first LANES of each B row).
     unsafe {
-        let acc = product::<T, S, MR, NV>(s, kc, a, b, b_ks);
-        update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
+        if NV > 1 && n <= S::LANES {
+            let acc = product::<T, S, MR, 1>(s, kc, a, b, b_ks);
+            update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
+        } else {
+            let acc = product::<T, S, MR, NV>(s, kc, a, b, b_ks);
+            update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
+        }
     }
 }
 

@@ -701,43 +701,24 @@ impl<T: Element> Block<'_, '_, T> {
                 let ap = &apack[p * MR * kc..][..MR * kc];
                 let it = i0 + p * MR;
                 let rows = (m_end - it).min(MR);
-                // SAFETY: kc >= 1 (k > 0 here); the A panel holds MR*kc elements, the B slice kc rows of NR at
-                // `k_stride` (bounds-checked by the slicing above; the one-vector tile reads
-                // the first LANES of each); the tile (it, jt) clipped to (m_end, n_end) lies
-                // inside C, and tasks own disjoint (A block, B panel range) pairs, hence
-                // disjoint tiles.
+                // SAFETY: kc >= 1 (k > 0 here); the A panel holds MR*kc elements, the B slice
+                // kc rows of NR at `k_stride` (bounds-checked by the slicing above); the tile
+                // (it, jt) clipped to (m_end, n_end) lies inside C, and tasks own disjoint
+                // (A block, B panel range) pairs, hence disjoint tiles.
                 unsafe {
-                    if NV > 1 && cols <= S::LANES {
-                        // A ragged last panel one vector wide: skip the empty vectors' FMAs
-                        // (n = 100 in f64 on AVX-512: 4 columns, not 16).
-                        kernel::tile::<T, S, MR, 1>(
-                            s,
-                            kc,
-                            ap.as_ptr(),
-                            bp.as_ptr(),
-                            b.k_stride,
-                            c,
-                            it,
-                            jt,
-                            rows,
-                            cols,
-                            upd,
-                        )
-                    } else {
-                        kernel::tile::<T, S, MR, NV>(
-                            s,
-                            kc,
-                            ap.as_ptr(),
-                            bp.as_ptr(),
-                            b.k_stride,
-                            c,
-                            it,
-                            jt,
-                            rows,
-                            cols,
-                            upd,
-                        )
-                    }
+                    kernel::tile::<T, S, MR, NV>(
+                        s,
+                        kc,
+                        ap.as_ptr(),
+                        bp.as_ptr(),
+                        b.k_stride,
+                        c,
+                        it,
+                        jt,
+                        rows,
+                        cols,
+                        upd,
+                    )
                 }
             }
         }
