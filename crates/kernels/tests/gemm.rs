@@ -12,19 +12,7 @@ use nabla_kernels::{Element, KernelError};
 use proptest::prelude::*;
 
 mod common;
-use common::{Layout, layout, val};
-
-/// Dense row-major and column-major layouts; tests derive padded or offset ones from them.
-const RM: Layout = Layout {
-    col_major: false,
-    pad: 0,
-    step: 1,
-    offset: 0,
-};
-const CM: Layout = Layout {
-    col_major: true,
-    ..RM
-};
+use common::{COL, Layout, ROW, layout, val};
 
 struct Case<T> {
     m: usize,
@@ -179,8 +167,8 @@ proptest! {
 fn gemm_spans_several_blocks() {
     // k above every depth block (so partial sums are carried through C with beta = 1), n above
     // the column panel, m above the row block, ragged everywhere.
-    let rm = RM;
-    let cm = Layout { pad: 1, ..CM };
+    let rm = ROW;
+    let cm = Layout { pad: 1, ..COL };
     check_plain::<f32>(((131, 700, 45), (rm, rm, rm)), (1.0, 0.5), 1);
     check_plain::<f64>(((45, 413, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
     check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
@@ -304,11 +292,11 @@ fn erf(x: f64) -> f64 {
 #[test]
 fn fused_bias_activation_matches_gemm_then_activation() {
     let layouts = [
-        RM,
+        ROW,
         Layout {
             pad: 2,
             offset: 1,
-            ..CM
+            ..COL
         },
     ];
     let acts = [
@@ -509,14 +497,14 @@ fn matrix_vector_shapes_take_every_layout() {
     // n == 1 or m == 1 go to the dot/axpy path when the vector has unit stride; every layout
     // combination must agree with the reference either way.
     let layouts = [
-        RM,
-        Layout { offset: 1, ..CM },
+        ROW,
+        Layout { offset: 1, ..COL },
         Layout {
             pad: 2,
             offset: 2,
-            ..RM
+            ..ROW
         },
-        Layout { pad: 1, ..CM },
+        Layout { pad: 1, ..COL },
     ];
     for &(m, k, n) in &[
         (37, 300, 1),
@@ -584,7 +572,7 @@ proptest! {
 
 #[test]
 fn copy_matrix_transposes_whole_blocks_and_names_shapes() {
-    let (rm, cm) = (RM, CM);
+    let (rm, cm) = (ROW, COL);
     // Column-major source into row-major destination: the register-block path.
     check_copy::<f32>(48, 35, cm, rm, 1);
     check_copy::<f64>(17, 40, Layout { pad: 5, ..cm }, Layout { pad: 2, ..rm }, 2);

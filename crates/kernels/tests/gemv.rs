@@ -14,7 +14,7 @@ use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use proptest::prelude::*;
 
 mod common;
-use common::{Layout, layout, val};
+use common::{COL, Layout, ROW, layout, val};
 
 /// One product `C (m x n) = alpha * A (m x k) * B (k x n) + beta * C`.
 struct Case<T> {
@@ -157,18 +157,6 @@ proptest! {
     }
 }
 
-const ROW: Layout = Layout {
-    col_major: false,
-    pad: 0,
-    step: 1,
-    offset: 0,
-};
-const COL: Layout = Layout {
-    col_major: true,
-    pad: 0,
-    step: 1,
-    offset: 0,
-};
 const STRIDED: Layout = Layout {
     col_major: false,
     pad: 1,

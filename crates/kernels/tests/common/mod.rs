@@ -36,6 +36,18 @@ impl Layout {
     }
 }
 
+/// Dense row-major and column-major layouts; tests derive padded or offset ones from them.
+pub const ROW: Layout = Layout {
+    col_major: false,
+    pad: 0,
+    step: 1,
+    offset: 0,
+};
+pub const COL: Layout = Layout {
+    col_major: true,
+    ..ROW
+};
+
 /// Random layouts; with `strided`, some have no unit-stride axis (`step > 1`).
 pub fn layout(strided: bool) -> impl Strategy<Value = Layout> {
     (
