@@ -218,42 +218,50 @@ fn hessian_by<T: Element>(
     let xv = g.var(x.clone());
     let y = f(xv);
     let grad = g.grad_graph(y, &[xv])?[0];
-    let h = match batch.then(|| hessian_batched(&g, grad, xv)).flatten() {
-        Some(h) => h,
-        None => hessian_rows(&g, grad, xv)?,
-    };
     let shape: Vec<usize> = x.shape().iter().chain(x.shape()).copied().collect();
-    Tensor::from_vec(h, &shape)
+    match batch.then(|| hessian_batched(&g, grad, xv)).flatten() {
+        Some(h) => h.reshape(&shape),
+        None => Tensor::from_vec(hessian_rows(&g, grad, xv)?, &shape),
+    }
 }
 
 /// The Hessian by batched reverse sweeps over the recorded gradient: rows of the identity as
-/// seeds, as many per sweep as keep the widest batched adjoint near [`BATCH_ELEMS`] elements.
-/// `None` when an operation on the path has no batched rule.
+/// seeds, as many per sweep as keep the widest batched adjoint near [`BATCH_ELEMS`] elements,
+/// as an `[n, n]` tensor (one sweep's rows are the result itself, no copy). `None` when an
+/// operation on the path has no batched rule.
 fn hessian_batched<'g, T: Element>(
     g: &'g Graph<T>,
     grad: Var<'g, T>,
     xv: Var<'g, T>,
-) -> Option<Vec<T>> {
+) -> Option<Tensor<T>> {
     let shape = xv.shape();
     let n = numel(&shape);
-    let mut h = vec![T::ZERO; n * n];
     // Adjoints exist only for nodes that depend on x (constants such as a matrix carry none).
     let widest = (xv.id..=grad.id)
         .map(|i| g.node_ref(i, |n| if n.requires_grad { n.value.len() } else { 0 }))
         .max()
         .unwrap_or(1);
     let chunk = (BATCH_ELEMS / widest.max(1)).clamp(1, n.max(1));
-    for r0 in (0..n).step_by(chunk) {
-        let b = chunk.min(n - r0);
+    let sweep = |r0: usize, b: usize| {
         let mut seeds = crate::pool::filled(b * n, T::ZERO);
         for t in 0..b {
             seeds[t * n + r0 + t] = T::ONE;
         }
         let seed_shape: Vec<usize> = std::iter::once(b).chain(shape.iter().copied()).collect();
-        let rows = g.vjp_batched(grad, xv, Tensor::new(seeds, &seed_shape))?;
+        g.vjp_batched(grad, xv, Tensor::new(seeds, &seed_shape))
+    };
+    if chunk >= n {
+        return sweep(0, n)?.reshape(&[n, n]).ok();
+    }
+    // Every row is written by exactly one sweep: a recycled buffer needs no clearing (a fresh
+    // 2 MB one was 7% of the n = 500 Hessian in page faults).
+    let mut h = crate::pool::for_overwrite(n * n);
+    for r0 in (0..n).step_by(chunk) {
+        let b = chunk.min(n - r0);
+        let rows = sweep(r0, b)?;
         h[r0 * n..(r0 + b) * n].copy_from_slice(rows.data());
     }
-    Some(h)
+    Tensor::from_vec(h, &[n, n]).ok()
 }
 
 /// Elements a batched Hessian sweep's widest adjoint may hold (`[b] ++ shape`): 4 Mi, 32 MiB in
