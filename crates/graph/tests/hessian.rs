@@ -177,3 +177,34 @@ fn batched_hessian_equals_row_by_row() {
         assert!(rows.data().iter().any(|v| v.abs() > 1e-3), "{name}");
     }
 }
+
+/// A wide intermediate (`[30000, 24]`, 720k elements) limits a batched sweep to 5 seeds, so the
+/// Hessian takes five sweeps, each writing its rows into the result: the same matrix as the
+/// row-by-row Hessian, and symmetric.
+#[test]
+fn hessian_over_several_batched_sweeps() {
+    let n = 24;
+    let c = scaled(Tensor::<f64>::randn(&[30_000, n], 8), 0.2);
+    let x = scaled(Tensor::<f64>::randn(&[n], 9), 0.5);
+    let f = func(|x: Var<'_, f64>| {
+        let wide = x.reshape(&[1, n]) * x.graph().constant(c.clone()); // [30000, n]
+        wide.tanh().sum() + (x * x * x).sum()
+    });
+    let (batched, rows) = (hessian(f, &x).unwrap(), hessian_unbatched(f, &x).unwrap());
+    assert_eq!(batched.shape(), &[n, n]);
+    let (b, r) = (batched.data(), rows.data());
+    for i in 0..n {
+        for j in 0..n {
+            let (p, q) = (b[i * n + j], r[i * n + j]);
+            assert!(
+                (p - q).abs() <= 1e-12 * (1.0 + q.abs()),
+                "H[{i}][{j}] {p} vs {q}"
+            );
+            assert!(
+                (p - b[j * n + i]).abs() <= 1e-12 * (1.0 + p.abs()),
+                "H not symmetric at {i},{j}"
+            );
+        }
+    }
+    assert!(r.iter().any(|v| v.abs() > 1e-3));
+}
