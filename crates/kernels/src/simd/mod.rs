@@ -117,7 +117,7 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     /// Transposes a `LANES x LANES` block: element `k` of source row `i`
     /// (`src + i*src_stride + k`) is written to `dst + k*dst_stride + i`. GEMM's packing of a
     /// row-major A (or a transposed B) into panels. The default moves one element at a time;
-    /// AVX-512 overrides it with in-register shuffles.
+    /// AVX2 and AVX-512 override it with in-register shuffles.
     ///
     /// # Safety
     /// The `LANES` rows of `LANES` elements at `src + i*src_stride` must be readable, the

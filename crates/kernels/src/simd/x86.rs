@@ -404,6 +404,45 @@ impl Simd<f32> for Avx2 {
         intrinsic!(_mm256_fmadd_ps(a, b, c))
     }
     #[inline(always)]
+    unsafe fn transpose(
+        self,
+        src: *const f32,
+        src_stride: usize,
+        dst: *mut f32,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the token proves AVX2; the caller guarantees the 8 source rows of 8 and the
+        // 8 destination rows of 8 (the method's contract).
+        unsafe {
+            let mut r = [_mm256_setzero_ps(); 8];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(src.add(i * src_stride));
+            }
+            // t[2i], t[2i+1]: rows 2i, 2i+1 interleaved within each 128-bit lane.
+            let mut t = r;
+            for i in 0..4 {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            // u[4g + c], lane l: column 4l + c of rows 4g..4g+4.
+            let mut u = r;
+            for g in 0..2 {
+                let (lo0, hi0, lo1, hi1) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+                u[4 * g] = _mm256_shuffle_ps::<0x44>(lo0, lo1);
+                u[4 * g + 1] = _mm256_shuffle_ps::<0xEE>(lo0, lo1);
+                u[4 * g + 2] = _mm256_shuffle_ps::<0x44>(hi0, hi1);
+                u[4 * g + 3] = _mm256_shuffle_ps::<0xEE>(hi0, hi1);
+            }
+            // Column c takes the low lanes of u[c], u[4 + c]; column 4 + c the high ones.
+            for c in 0..4 {
+                let lo = _mm256_permute2f128_ps::<0x20>(u[c], u[4 + c]);
+                let hi = _mm256_permute2f128_ps::<0x31>(u[c], u[4 + c]);
+                _mm256_storeu_ps(dst.add(c * dst_stride), lo);
+                _mm256_storeu_ps(dst.add((4 + c) * dst_stride), hi);
+            }
+        }
+    }
+    #[inline(always)]
     fn sqrt(self, a: __m256) -> __m256 {
         intrinsic!(_mm256_sqrt_ps(a))
     }
@@ -531,6 +570,36 @@ impl Simd<f64> for Avx2 {
     #[inline(always)]
     fn mul_add(self, a: __m256d, b: __m256d, c: __m256d) -> __m256d {
         intrinsic!(_mm256_fmadd_pd(a, b, c))
+    }
+    #[inline(always)]
+    unsafe fn transpose(
+        self,
+        src: *const f64,
+        src_stride: usize,
+        dst: *mut f64,
+        dst_stride: usize,
+    ) {
+        // SAFETY: the token proves AVX2; the caller guarantees the 4 source rows of 4 and the
+        // 4 destination rows of 4 (the method's contract).
+        unsafe {
+            let mut r = [_mm256_setzero_pd(); 4];
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = _mm256_loadu_pd(src.add(i * src_stride));
+            }
+            // t[2i + c], 128-bit lane l: column 2l + c of rows 2i, 2i+1.
+            let t = [
+                _mm256_unpacklo_pd(r[0], r[1]),
+                _mm256_unpackhi_pd(r[0], r[1]),
+                _mm256_unpacklo_pd(r[2], r[3]),
+                _mm256_unpackhi_pd(r[2], r[3]),
+            ];
+            for c in 0..2 {
+                let lo = _mm256_permute2f128_pd::<0x20>(t[c], t[2 + c]);
+                let hi = _mm256_permute2f128_pd::<0x31>(t[c], t[2 + c]);
+                _mm256_storeu_pd(dst.add(c * dst_stride), lo);
+                _mm256_storeu_pd(dst.add((2 + c) * dst_stride), hi);
+            }
+        }
     }
     #[inline(always)]
     fn sqrt(self, a: __m256d) -> __m256d {
