@@ -323,6 +323,16 @@ impl<T: Element> Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// The elements, writable, if this is the buffer's only holder.
+    pub(crate) fn get_mut(&mut self) -> Option<&mut [T]> {
+        self.0
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .map(|b| &mut b.data[..])
+    }
+}
+
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Self {
         Shared(self.0.clone())

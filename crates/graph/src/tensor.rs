@@ -378,6 +378,15 @@ impl<T: Element> Tensor<T> {
         &self.data
     }
 
+    /// The elements, writable, when no other tensor shares them (`None` otherwise): lets a
+    /// rule that owns its input reuse the buffer for its output.
+    pub(crate) fn unique_data_mut(&mut self) -> Option<&mut [T]> {
+        match &mut self.data {
+            Storage::One(x) => Some(std::slice::from_mut(x)),
+            Storage::Many(v) => v.get_mut(),
+        }
+    }
+
     /// The elements as a new `Vec`.
     pub fn to_vec(&self) -> Vec<T> {
         self.data.to_vec()
