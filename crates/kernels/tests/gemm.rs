@@ -178,6 +178,10 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((5, 600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
     check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
     check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);
+    // A row-major A read in place (small blocks) beside a ragged packed panel, and one whose
+    // rows are 2 KiB apart (always packed).
+    check_plain::<f32>(((37, 40, 33), (rm, rm, rm)), (1.0, 0.0), 13);
+    check_plain::<f32>(((40, 512, 20), (rm, rm, rm)), (0.5, 1.0), 14);
     // Several row panels (up to 16) over a row-major B read in place, several depth blocks.
     check_plain::<f32>(((200, 300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
     check_plain::<f64>(((100, 290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);

@@ -62,15 +62,25 @@ pub(crate) fn activate<T: Element, S: Simd<T>>(s: S, act: Activation, v: S::V) -
 /// [`product`]. A ragged tile whose `n` columns fit one vector multiplies only that vector
 /// (n = 100 in f64 on AVX-512 ends with 4 columns, not 16).
 ///
+/// A is a packed panel (`PACKED`: element `(i, k)` at `a[k*MR + i]`) or `MR` rows of a
+/// row-major matrix read in place (`(i, k)` at `a[i*a_rs + k]`).
+///
 /// # Safety
-/// `kc >= 1`; `a` holds `MR * kc` readable elements and `b + k*b_ks .. + NR` is readable for `k < kc`; `c` addresses a C for which
+/// `kc >= 1`; those `MR * kc` elements of A are readable and `b + k*b_ks .. + NR` is readable for `k < kc`; `c` addresses a C for which
 /// `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in bounds, written by no other thread now.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
+pub(crate) unsafe fn tile<
+    T: Element,
+    S: Simd<T>,
+    const MR: usize,
+    const NV: usize,
+    const PACKED: bool,
+>(
     s: S,
     kc: usize,
     a: *const T,
+    a_rs: usize,
     b: *const T,
     b_ks: usize,
     c: CPtr<T>,
@@ -84,10 +94,10 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     // first LANES of each B row).
     unsafe {
         if NV > 1 && n <= S::LANES {
-            let acc = product::<T, S, MR, 1>(s, kc, a, b, b_ks);
+            let acc = product::<T, S, MR, 1, PACKED>(s, kc, a, a_rs, b, b_ks);
             update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
         } else {
-            let acc = product::<T, S, MR, NV>(s, kc, a, b, b_ks);
+            let acc = product::<T, S, MR, NV, PACKED>(s, kc, a, a_rs, b, b_ks);
             update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
         }
     }
@@ -101,13 +111,14 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
 /// previous tile's stores to C (7% of a 784 x 128 x 512 product, by perf).
 ///
 /// # Safety
-/// `kc >= 1`; `a` holds `MR * kc` readable elements and `b + k*b_ks .. + NR` is readable for
-/// `k < kc`.
+/// `kc >= 1`; the `MR * kc` elements of A (at [`a_index`]) are readable and
+/// `b + k*b_ks .. + NR` is readable for `k < kc`.
 #[inline(always)]
-unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
+unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize, const PACKED: bool>(
     s: S,
     kc: usize,
     a: *const T,
+    a_rs: usize,
     b: *const T,
     b_ks: usize,
 ) -> [[S::V; NV]; MR] {
@@ -117,7 +128,7 @@ unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
         let bv = load_b::<T, S, NV>(s, b);
         let mut acc = [bv; MR];
         for (i, row) in acc.iter_mut().enumerate() {
-            let av = s.splat(*a.add(i));
+            let av = s.splat(*a.add(a_index::<MR, PACKED>(a_rs, i, 0)));
             for v in row.iter_mut() {
                 *v = s.mul(av, *v);
             }
@@ -125,7 +136,7 @@ unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
         for k in 1..kc {
             let bv = load_b::<T, S, NV>(s, b.add(k * b_ks));
             for (i, row) in acc.iter_mut().enumerate() {
-                let av = s.splat(*a.add(k * MR + i));
+                let av = s.splat(*a.add(a_index::<MR, PACKED>(a_rs, i, k)));
                 for (accv, &bj) in row.iter_mut().zip(bv.iter()) {
                     *accv = s.mul_add(av, bj, *accv);
                 }
@@ -133,6 +144,13 @@ unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
         }
         acc
     }
+}
+
+/// Where element `(i, k)` of a tile's A is: in a packed panel at `k * MR + i`, or, read in
+/// place from a row-major matrix (`!PACKED`), at `i * a_rs + k`.
+#[inline(always)]
+fn a_index<const MR: usize, const PACKED: bool>(a_rs: usize, i: usize, k: usize) -> usize {
+    if PACKED { k * MR + i } else { i * a_rs + k }
 }
 
 /// The `NV` vectors of one depth of a B panel.
