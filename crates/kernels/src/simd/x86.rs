@@ -1,8 +1,9 @@
 //! x86-64 tokens: SSE2 (baseline), AVX2+FMA, AVX-512F.
 //!
-//! Every method is a one-line intrinsic. The intrinsics need their target features; the tokens
-//! prove those features are present, which is the single safety argument of this file, stated
-//! once in the `intrinsic!` macro that wraps each call.
+//! Every method is a one-line intrinsic, except the register transposes (`transpose`, a fixed
+//! sequence of unpacks and lane shuffles). The intrinsics need their target features; the
+//! tokens prove those features are present, which is the single safety argument of this file,
+//! stated once in the `intrinsic!` macro that wraps each call (and in each transpose).
 
 use super::{Scalar, Simd, SimdOp};
 use crate::element::Element;
