@@ -57,30 +57,29 @@ pub(crate) fn activate<T: Element, S: Simd<T>>(s: S, act: Activation, v: S::V) -
     }
 }
 
-/// Multiplies a packed `MR x kc` A panel by a `kc x NR` B panel (rows `b_ks` apart) and updates the tile of C
-/// at `(i0, j0)`, of which `m x n` elements (`m <= MR`, `n <= NR`) lie inside C: [`update`] of
-/// [`product`]. A ragged tile whose `n` columns fit one vector multiplies only that vector
-/// (n = 100 in f64 on AVX-512 ends with 4 columns, not 16).
-///
-/// A is a packed panel (`PACKED`: element `(i, k)` at `a[k*MR + i]`) or `MR` rows of a
-/// row-major matrix read in place (`(i, k)` at `a[i*a_rs + k]`).
+/// Where a tile's A is: a packed panel (element `(i, k)` at `[k*MR + i]`), or `MR` rows of a
+/// row-major matrix read in place (`(i, k)` at `[i*row_stride + k]`).
+#[derive(Clone, Copy)]
+pub(crate) enum APanel<T> {
+    Packed(*const T),
+    Rows(*const T, usize),
+}
+
+/// Multiplies an `MR x kc` A panel by a `kc x NR` B panel (rows `b_ks` apart) and updates the
+/// tile of C at `(i0, j0)`, of which `m x n` elements (`m <= MR`, `n <= NR`) lie inside C:
+/// [`update`] of [`product`]. A ragged tile whose `n` columns fit one vector multiplies only
+/// that vector (n = 100 in f64 on AVX-512 ends with 4 columns, not 16).
 ///
 /// # Safety
-/// `kc >= 1`; those `MR * kc` elements of A are readable and `b + k*b_ks .. + NR` is readable for `k < kc`; `c` addresses a C for which
-/// `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in bounds, written by no other thread now.
+/// `kc >= 1`; the `MR * kc` elements of A are readable and `b + k*b_ks .. + NR` is readable
+/// for `k < kc`; `c` addresses a C for which `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in
+/// bounds, written by no other thread now.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn tile<
-    T: Element,
-    S: Simd<T>,
-    const MR: usize,
-    const NV: usize,
-    const PACKED: bool,
->(
+pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
     s: S,
     kc: usize,
-    a: *const T,
-    a_rs: usize,
+    a: APanel<T>,
     b: *const T,
     b_ks: usize,
     c: CPtr<T>,
@@ -90,15 +89,27 @@ pub(crate) unsafe fn tile<
     n: usize,
     upd: &Update<'_, T>,
 ) {
+    let one_vector = NV > 1 && n <= S::LANES;
     // SAFETY: the caller's contract, split between the two (the one-vector tile reads the
     // first LANES of each B row).
     unsafe {
-        if NV > 1 && n <= S::LANES {
-            let acc = product::<T, S, MR, 1, PACKED>(s, kc, a, a_rs, b, b_ks);
-            update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
-        } else {
-            let acc = product::<T, S, MR, NV, PACKED>(s, kc, a, a_rs, b, b_ks);
-            update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
+        match (a, one_vector) {
+            (APanel::Packed(p), true) => {
+                let acc = product::<T, S, MR, 1, true>(s, kc, p, 0, b, b_ks);
+                update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
+            }
+            (APanel::Packed(p), false) => {
+                let acc = product::<T, S, MR, NV, true>(s, kc, p, 0, b, b_ks);
+                update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
+            }
+            (APanel::Rows(p, rs), true) => {
+                let acc = product::<T, S, MR, 1, false>(s, kc, p, rs, b, b_ks);
+                update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
+            }
+            (APanel::Rows(p, rs), false) => {
+                let acc = product::<T, S, MR, NV, false>(s, kc, p, rs, b, b_ks);
+                update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
+            }
         }
     }
 }

@@ -729,42 +729,25 @@ impl<T: Element> Block<'_, '_, T> {
             let jt = j0 + q * bl.nr;
             let cols = (n_end - jt).min(bl.nr);
             for p in 0..mc.div_ceil(MR) {
-                let ap = &apack[p * MR * kc..][..MR * kc];
                 let it = i0 + p * MR;
                 let rows = (m_end - it).min(MR);
-                if p < full {
+                // Bounds-checked slices of the panel's A elements.
+                let a_panel = if p < full {
                     let ar = &a.data[it * a.rs + p0..][..(MR - 1) * a.rs + kc];
-                    // SAFETY: as below, with A read in place: rows it..it+MR (a full panel),
-                    // depths p0..p0+kc, unit-stride along the depth, all inside the slice
-                    // bounds-checked above.
-                    unsafe {
-                        kernel::tile::<T, S, MR, NV, false>(
-                            s,
-                            kc,
-                            ar.as_ptr(),
-                            a.rs,
-                            bp.as_ptr(),
-                            b.k_stride,
-                            c,
-                            it,
-                            jt,
-                            rows,
-                            cols,
-                            upd,
-                        )
-                    };
-                    continue;
-                }
-                // SAFETY: kc >= 1 (k > 0 here); the A panel holds MR*kc elements, the B slice
-                // kc rows of NR at `k_stride` (bounds-checked by the slicing above); the tile
-                // (it, jt) clipped to (m_end, n_end) lies inside C, and tasks own disjoint
-                // (A block, B panel range) pairs, hence disjoint tiles.
+                    kernel::APanel::Rows(ar.as_ptr(), a.rs)
+                } else {
+                    kernel::APanel::Packed(apack[p * MR * kc..][..MR * kc].as_ptr())
+                };
+                // SAFETY: kc >= 1 (k > 0 here); the A panel (packed: MR*kc elements; in place:
+                // MR full rows of kc, unit stride along the depth) and the B slice (kc rows of
+                // NR at `k_stride`) were bounds-checked by the slicing above; the tile (it, jt)
+                // clipped to (m_end, n_end) lies inside C, and tasks own disjoint (A block,
+                // B panel range) pairs, hence disjoint tiles.
                 unsafe {
-                    kernel::tile::<T, S, MR, NV, true>(
+                    kernel::tile::<T, S, MR, NV>(
                         s,
                         kc,
-                        ap.as_ptr(),
-                        0,
+                        a_panel,
                         bp.as_ptr(),
                         b.k_stride,
                         c,
