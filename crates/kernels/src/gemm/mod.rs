@@ -797,3 +797,72 @@ impl<T: Element> SimdOp<T> for ScaleC<'_, T> {
         }
     }
 }
+
+/// Small products through every packing and in-place form, against a naive loop; sized so that
+/// `cargo +nightly miri test -p nabla-kernels --lib gemm` runs them (scalar path under Miri).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, k: usize, n: usize, a: &MatRef<'_, f64>, b: &MatRef<'_, f64>) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a.get(i, p) * b.get(p, j)).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn every_operand_form_matches_a_naive_product() {
+        let (m, k, n) = (19, 21, 18);
+        // Small integers: every sum is exact, so the comparison is equality.
+        let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 - 2.0).collect();
+        for isa in [Isa::Scalar, isa::active()] {
+            // A row-major (read in place, with a ragged packed panel) or column-major (packed);
+            // B row-major or column-major (transposed panels).
+            for (a_view, b_view) in [
+                (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n)),
+                (MatRef::col_major(&a, m, k), MatRef::col_major(&b, k, n)),
+            ] {
+                let want = naive(m, k, n, &a_view, &b_view);
+                let mut c = vec![f64::NAN; m * n];
+                let cv = MatMut::row_major(&mut c, m, n);
+                run(
+                    isa,
+                    1.0,
+                    a_view,
+                    b_view,
+                    0.0,
+                    cv,
+                    Bias::None,
+                    Activation::Identity,
+                );
+                assert_eq!(c, want, "{isa}");
+            }
+        }
+    }
+
+    #[test]
+    fn copy_matrix_transposes_on_every_path() {
+        let (m, n) = (11, 18);
+        let a: Vec<f32> = (0..m * n).map(|i| i as f32).collect();
+        for isa in [Isa::Scalar, isa::active()] {
+            let mut t = vec![0.0f32; m * n];
+            isa::with_isa(isa, || {
+                copy_matrix(
+                    MatRef::row_major(&a, m, n).t(),
+                    MatMut::row_major(&mut t, n, m),
+                )
+            })
+            .unwrap();
+            for i in 0..m {
+                for j in 0..n {
+                    assert_eq!(t[j * m + i], a[i * n + j]);
+                }
+            }
+        }
+    }
+}
