@@ -187,6 +187,15 @@ pub struct Options {
     /// subspace (Biggs EXP6 from its standard start) keeps gradient iterates on it, where a
     /// saddle of the whole space looks like a minimum.
     pub escape_saddles: bool,
+    /// Before stopping without the gradient test (a stall, the step or function tolerance), try
+    /// once to reach a nearby `f64` grid point that passes it ([`crate::polish`]); default
+    /// `true`. It costs `n` gradient evaluations plus at most
+    /// [`POLISH_CANDIDATES`](crate::polish::POLISH_CANDIDATES), only for
+    /// `n <=` [`POLISH_MAX_DIM`](crate::polish::POLISH_MAX_DIM) and within the evaluation
+    /// budget, and helps where one ulp of a coordinate moves the gradient by more than the
+    /// test allows (Meyer's function). A polished point is a candidate like any other: the run
+    /// continues from it (saddle check included) only if its evaluated gradient passes.
+    pub polish: bool,
 }
 
 impl Default for Options {
@@ -200,6 +209,7 @@ impl Default for Options {
             time_limit: None,
             stall_iterations: 100,
             escape_saddles: true,
+            polish: true,
         }
     }
 }
@@ -352,85 +362,109 @@ pub fn minimize_observed(
     let mut last_decrease = 0;
     let mut iterations = 0;
     let mut step_norm = 0.0;
+    let mut polished = false;
     let status = 'run: {
         if let Err(s) = solver.init(&counted, &current) {
             break 'run s;
         }
-        loop {
-            if let Some(s) = non_finite(&current) {
-                break 'run s;
-            }
-            if best.as_ref().is_none_or(|b| current.f < b.f) {
-                last_decrease = iterations;
-            }
-            if best.as_ref().is_none_or(|b| current.f <= b.f) {
-                best = Some(current.clone());
-            }
-            let it = Iteration {
-                solver: solver.name(),
-                iteration: iterations,
-                point: &current,
-                gradient_norm: norm_inf(&current.grad),
-                step_norm,
-                evaluations: counted.evaluations(),
-                elapsed: start.elapsed(),
-            };
-            if observers
-                .iter_mut()
-                .any(|o| o.observe(&it) == Control::Stop)
-            {
-                break 'run Status::Interrupted;
-            }
-            let escape = if options.gradient_test(&current) {
-                match options
-                    .escape_saddles
-                    .then(|| solver.leave_saddle(&counted, &current))
-                    .flatten()
-                {
-                    Some(p) if p.is_finite() && p.f < current.f => Some(p),
-                    _ => break 'run Status::Converged,
+        'iterate: loop {
+            let stop = 'iteration: {
+                if let Some(s) = non_finite(&current) {
+                    break 'iteration s;
                 }
-            } else {
-                None
-            };
-            if iterations >= options.max_iterations {
-                break 'run Status::MaxIterations;
-            }
-            if iterations - last_decrease >= options.stall_iterations {
-                break 'run Status::Stalled {
-                    reason: "f has not decreased in stall_iterations iterations",
-                };
-            }
-            let e = counted.evaluations();
-            if e.f + e.grad + e.hvp + e.hessian >= options.max_evaluations {
-                break 'run Status::MaxEvaluations;
-            }
-            if options.time_limit.is_some_and(|t| start.elapsed() >= t) {
-                break 'run Status::TimeLimit;
-            }
-            let next = match escape.map_or_else(|| solver.step(&counted, &current), Ok) {
-                Ok(p) => p,
-                Err(s) => break 'run s,
-            };
-            iterations += 1;
-            let dx: Vec<f64> = next.x.iter().zip(&current.x).map(|(a, b)| a - b).collect();
-            step_norm = norm2(&dx);
-            let df = (next.f - current.f).abs();
-            let moved_little = step_norm <= options.xtol * (1.0 + norm2(&current.x));
-            let f_flat = options
-                .ftol
-                .is_some_and(|t| df <= t * current.f.abs().max(1.0));
-            current = next;
-            if (moved_little || f_flat) && current.is_finite() && !options.gradient_test(&current) {
+                if best.as_ref().is_none_or(|b| current.f < b.f) {
+                    last_decrease = iterations;
+                }
                 if best.as_ref().is_none_or(|b| current.f <= b.f) {
                     best = Some(current.clone());
                 }
-                break 'run if moved_little {
-                    Status::StepTolerance
-                } else {
-                    Status::FunctionTolerance
+                let it = Iteration {
+                    solver: solver.name(),
+                    iteration: iterations,
+                    point: &current,
+                    gradient_norm: norm_inf(&current.grad),
+                    step_norm,
+                    evaluations: counted.evaluations(),
+                    elapsed: start.elapsed(),
                 };
+                if observers
+                    .iter_mut()
+                    .any(|o| o.observe(&it) == Control::Stop)
+                {
+                    break 'iteration Status::Interrupted;
+                }
+                let escape = if options.gradient_test(&current) {
+                    match options
+                        .escape_saddles
+                        .then(|| solver.leave_saddle(&counted, &current))
+                        .flatten()
+                    {
+                        Some(p) if p.is_finite() && p.f < current.f => Some(p),
+                        _ => break 'iteration Status::Converged,
+                    }
+                } else {
+                    None
+                };
+                if iterations >= options.max_iterations {
+                    break 'iteration Status::MaxIterations;
+                }
+                if iterations - last_decrease >= options.stall_iterations {
+                    break 'iteration Status::Stalled {
+                        reason: "f has not decreased in stall_iterations iterations",
+                    };
+                }
+                let e = counted.evaluations();
+                if e.f + e.grad + e.hvp + e.hessian >= options.max_evaluations {
+                    break 'iteration Status::MaxEvaluations;
+                }
+                if options.time_limit.is_some_and(|t| start.elapsed() >= t) {
+                    break 'iteration Status::TimeLimit;
+                }
+                let next = match escape.map_or_else(|| solver.step(&counted, &current), Ok) {
+                    Ok(p) => p,
+                    Err(s) => break 'iteration s,
+                };
+                iterations += 1;
+                let dx: Vec<f64> = next.x.iter().zip(&current.x).map(|(a, b)| a - b).collect();
+                step_norm = norm2(&dx);
+                let df = (next.f - current.f).abs();
+                let moved_little = step_norm <= options.xtol * (1.0 + norm2(&current.x));
+                let f_flat = options
+                    .ftol
+                    .is_some_and(|t| df <= t * current.f.abs().max(1.0));
+                current = next;
+                if (moved_little || f_flat)
+                    && current.is_finite()
+                    && !options.gradient_test(&current)
+                {
+                    if best.as_ref().is_none_or(|b| current.f <= b.f) {
+                        best = Some(current.clone());
+                    }
+                    break 'iteration if moved_little {
+                        Status::StepTolerance
+                    } else {
+                        Status::FunctionTolerance
+                    };
+                }
+                continue 'iterate;
+            };
+            // One grid polish per run, before giving up without the gradient test.
+            if options.polish && !polished && polishable(&stop) {
+                polished = true;
+                let e = counted.evaluations();
+                let cost = current.x.len() + crate::polish::POLISH_CANDIDATES;
+                let base = match &best {
+                    Some(b) if b.f < current.f => b.clone(),
+                    _ => current.clone(),
+                };
+                if e.f + e.grad + e.hvp + e.hessian + cost <= options.max_evaluations
+                    && let Some(p) = crate::polish::polish(&counted, &base, options)
+                {
+                    current = p;
+                    continue 'iterate;
+                }
             }
+            break 'run stop;
         }
     };
     // Report the current point unless it is not finite (then the best finite one).
@@ -447,6 +481,15 @@ pub fn minimize_observed(
         status,
         elapsed: start.elapsed(),
     }
+}
+
+/// The statuses a grid polish may turn into convergence: the run stopped near a point it could
+/// not improve, not because of a budget, an observer or a non-finite value.
+fn polishable(s: &Status) -> bool {
+    matches!(
+        s,
+        Status::StepTolerance | Status::FunctionTolerance | Status::Stalled { .. }
+    )
 }
 
 fn non_finite(p: &Point) -> Option<Status> {

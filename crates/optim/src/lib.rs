@@ -15,6 +15,8 @@
 //!   [`quasi_newton`] (BFGS, L-BFGS), [`newton`] (Newton with modified Cholesky, Newton-CG),
 //!   [`trust_region`] (Steihaug-CG, exact dense subproblem); [`line_search`] (Armijo,
 //!   Moré-Thuente).
+//! * [`polish`]: the executor's last step when `f64`'s grid, not the method, keeps the gradient
+//!   test from passing (a lattice search for a nearby grid point that passes it).
 //! * [`linalg`]: Cholesky, modified Cholesky, symmetric eigendecomposition.
 //! * [`critical`]: classify a critical point from the Hessian's eigenvalues; find every critical
 //!   point in a box.
@@ -47,6 +49,7 @@ pub mod linalg;
 pub mod line_search;
 pub mod newton;
 pub mod objective;
+pub mod polish;
 pub mod problems;
 pub mod quasi_newton;
 pub mod saddle;

@@ -372,3 +372,65 @@ fn meyer_gradient_at_the_minimizer() {
     // f* to its f64 rounding.
     assert!((p.value(&X_LAT) - 87.94585517085112).abs() <= 2e-14);
 }
+
+/// Grid polishing ([`nabla_optim::polish`]) from `X_STAR`, the `f64` point nearest the
+/// minimizer (exact gradient `2.1e-4`, 200 times the suite's test): the lattice search finds a
+/// point whose *evaluated* gradient passes `1e-6`, with the same `f`, for `n = 3` probes plus at
+/// most `POLISH_CANDIDATES` candidates. It is the same point whatever the stalled solver was, as
+/// long as it starts near the valley (see `every_method_solves_meyer_by_polishing`).
+#[test]
+fn polishing_reaches_the_gradient_test_from_the_nearest_point() {
+    use nabla_optim::polish::{POLISH_CANDIDATES, polish};
+    use nabla_optim::suite::suite_options;
+    use nabla_optim::{Counted, Point};
+    let p = problem("meyer").unwrap();
+    let base = Point::at(&p, X_STAR.to_vec());
+    assert!(base.grad[0].abs() > 1e-4, "{:?}", base.grad);
+    let counted = Counted::new(&p);
+    let polished = polish(&counted, &base, &suite_options()).expect("a grid point passes");
+    let calls = counted.evaluations().f_and_grad();
+    assert!(calls <= 3 + POLISH_CANDIDATES, "{calls} evaluations");
+    assert!(
+        polished.grad.iter().all(|g| g.abs() <= 1e-6),
+        "{:?}",
+        polished.grad
+    );
+    assert!(polished.f <= base.f, "{} > {}", polished.f, base.f);
+    // The point moved by a few thousand ulps at most, along the valley.
+    for (a, b) in polished.x.iter().zip(&X_STAR) {
+        assert!((a - b).abs() <= 1e-10 * b.abs(), "{a} vs {b}");
+    }
+}
+
+/// Every suite method stalls on Meyer with `|g|` between `6e-5` and `3e-3` when polishing is
+/// off, and converges when it is on (the default), at the cost of at most `3 + 6` more
+/// evaluations.
+#[test]
+fn every_method_solves_meyer_by_polishing() {
+    use nabla_optim::minimize;
+    use nabla_optim::polish::POLISH_CANDIDATES;
+    use nabla_optim::suite::{methods, suite_options};
+    let p = problem("meyer").unwrap();
+    for m in methods() {
+        let off = nabla_optim::Options {
+            polish: false,
+            ..suite_options()
+        };
+        let stalled = minimize(&p, (m.make)().as_mut(), &p.x0, &off);
+        assert!(
+            !stalled.converged() && stalled.gradient_norm > 1e-6,
+            "{}",
+            m.name
+        );
+        let r = minimize(&p, (m.make)().as_mut(), &p.x0, &suite_options());
+        assert!(r.converged(), "{}: {}", m.name, r.status);
+        assert!(r.gradient_norm <= 1e-6);
+        assert!(
+            (r.point.f - 87.94585517085112).abs() <= 2e-14,
+            "{}",
+            r.point.f
+        );
+        let extra = r.evaluations.f_and_grad() - stalled.evaluations.f_and_grad();
+        assert!(extra <= 3 + POLISH_CANDIDATES, "{}: {extra}", m.name);
+    }
+}

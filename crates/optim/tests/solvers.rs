@@ -563,3 +563,37 @@ fn a_rotated_saddle_in_40_dimensions_is_left_by_every_second_order_method() {
         assert_relative_eq!(r.point.f, -0.25, max_relative = 1e-10);
     }
 }
+
+#[test]
+fn grid_polish_claims_nothing_away_from_a_stationary_point() {
+    // Far from the minimizer the linear model of the gradient on the f64 grid predicts nothing
+    // near zero: polish returns None after its n probes, without evaluating candidates.
+    use nabla_optim::polish::polish;
+    use nabla_optim::{Counted, Point};
+    let f = rosenbrock();
+    let counted = Counted::new(&f);
+    let start = Point::at(&f, vec![-1.2, 1.0]);
+    assert!(polish(&counted, &start, &Options::default()).is_none());
+    assert_eq!(counted.evaluations().f_and_grad(), 2);
+    // In a run, it is tried once, and the status stays what it was.
+    let opts = Options {
+        xtol: 1e-2,
+        ..Options::default()
+    };
+    let with = minimize(&f, &mut Bfgs::default(), &[-1.2, 1.0], &opts);
+    let without = minimize(
+        &f,
+        &mut Bfgs::default(),
+        &[-1.2, 1.0],
+        &Options {
+            polish: false,
+            ..opts
+        },
+    );
+    assert_eq!(with.status, Status::StepTolerance);
+    assert_eq!(with.point, without.point);
+    assert_eq!(
+        with.evaluations.f_and_grad(),
+        without.evaluations.f_and_grad() + 2
+    );
+}

@@ -80,13 +80,15 @@
 //!   22 of those points where `|∇f| <= 1.5` the error is at most `(1e-16, 2e-21, 2e-20)`. The
 //!   Hessian takes its `f64` entries from the same double-double `exp`.
 //!
-//!   That does not make `meyer` solvable in `f64`: the Hessian's eigenvalues at `x*` are
+//!   That alone does not make `meyer` solvable in `f64`: the Hessian's eigenvalues at `x*` are
 //!   `2.5e14, 4.2e4, 0.025`, so one ulp of `x1`, `x2` or `x3` moves `∂f/∂x1` by `2e-4, 3e-3,
 //!   3e-3`. The *exact* gradient at `x*` rounded to `f64` is `(-2.1e-4, -2.9e-9, 4.4e-8)`, and of
 //!   the `f64` points nearest the valley (for each `x2, x3` within 3000 ulps, the best `x1`)
 //!   about one in 800 has `||∇f||_inf <= 1e-6` (the best, `4.9e-9`, is
 //!   `(0.005609636471032473, 6181.346346285712, 345.22363462411414)`), while `f` is the same
-//!   `f64` value at all of them. A solver passes the test only by landing on such a point.
+//!   `f64` value at all of them. Solvers reach `f*` and stall on an arbitrary one of those
+//!   points; the executor's grid polish ([`crate::polish`]) then chooses the coordinates'
+//!   roundings together and lands on a passing one (3 probes and 1 candidate here).
 //! * The quartic is the guide's `3x^4 - 4x^3 - 12x^2` (section 2): minima `-5` at `x = -1` and
 //!   `-32` at `x = 2`; from `x0 = -2` the nearby minimum is `-5`, which is that case's `f_best`.
 //! * `logsumexp_quad` is `log(e^x + e^y) + (x^2 + y^2)/2`, with the log-sum-exp computed stably
