@@ -17,7 +17,8 @@
 //!   Moré-Thuente).
 //! * [`polish`]: the executor's last step when `f64`'s grid, not the method, keeps the gradient
 //!   test from passing (a lattice search for a nearby grid point that passes it).
-//! * [`linalg`]: Cholesky, modified Cholesky, symmetric eigendecomposition.
+//! * [`linalg`]: Cholesky, modified Cholesky (dense, or in band form for banded matrices),
+//!   symmetric eigendecomposition.
 //! * [`critical`]: classify a critical point from the Hessian's eigenvalues; find every critical
 //!   point in a box.
 //! * `problems`: the Moré-Garbow-Hillstrom test set.

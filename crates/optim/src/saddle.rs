@@ -17,7 +17,7 @@
 
 use crate::critical::ZERO_EIGENVALUE_TOLERANCE;
 use crate::executor::Point;
-use crate::linalg::{dot, norm2, symmetric_eigen};
+use crate::linalg::{cholesky_factor, dot, norm2, symmetric_eigen};
 use crate::objective::Objective;
 use crate::second_order::{dense_hessian, hess_vec};
 
@@ -28,13 +28,19 @@ pub const LANCZOS_STEPS: usize = 30;
 const MAX_HALVINGS: usize = 60;
 
 /// The lowest eigenvalue of `H(x)`, its unit eigenvector and `max_i |λ_i|`, from the dense
-/// Hessian. `None` when the Hessian is unavailable or not finite.
+/// Hessian. `None` when the Hessian is unavailable or not finite, or positive definite (its
+/// Cholesky factorization succeeds).
 fn lowest_dense(objective: &dyn Objective, x: &[f64]) -> Option<(f64, Vec<f64>, f64)> {
     let n = x.len();
     if n == 0 {
         return None;
     }
     let h = dense_hessian(objective, x).ok()?;
+    // Positive definite (it factors): no negative curvature, and no `O(n^3)` eigensolver (the
+    // factorization is `O(n b^2)` for a banded `H`).
+    if cholesky_factor(&h, n).is_ok() {
+        return None;
+    }
     let (w, q) = symmetric_eigen(&h, n);
     let scale = w[0].abs().max(w[n - 1].abs());
     let u = (0..n).map(|k| q[k * n]).collect();

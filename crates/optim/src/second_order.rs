@@ -36,9 +36,21 @@ pub(crate) fn hess_vec(
 /// [`Status::Unsupported`] if the objective has neither; [`Status::NonFinite`] if an entry is
 /// not finite.
 pub(crate) fn dense_hessian(objective: &dyn Objective, x: &[f64]) -> Result<Vec<f64>, Status> {
+    let mut h = Vec::new();
+    dense_hessian_into(objective, x, &mut h)?;
+    Ok(h)
+}
+
+/// [`dense_hessian`] into `h` (resized to `n * n`), so a solver that keeps `h` between steps
+/// does not allocate (and page-fault) `8 n^2` bytes per step: 800 MB at `n = 10,000`.
+pub(crate) fn dense_hessian_into(
+    objective: &dyn Objective,
+    x: &[f64],
+    h: &mut Vec<f64>,
+) -> Result<(), Status> {
     let n = x.len();
-    let mut h = vec![0.0; n * n];
-    if !objective.hessian(x, &mut h) {
+    h.resize(n * n, 0.0);
+    if !objective.hessian(x, h) {
         let mut e = vec![0.0; n];
         for j in 0..n {
             e[j] = 1.0;
@@ -49,17 +61,27 @@ pub(crate) fn dense_hessian(objective: &dyn Objective, x: &[f64]) -> Result<Vec<
             }
         }
     }
-    for i in 0..n {
-        for j in 0..i {
-            let m = 0.5 * (h[i * n + j] + h[j * n + i]);
-            h[i * n + j] = m;
-            h[j * n + i] = m;
+    // Symmetrize tile by tile (64 x 64), so the column reads stay in cache at large n, and
+    // check finiteness in the same pass (a mean is finite iff both entries are, barring
+    // overflow of the sum, which is then reported too).
+    const TILE: usize = 64;
+    let mut finite = (0..n).all(|i| h[i * n + i].is_finite());
+    for i0 in (0..n).step_by(TILE) {
+        for j0 in (0..=i0).step_by(TILE) {
+            for i in i0..n.min(i0 + TILE) {
+                for j in j0..i.min(j0 + TILE) {
+                    let m = 0.5 * (h[i * n + j] + h[j * n + i]);
+                    finite &= m.is_finite();
+                    h[i * n + j] = m;
+                    h[j * n + i] = m;
+                }
+            }
         }
     }
-    if h.iter().any(|v| !v.is_finite()) {
+    if !finite {
         return Err(Status::NonFinite {
             quantity: "Hessian",
         });
     }
-    Ok(h)
+    Ok(())
 }

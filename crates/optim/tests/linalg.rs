@@ -8,7 +8,8 @@
 //! (`||A||_F >= ||A||_2`), about 3e-13 ||A|| at n = 24. Both implementations err by up to half of it.
 
 use nabla_optim::linalg::{
-    cholesky, cholesky_solve, mat_vec, modified_cholesky, symmetric_eigen, symmetric_eigenvalues,
+    cholesky, cholesky_factor, cholesky_solve, lower_bandwidth, mat_vec, modified_cholesky,
+    modified_cholesky_factor, symmetric_eigen, symmetric_eigenvalues,
 };
 use proptest::prelude::*;
 
@@ -198,6 +199,89 @@ proptest! {
             }
         }
     }
+}
+
+/// A random symmetric matrix of lower bandwidth exactly `b` (entries in [-1, 1] within the
+/// band, the outermost diagonal nonzero), plus `diag` on the diagonal.
+fn banded(n: usize, b: usize, diag: f64, seed: u64) -> Vec<f64> {
+    let mut s = seed;
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in i.saturating_sub(b)..=i {
+            let mut v = uniform(&mut s);
+            if i - j == b && v == 0.0 {
+                v = 0.5;
+            }
+            a[i * n + j] = v;
+            a[j * n + i] = v;
+        }
+        a[i * n + i] += diag;
+    }
+    a
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// The band factorization against the dense one (faer) on the same banded matrices, positive
+    /// definite (diagonal dominance) or indefinite: the same shift `tau` (both walk the same
+    /// sequence; a factorization that succeeds for one and fails for the other would need a
+    /// shift within rounding of the smallest eigenvalue), and a solve whose residual against
+    /// `A + tau I` (through `mat_vec`, not the factor) is within the backward-error bound.
+    #[test]
+    fn band_cholesky_matches_dense(n in 64usize..160, b_frac in 0.0f64..1.0, seed in any::<u64>(), definite in any::<bool>()) {
+        let b = (b_frac * (n / 16) as f64) as usize;
+        let a = banded(n, b, if definite { 2.0 * b as f64 + 1.5 } else { 0.0 }, seed);
+        prop_assert_eq!(lower_bandwidth(&a, n), b);
+        let (band, tau) = modified_cholesky_factor(&a, n).unwrap();
+        let (_, dense_tau) = modified_cholesky(&a, n).unwrap();
+        prop_assert_eq!(band.bandwidth(), Some(b));
+        prop_assert_eq!(tau, dense_tau);
+        prop_assert_eq!(tau == 0.0, definite || cholesky(&a, n).is_ok());
+        prop_assert_eq!(cholesky_factor(&a, n).is_ok(), tau == 0.0);
+        let rhs: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
+        let x = band.solve(&rhs);
+        let mut shifted = a.clone();
+        for i in 0..n {
+            shifted[i * n + i] += tau;
+        }
+        let xn = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let tol = tolerance(&shifted, n);
+        for (ax, r) in mat_vec(&shifted, &x).iter().zip(&rhs) {
+            prop_assert!((ax - r).abs() <= tol * xn.max(1.0), "{ax} vs {r}");
+        }
+    }
+}
+
+#[test]
+fn bandwidth_and_storage_choice() {
+    let n = 64;
+    // Diagonal: bandwidth 0, band storage.
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        a[i * n + i] = 1.0 + i as f64;
+    }
+    assert_eq!(lower_bandwidth(&a, n), 0);
+    assert_eq!(cholesky_factor(&a, n).unwrap().bandwidth(), Some(0));
+    // One entry far below the diagonal makes it dense (bandwidth 40 > 64 / 16).
+    a[50 * n + 10] = 0.1;
+    a[10 * n + 50] = 0.1;
+    assert_eq!(lower_bandwidth(&a, n), 40);
+    assert_eq!(cholesky_factor(&a, n).unwrap().bandwidth(), None);
+    // NaN counts as nonzero, and the factorization refuses it.
+    a[50 * n + 10] = 0.0;
+    a[10 * n + 50] = 0.0;
+    a[20 * n + 18] = f64::NAN;
+    assert_eq!(lower_bandwidth(&a, n), 2);
+    assert!(cholesky_factor(&a, n).is_err());
+    assert!(modified_cholesky_factor(&a, n).is_err());
+    // Small matrices stay dense whatever their band.
+    assert_eq!(
+        cholesky_factor(&[4.0, 0.0, 0.0, 9.0], 2)
+            .unwrap()
+            .bandwidth(),
+        None
+    );
 }
 
 #[test]

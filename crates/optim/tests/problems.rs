@@ -197,8 +197,23 @@ fn ext_rosenbrock_10000_is_100_copies_of_the_100_case() {
     assert!(small.hvp(&y, &v, &mut hs));
     assert!(big.hvp(&y.repeat(100), &v.repeat(100), &mut hb));
     assert_eq!(hb, hs.repeat(100));
-    // No 800 MB dense Hessian.
-    assert!(!big.hessian(&big.x0, &mut []));
+    // The dense Hessian (800 MB, for dense Newton) is block diagonal: 100 copies of the small
+    // case's 100 x 100 Hessian, zero elsewhere.
+    let (n, k) = (10_000, 100);
+    let mut h_small = vec![0.0; k * k];
+    assert!(small.hessian(&y, &mut h_small));
+    let mut h_big = vec![f64::NAN; n * n];
+    assert!(big.hessian(&y.repeat(100), &mut h_big));
+    for (i, row) in h_big.chunks_exact(n).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            let expected = if i / k == j / k {
+                h_small[(i % k) * k + j % k]
+            } else {
+                0.0
+            };
+            assert!(v == expected, "H[{i}][{j}] = {v}, expected {expected}");
+        }
+    }
 }
 
 #[test]
