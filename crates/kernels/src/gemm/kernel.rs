@@ -70,6 +70,10 @@ pub(crate) enum APanel<T> {
 /// [`update`] of [`product`]. A ragged tile whose `n` columns fit one vector multiplies only
 /// that vector (n = 100 in f64 on AVX-512 ends with 4 columns, not 16).
 ///
+/// With `prefetch_c`, the tile's rows of C are first prefetched into L2 (not L1: there they
+/// would evict the B panel), so the update at the end does not wait for C from L3 or DRAM; the
+/// driver asks for it when C is too large to stay in L2.
+///
 /// # Safety
 /// `kc >= 1`; the `MR * kc` elements of A are readable and `b + k*b_ks .. + NR` is readable
 /// for `k < kc`; `c` addresses a C for which `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in
@@ -88,8 +92,16 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     m: usize,
     n: usize,
     upd: &Update<'_, T>,
+    prefetch_c: bool,
 ) {
     let one_vector = NV > 1 && n <= S::LANES;
+    if prefetch_c {
+        for i in 0..m {
+            let row = c.ptr.wrapping_add((i0 + i) * c.rs + j0 * c.cs);
+            prefetch_l2(row);
+            prefetch_l2(row.wrapping_add((n - 1) * c.cs));
+        }
+    }
     // SAFETY: the caller's contract, split between the two (the one-vector tile reads the
     // first LANES of each B row).
     unsafe {
@@ -112,6 +124,21 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
             }
         }
     }
+}
+
+/// A hint to bring the cache line holding `p` into L2 (`prefetcht1`; nothing off x86-64 or
+/// under Miri). Never faults, whatever `p` is.
+#[inline(always)]
+fn prefetch_l2<T>(p: *const T) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    // SAFETY: a prefetch is only a hint: it reads nothing architecturally and cannot fault, for
+    // any address; SSE (which `prefetcht1` belongs to) is part of the x86-64 baseline.
+    unsafe {
+        use core::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>());
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = p;
 }
 
 /// The `MR x NR` register tile `sum_k a[k] b[k]^T` over `kc >= 1` depths.

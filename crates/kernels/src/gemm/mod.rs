@@ -380,6 +380,15 @@ impl<T: Element> SimdOp<T> for ShapeOf {
     }
 }
 
+/// A C larger than this (bytes, the L2 size) is prefetched into L2 tile by tile, at the start
+/// of each micro-kernel call, so that its update does not wait for C from L3 or DRAM. perf put
+/// 9.5% of a 1024^3 f32 product on the first instruction after the update's load of C. Best of
+/// 4 interleaved runs, one core, fraction of the FMA peak, without -> with: f32 1024^3 83.0% ->
+/// 85.5%, 2048^3 75.8% -> 79.8%; f64 512^3 83.6% -> 86.1%, 1024^3 80.8% -> 83.8%. Into L1
+/// (`prefetcht0`) it gained nothing at 1024^3, and for C within L2 (64^3 to 256^3) the hints
+/// cost about 1.5%.
+const C_PREFETCH_BYTES: usize = 1 << 20;
+
 /// Target size of a packed A block (bytes).
 const A_BLOCK_BYTES: usize = 384 << 10;
 
@@ -491,6 +500,7 @@ fn run<T: Element>(
     }
 
     let bl = blocking::<T>(isa);
+    let prefetch_c = m * n * size_of::<T>() > C_PREFETCH_BYTES;
     let parallel = should_split(2 * m * n * k, PAR_THRESHOLD_FLOPS);
     let threads = if parallel {
         rayon::current_num_threads()
@@ -578,6 +588,7 @@ fn run<T: Element>(
                             q0,
                             q1,
                             upd: &upd,
+                            prefetch_c,
                         };
                         T::dispatch(isa, block);
                     });
@@ -669,6 +680,7 @@ struct Block<'a, 'm, T> {
     q0: usize,
     q1: usize,
     upd: &'a Update<'a, T>,
+    prefetch_c: bool,
 }
 
 impl<T: Element> SimdOp<T> for Block<'_, '_, T> {
@@ -701,6 +713,7 @@ impl<T: Element> Block<'_, '_, T> {
             q0,
             q1,
             upd,
+            prefetch_c,
         } = self;
         debug_assert_eq!(MR, bl.mr);
         // A row-major A whose block is small is read in place (its full row panels; a ragged
@@ -756,6 +769,7 @@ impl<T: Element> Block<'_, '_, T> {
                         rows,
                         cols,
                         upd,
+                        prefetch_c,
                     )
                 }
             }

@@ -34,6 +34,18 @@ impl Layout {
         let (rs, cs) = self.strides(r, c);
         self.offset + i * rs + j * cs
     }
+    /// For each element of a buffer of `len`, whether an `r x c` view in this layout covers it
+    /// (`O(len + r c)`, so checks that nothing outside a view changed stay linear).
+    #[allow(dead_code)] // not every test binary that shares this module uses it
+    pub fn covers(self, r: usize, c: usize, len: usize) -> Vec<bool> {
+        let mut mask = vec![false; len];
+        for i in 0..r {
+            for j in 0..c {
+                mask[self.index(r, c, i, j)] = true;
+            }
+        }
+        mask
+    }
 }
 
 /// Dense row-major and column-major layouts; tests derive padded or offset ones from them.
