@@ -163,13 +163,13 @@ fn gemm_spans_several_blocks() {
     // the column panel, m above the row block, ragged everywhere.
     let rm = ROW;
     let cm = Layout { pad: 1, ..COL };
-    check_plain::<f32>(((131, 700, 45), (rm, rm, rm)), (1.0, 0.5), 1);
-    check_plain::<f64>(((45, 413, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
+    check_plain::<f32>(((131, 1100, 45), (rm, rm, rm)), (1.0, 0.5), 1);
+    check_plain::<f64>(((45, 2100, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
     check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
     check_plain::<f64>(((200, 70, 9), (rm, rm, cm)), (2.0, 0.0), 4);
     // A single row panel (m <= MR) with a row-major B of whole panels, too big for the
     // small-B rule: B is read in place, over two column blocks (4096 + 256) and depth blocks.
-    check_plain::<f32>(((5, 600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
+    check_plain::<f32>(((5, 1600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
     check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
     check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);
     // A row-major A read in place (small blocks) beside a ragged packed panel, and one whose
@@ -177,8 +177,8 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((37, 40, 33), (rm, rm, rm)), (1.0, 0.0), 13);
     check_plain::<f32>(((40, 512, 20), (rm, rm, rm)), (0.5, 1.0), 14);
     // Several row panels (up to 16) over a row-major B read in place, several depth blocks.
-    check_plain::<f32>(((200, 300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
-    check_plain::<f64>(((100, 290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
+    check_plain::<f32>(((200, 1300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
+    check_plain::<f64>(((100, 1290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
     // Packing transposes register blocks (LANES x LANES) when a panel's rows are contiguous
     // along the depth: row-major A, column-major B. Whole panels with depth tails (k not a
     // multiple of 16 or 8), a padded leading dimension, and a ragged last panel.
@@ -309,7 +309,8 @@ fn fused_bias_activation_matches_gemm_then_activation() {
         Activation::Tanh,
         Activation::Gelu,
     ];
-    for (t, &(m, k, n)) in [(1, 1, 1), (7, 300, 19), (64, 64, 64), (33, 5, 70)]
+    // (7, 1300, 19) spans two depth blocks: bias and activation apply after the last only.
+    for (t, &(m, k, n)) in [(1, 1, 1), (7, 1300, 19), (64, 64, 64), (33, 5, 70)]
         .iter()
         .enumerate()
     {
