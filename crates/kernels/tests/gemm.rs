@@ -176,9 +176,12 @@ fn gemm_spans_several_blocks() {
     // rows are 2 KiB apart (always packed).
     check_plain::<f32>(((37, 40, 33), (rm, rm, rm)), (1.0, 0.0), 13);
     check_plain::<f32>(((40, 512, 20), (rm, rm, rm)), (0.5, 1.0), 14);
-    // Several row panels (up to 16) over a row-major B read in place, several depth blocks.
+    // Several row panels (up to 32) over a row-major B read in place, several depth blocks;
+    // the most panels read in place (32: 512 f32 rows on AVX-512, 256 f64), and one more.
     check_plain::<f32>(((200, 1300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
     check_plain::<f64>(((100, 1290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
+    check_plain::<f32>(((512, 30, 64), (rm, rm, rm)), (1.0, 0.5), 17);
+    check_plain::<f64>(((263, 20, 48), (cm, rm, rm)), (1.0, 0.0), 18);
     // Packing transposes register blocks (LANES x LANES) when a panel's rows are contiguous
     // along the depth: row-major A, column-major B. Whole panels with depth tails (k not a
     // multiple of 16 or 8), a padded leading dimension, and a ragged last panel.

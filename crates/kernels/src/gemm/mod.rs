@@ -628,14 +628,16 @@ const DIRECT_A_BAD_STRIDE: usize = 2048;
 /// B read in place when it is at most this big (one depth block): about a quarter of L1d.
 const DIRECT_B_BYTES: usize = 16 << 10;
 
-/// B read in place when A has at most this many row panels (m <= 256 f32 / 128 f64 rows on
-/// AVX-512). Best of 4 interleaved runs, one core, fraction of the FMA peak, packed -> in place:
-/// f32 `32x784x512` 74% -> 94%, `128x784x512` 89% -> 93%, `256x784x512` 91% -> 92%; f64
-/// `32x784x512` 74% -> 92%, `128x512x512` 89% -> 92%. Beyond it packing wins (f32 1024^3 85% vs
-/// 77% in place; f64 `256x784x512` 88% vs 83%): B's rows, a power-of-two stride apart, share few
-/// L1 sets, so each A panel rereads the sliver from L2. A batch-8 layer of 16384 x 16384
-/// weights took 0.45 s per product packed, 0.26 s in place.
-const DIRECT_B_MAX_PANELS: usize = 16;
+/// B read in place when A has at most this many row panels (m <= 512 f32 / 256 f64 rows on
+/// AVX-512). Measured with 256-deep blocks at 16 panels, best of 4 interleaved runs, one core,
+/// fraction of the FMA peak, packed -> in place: f32 `32x784x512` 74% -> 94%, `128x784x512`
+/// 89% -> 93%, `256x784x512` 91% -> 92%; f64 `32x784x512` 74% -> 92%, `128x512x512` 89% -> 92%.
+/// With 1024-deep blocks ([`KC`]), best of 3, 16 -> 32 panels: f64 256^3 91.7% -> 94.7%, f32
+/// 512^3 94.0% -> 95.4%, f64 512^3 92.0% -> 92.7%; 64 panels lost again (f64 512^3 90.9%).
+/// Beyond it packing wins (f32 1024^3, 256-deep, 85% vs 77% in place): B's rows, a
+/// power-of-two stride apart, share few L1 sets, so each A panel rereads the sliver from L2. A
+/// batch-8 layer of 16384 x 16384 weights took 0.45 s per product packed, 0.26 s in place.
+const DIRECT_B_MAX_PANELS: usize = 32;
 
 /// Where the micro-kernel finds B's panels: packed, or in place.
 #[derive(Clone, Copy)]
