@@ -182,6 +182,8 @@ fn gemm_spans_several_blocks() {
     check_plain::<f64>(((100, 1290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
     check_plain::<f32>(((512, 30, 64), (rm, rm, rm)), (1.0, 0.5), 17);
     check_plain::<f64>(((263, 20, 48), (cm, rm, rm)), (1.0, 0.0), 18);
+    // B rows 4 KiB apart (512 f64): in place for at most 16 panels, packed for 25.
+    check_plain::<f64>(((200, 20, 512), (rm, rm, rm)), (1.0, 0.0), 19);
     // Packing transposes register blocks (LANES x LANES) when a panel's rows are contiguous
     // along the depth: row-major A, column-major B. Whole panels with depth tails (k not a
     // multiple of 16 or 8), a padded leading dimension, and a ragged last panel.

@@ -533,9 +533,15 @@ fn run<T: Element>(
             // when A has few row panels (`m <= DIRECT_B_MAX_PANELS * mr`): each element of B
             // then serves few micro-kernel calls, and packing it is a whole extra pass over B
             // that they do not repay. See DIRECT_B_MAX_PANELS for the measurements.
+            let direct_b_max_panels = if (b.rs * size_of::<T>()).is_multiple_of(DIRECT_B_BAD_STRIDE)
+            {
+                DIRECT_B_MAX_PANELS / 2
+            } else {
+                DIRECT_B_MAX_PANELS
+            };
             let direct = b.cs == 1
                 && nc % bl.nr == 0
-                && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES || m <= DIRECT_B_MAX_PANELS * bl.mr);
+                && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES || m <= direct_b_max_panels * bl.mr);
             let blen = if direct { 0 } else { n_panels * bl.nr * kc };
             scratch::with_scratch::<T, _>(&scratch::PACK_B, blen, |bpack| {
                 let bsrc = if direct {
@@ -634,10 +640,16 @@ const DIRECT_B_BYTES: usize = 16 << 10;
 /// 89% -> 93%, `256x784x512` 91% -> 92%; f64 `32x784x512` 74% -> 92%, `128x512x512` 89% -> 92%.
 /// With 1024-deep blocks ([`KC`]), best of 3, 16 -> 32 panels: f64 256^3 91.7% -> 94.7%, f32
 /// 512^3 94.0% -> 95.4%, f64 512^3 92.0% -> 92.7%; 64 panels lost again (f64 512^3 90.9%).
+/// Rows of B a multiple of [`DIRECT_B_BAD_STRIDE`] apart keep 16 panels: f64 `200x784x512`
+/// (4 KiB rows) fell from 92.8% to 90.9% at 32.
 /// Beyond it packing wins (f32 1024^3, 256-deep, 85% vs 77% in place): B's rows, a
 /// power-of-two stride apart, share few L1 sets, so each A panel rereads the sliver from L2. A
 /// batch-8 layer of 16384 x 16384 weights took 0.45 s per product packed, 0.26 s in place.
 const DIRECT_B_MAX_PANELS: usize = 32;
+
+/// B rows a multiple of this many bytes apart map to the same few L1 sets: read in place only
+/// up to half of [`DIRECT_B_MAX_PANELS`].
+const DIRECT_B_BAD_STRIDE: usize = 4096;
 
 /// Where the micro-kernel finds B's panels: packed, or in place.
 #[derive(Clone, Copy)]
