@@ -97,7 +97,10 @@ fn bench_gemm<T: Element>(c: &mut Criterion, rows: &mut Vec<Row>) {
     let (a, b, bias) = (data::<T>(m * k, 3), data::<T>(k * n, 4), data::<T>(n, 5));
     let mut out = vec![T::ZERO; m * n];
     for (name, act) in [
+        ("bias_identity", Activation::Identity),
         ("bias_relu", Activation::Relu),
+        ("bias_sigmoid", Activation::Sigmoid),
+        ("bias_tanh", Activation::Tanh),
         ("bias_gelu", Activation::Gelu),
     ] {
         g.bench_function(BenchmarkId::new("fused", name), |bench| {

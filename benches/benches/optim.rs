@@ -56,7 +56,7 @@ fn table(verbose: bool) {
                     r.elapsed.as_secs_f64() * 1e3,
                     r.status
                 ),
-                None => println!("    skip {:<22} (dense method, n too large)", o.problem),
+                None => println!("    skip {:<22} (n above the method's max_n)", o.problem),
             }
         }
     }

@@ -135,9 +135,9 @@ pub fn modified_cholesky(a: &[f64], n: usize) -> Result<(Vec<f64>, f64), NotPosi
 
 /// [`modified_cholesky`] with the factor in whichever storage suits `A`: band form when `A` is
 /// banded (lower bandwidth `b <= n / 16`, `n >= 64`, see [`lower_bandwidth`]), dense (faer)
-/// otherwise. A band factorization costs `n (b + 1)^2` flops against `n^3 / 3`, so Newton on a
-/// 10,000-variable problem with a tridiagonal Hessian factors in microseconds instead of
-/// seconds. The shift sequence, and so `tau`, is the same in both forms.
+/// otherwise. A band factorization costs about `n (b + 1)^2` flops against `n^3 / 3`: for a
+/// tridiagonal Hessian with `n = 10,000`, 4e4 against 3e11. The shift sequence, and so `tau`,
+/// is the same in both forms.
 ///
 /// # Errors
 /// As [`modified_cholesky`].

@@ -191,9 +191,10 @@ fn lll(basis: &[Vec<f64>]) -> Option<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
                 if q.abs() > MAX_ULPS {
                     return None;
                 }
-                let (bj, uj) = (b[j].clone(), u[j].clone());
-                axpy(-q, &bj, &mut b[k]);
-                axpy(-q, &uj, &mut u[k]);
+                let (b_head, b_tail) = b.split_at_mut(k);
+                axpy(-q, &b_head[j], &mut b_tail[0]);
+                let (u_head, u_tail) = u.split_at_mut(k);
+                axpy(-q, &u_head[j], &mut u_tail[0]);
             }
         }
         let (star, norms) = gram_schmidt(&b[..=k])?;

@@ -27,8 +27,6 @@ pub struct Method {
     pub name: &'static str,
     /// Builds a fresh solver.
     pub make: fn() -> Box<dyn Solver>,
-    /// Works on an `n x n` matrix (the dense Hessian or an approximation of it).
-    pub dense: bool,
     /// Skipped above this `n` ([`DENSE_MAX_N`] or unlimited).
     pub max_n: usize,
 }
@@ -40,37 +38,31 @@ pub fn methods() -> Vec<Method> {
         Method {
             name: "trust-region-cg",
             make: || Box::new(TrustRegionCg::default()),
-            dense: false,
             max_n: usize::MAX,
         },
         Method {
             name: "trust-region-exact",
             make: || Box::new(TrustRegionExact::default()),
-            dense: true,
             max_n: DENSE_MAX_N,
         },
         Method {
             name: "newton",
             make: || Box::new(Newton::default()),
-            dense: true,
             max_n: usize::MAX,
         },
         Method {
             name: "newton-cg",
             make: || Box::new(NewtonCg),
-            dense: false,
             max_n: usize::MAX,
         },
         Method {
             name: "bfgs",
             make: || Box::new(Bfgs::default()),
-            dense: true,
             max_n: DENSE_MAX_N,
         },
         Method {
             name: "lbfgs",
             make: || Box::new(Lbfgs::default()),
-            dense: false,
             max_n: usize::MAX,
         },
     ]

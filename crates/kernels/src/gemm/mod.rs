@@ -516,6 +516,10 @@ fn run<T: Element>(
     } else {
         1
     };
+    // A's row panels few enough for B to be read in place (see DIRECT_B_MAX_PANELS).
+    let b_bad_stride = (b.rs * size_of::<T>()).is_multiple_of(DIRECT_B_BAD_STRIDE);
+    let max_panels = DIRECT_B_MAX_PANELS / if b_bad_stride { 2 } else { 1 };
+    let few_a_panels = m <= max_panels * bl.mr;
     for j0 in (0..n).step_by(bl.nc) {
         let nc = bl.nc.min(n - j0);
         let n_panels = nc.div_ceil(bl.nr);
@@ -530,18 +534,12 @@ fn run<T: Element>(
             };
             // A row-major B whose width is a whole number of panels is read in place when it is
             // small (packing it would cost more than its strided rows cost the micro-kernel) or
-            // when A has few row panels (`m <= DIRECT_B_MAX_PANELS * mr`): each element of B
+            // when A has few row panels (`few_a_panels`): each element of B
             // then serves few micro-kernel calls, and packing it is a whole extra pass over B
             // that they do not repay. See DIRECT_B_MAX_PANELS for the measurements.
-            let direct_b_max_panels = if (b.rs * size_of::<T>()).is_multiple_of(DIRECT_B_BAD_STRIDE)
-            {
-                DIRECT_B_MAX_PANELS / 2
-            } else {
-                DIRECT_B_MAX_PANELS
-            };
             let direct = b.cs == 1
                 && nc % bl.nr == 0
-                && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES || m <= direct_b_max_panels * bl.mr);
+                && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES || few_a_panels);
             let blen = if direct { 0 } else { n_panels * bl.nr * kc };
             scratch::with_scratch::<T, _>(&scratch::PACK_B, blen, |bpack| {
                 let bsrc = if direct {
