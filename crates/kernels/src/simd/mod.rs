@@ -66,14 +66,6 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// Square root, correctly rounded.
     fn sqrt(self, a: Self::V) -> Self::V;
-    /// `1 / a`, within 0.51 ULP, for finite nonzero `a` whose reciprocal is normal (NaN gives
-    /// NaN; other inputs are unspecified: clamp first). The default divides (correctly rounded);
-    /// AVX-512 refines its 14-bit estimate with Newton steps, several times cheaper than its
-    /// division. For kernels whose accuracy budget allows the extra hundredth of an ULP.
-    #[inline(always)]
-    fn recip(self, a: Self::V) -> Self::V {
-        self.div(self.splat(T::ONE), a)
-    }
     /// `min(a, b)`; `b` if either is NaN.
     fn min(self, a: Self::V, b: Self::V) -> Self::V;
     /// `max(a, b)`; `b` if either is NaN.
@@ -106,6 +98,29 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     fn shl_mantissa(self, a: Self::V) -> Self::V;
     /// Each lane's bit pattern shifted right (logical) by `T::MANTISSA_BITS`.
     fn shr_mantissa(self, a: Self::V) -> Self::V;
+
+    /// Whether [`Simd::scalef`] is one instruction on this path (AVX-512 `vscalef`).
+    const FAST_SCALEF: bool = false;
+
+    /// `y * 2^floor(n)` per lane, rounded once (into the subnormals, to 0 or to infinity as the
+    /// exact product would round), for `|n| <= 2^15`; NaN in either gives NaN. The default goes
+    /// one lane at a time through `f64`; AVX-512 overrides it with `vscalef`.
+    #[inline(always)]
+    fn scalef(self, y: Self::V, n: Self::V) -> Self::V {
+        let mut ys = [T::ZERO; MAX_LANES];
+        let mut ns = [T::ZERO; MAX_LANES];
+        self.store_partial(&mut ys[..Self::LANES], y);
+        self.store_partial(&mut ns[..Self::LANES], n);
+        for (yv, nv) in ys.iter_mut().zip(&ns).take(Self::LANES) {
+            let n = nv.to_f64().floor();
+            // Two exact scalings by normal powers of 2, then one rounding (for `f32` the product
+            // is exact in `f64` and the conversion rounds once).
+            let n1 = (n * 0.5).floor();
+            let y2 = yv.to_f64() * 2f64.powi(n1 as i32) * 2f64.powi((n - n1) as i32);
+            *yv = if n.is_nan() { T::NAN } else { T::from_f64(y2) };
+        }
+        self.load_partial(&ys[..Self::LANES], T::ZERO)
+    }
 
     /// Sum of the lanes (fixed order: deterministic for a given ISA).
     fn reduce_add(self, a: Self::V) -> T;

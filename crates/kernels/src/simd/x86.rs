@@ -786,14 +786,6 @@ impl Simd<f32> for Avx512 {
         }
     }
     #[inline(always)]
-    fn recip(self, a: __m512) -> __m512 {
-        // 14-bit estimate and one Newton step: relative error below 2^-28 before the final
-        // rounding of the fused multiply-add.
-        let r = intrinsic!(_mm512_rcp14_ps(a));
-        let e = intrinsic!(_mm512_fnmadd_ps(a, r, _mm512_set1_ps(1.0)));
-        intrinsic!(_mm512_fmadd_ps(r, e, r))
-    }
-    #[inline(always)]
     fn lt(self, a: __m512, b: __m512) -> __mmask16 {
         intrinsic!(_mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, b))
     }
@@ -857,6 +849,11 @@ impl Simd<f32> for Avx512 {
         intrinsic!(_mm512_castsi512_ps(_mm512_srli_epi32::<23>(
             _mm512_castps_si512(a)
         )))
+    }
+    const FAST_SCALEF: bool = true;
+    #[inline(always)]
+    fn scalef(self, y: __m512, n: __m512) -> __m512 {
+        intrinsic!(_mm512_scalef_ps(y, n))
     }
     #[inline(always)]
     fn reduce_add(self, a: __m512) -> f32 {
@@ -972,17 +969,6 @@ impl Simd<f64> for Avx512 {
         }
     }
     #[inline(always)]
-    fn recip(self, a: __m512d) -> __m512d {
-        // 14-bit estimate and two Newton steps: relative error below 2^-56 before the final
-        // rounding.
-        let one = intrinsic!(_mm512_set1_pd(1.0));
-        let r = intrinsic!(_mm512_rcp14_pd(a));
-        let e = intrinsic!(_mm512_fnmadd_pd(a, r, one));
-        let r = intrinsic!(_mm512_fmadd_pd(r, e, r));
-        let e = intrinsic!(_mm512_fnmadd_pd(a, r, one));
-        intrinsic!(_mm512_fmadd_pd(r, e, r))
-    }
-    #[inline(always)]
     fn lt(self, a: __m512d, b: __m512d) -> __mmask8 {
         intrinsic!(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, b))
     }
@@ -1046,6 +1032,11 @@ impl Simd<f64> for Avx512 {
         intrinsic!(_mm512_castsi512_pd(_mm512_srli_epi64::<52>(
             _mm512_castpd_si512(a)
         )))
+    }
+    const FAST_SCALEF: bool = true;
+    #[inline(always)]
+    fn scalef(self, y: __m512d, n: __m512d) -> __m512d {
+        intrinsic!(_mm512_scalef_pd(y, n))
     }
     #[inline(always)]
     fn reduce_add(self, a: __m512d) -> f64 {
