@@ -56,7 +56,7 @@ use crate::isa::{self, Isa};
 use crate::math;
 use crate::parallel;
 use crate::reduce::{
-    BLOCK, Counter, DotK, ExtremeK, SumK, check_len, check_matrix, merge_tree, reduce_blocks,
+    BLOCK, Counter, DotK, SumK, check_len, check_matrix, fold, merge_tree, reduce_blocks,
     rows_per_task,
 };
 use crate::simd::{MAX_LANES, Simd, SimdOp};
@@ -139,14 +139,21 @@ fn run_rows<T: Element, J: RowJob<T>>(
     }
 }
 
-/// The row maximum, NaN if the row has a NaN (`-inf` for an empty row).
+/// The largest non-NaN entry of the row (`-inf` if there is none). NaN entries are skipped
+/// here, without a per-vector NaN test: with a finite maximum they reach the sums through
+/// `exp(NaN - m) = NaN` and make the whole row NaN there; [`classify`] scans for them in the
+/// two rare cases that take no sum (maximum `-inf` or `+inf`). The order of `max` operands
+/// keeps the accumulator when the new lane is NaN.
 #[inline(always)]
 fn row_max<T: Element, S: Simd<T>>(s: S, x: &[T]) -> T {
-    if x.is_empty() {
-        return T::NEG_INFINITY;
-    }
-    let k = ExtremeK::<T, true> { x };
-    reduce_blocks(s, &k, x.len(), 0, x.len().div_ceil(BLOCK))
+    let acc = fold::<T, S, S::V, 1, 4>(
+        s,
+        [x],
+        [T::NEG_INFINITY],
+        s.splat(T::NEG_INFINITY),
+        |m, [v], _| s.max(v, m),
+    );
+    s.reduce_max(merge_tree(acc, |a, b| s.max(a, b)))
 }
 
 /// `sum_j exp(x_j - m)` over `n` elements at `xp`, in blocks of [`BLOCK`] combined as
@@ -163,56 +170,82 @@ unsafe fn exp_sum<T: Element, S: Simd<T>, const STORE: bool>(
     n: usize,
     m: T,
 ) -> T {
-    const U: usize = 4;
-    let l = S::LANES;
     let mv = s.splat(m);
-    let zero = s.splat(T::ZERO);
-    // SAFETY (all `exp_vec` calls): `i + LANES <= n`, and the function's contract covers the
-    // pointers.
+    if n <= BLOCK {
+        // One block (the usual row): what the counter below returns for a single partial,
+        // without setting up its stack.
+        return if n == 0 {
+            T::ZERO
+        } else {
+            // SAFETY: the function's contract, for `0..n`.
+            unsafe { exp_sum_block::<T, S, STORE>(s, xp, yp, 0, n, mv) }
+        };
+    }
     let mut counter = Counter::new();
     let mut start = 0;
     while start < n {
         let end = (start + BLOCK).min(n);
-        let mut acc = [zero; U];
-        let mut i = start;
-        while i + U * l <= end {
-            for (k, a) in acc.iter_mut().enumerate() {
-                // SAFETY: see above.
-                *a = s.add(*a, unsafe {
-                    exp_vec::<T, S, STORE>(s, xp, yp, i + k * l, mv)
-                });
-            }
-            i += U * l;
-        }
-        for a in acc.iter_mut() {
-            if i + l <= end {
-                // SAFETY: see above.
-                *a = s.add(*a, unsafe { exp_vec::<T, S, STORE>(s, xp, yp, i, mv) });
-                i += l;
-            }
-        }
-        if i < end {
-            // The missing lanes hold -inf: exp(-inf - m) = 0 adds nothing.
-            let k = end - i;
-            let mut buf = [T::NEG_INFINITY; MAX_LANES];
-            // SAFETY: `k < LANES <= MAX_LANES` elements from `i` are readable (`i + k == end <=
-            // n`) and, with `STORE`, writable; the read precedes the write.
-            unsafe {
-                core::ptr::copy_nonoverlapping(xp.add(i), buf.as_mut_ptr(), k);
-                let e = math::exp(s, s.sub(s.load(buf.as_ptr()), mv));
-                if STORE {
-                    s.store(buf.as_mut_ptr(), e);
-                    core::ptr::copy_nonoverlapping(buf.as_ptr(), yp.add(i), k);
-                }
-                acc[U - 1] = s.add(acc[U - 1], e);
-            }
-        }
-        counter.push(s.reduce_add(merge_tree(acc, |a, b| s.add(a, b))), |a, b| {
-            a + b
-        });
+        // SAFETY: the function's contract, for `start..end` within `0..n`.
+        let b = unsafe { exp_sum_block::<T, S, STORE>(s, xp, yp, start, end, mv) };
+        counter.push(b, |a, b| a + b);
         start = end;
     }
     counter.finish(None, |a, b| a + b).unwrap_or(T::ZERO)
+}
+
+/// The partial of [`exp_sum`] for the elements `start..end` (one block).
+///
+/// # Safety
+/// As [`exp_sum`], for the elements `start..end`.
+#[inline(always)]
+unsafe fn exp_sum_block<T: Element, S: Simd<T>, const STORE: bool>(
+    s: S,
+    xp: *const T,
+    yp: *mut T,
+    start: usize,
+    end: usize,
+    mv: S::V,
+) -> T {
+    const U: usize = 4;
+    let l = S::LANES;
+    let zero = s.splat(T::ZERO);
+    // SAFETY (all `exp_vec` calls): `i + LANES <= end`, and the function's contract covers the
+    // pointers.
+    let mut acc = [zero; U];
+    let mut i = start;
+    while i + U * l <= end {
+        for (k, a) in acc.iter_mut().enumerate() {
+            // SAFETY: see above.
+            *a = s.add(*a, unsafe {
+                exp_vec::<T, S, STORE>(s, xp, yp, i + k * l, mv)
+            });
+        }
+        i += U * l;
+    }
+    for a in acc.iter_mut() {
+        if i + l <= end {
+            // SAFETY: see above.
+            *a = s.add(*a, unsafe { exp_vec::<T, S, STORE>(s, xp, yp, i, mv) });
+            i += l;
+        }
+    }
+    if i < end {
+        // The missing lanes hold -inf: exp(-inf - m) = 0 adds nothing.
+        let k = end - i;
+        let mut buf = [T::NEG_INFINITY; MAX_LANES];
+        // SAFETY: `k < LANES <= MAX_LANES` elements from `i` are readable (`i + k == end`) and,
+        // with `STORE`, writable; the read precedes the write.
+        unsafe {
+            core::ptr::copy_nonoverlapping(xp.add(i), buf.as_mut_ptr(), k);
+            let e = math::exp(s, s.sub(s.load(buf.as_ptr()), mv));
+            if STORE {
+                s.store(buf.as_mut_ptr(), e);
+                core::ptr::copy_nonoverlapping(buf.as_ptr(), yp.add(i), k);
+            }
+            acc[U - 1] = s.add(acc[U - 1], e);
+        }
+    }
+    s.reduce_add(merge_tree(acc, |a, b| s.add(a, b)))
 }
 
 /// `exp(x - m)` of the vector at `i`, stored to `yp` when `STORE` (a function, not a closure,
@@ -257,16 +290,18 @@ enum RowCase<T> {
     Finite(T),
 }
 
+/// The case of a row from its [`row_max`] `m` (which skips NaN): with a finite `m` NaN entries
+/// are left to the sums; an infinite `m` takes no sum, so the row is scanned for NaN.
 #[inline(always)]
 fn classify<T: Element>(m: T, x: &[T]) -> RowCase<T> {
-    if m.is_nan() {
+    if m != T::NEG_INFINITY && m != T::INFINITY {
+        RowCase::Finite(m)
+    } else if x.iter().any(|v| v.is_nan()) {
         RowCase::Nan
     } else if m == T::NEG_INFINITY {
         RowCase::AllNegInf
-    } else if m == T::INFINITY {
-        RowCase::PosInf(x.iter().filter(|v| **v == T::INFINITY).count())
     } else {
-        RowCase::Finite(m)
+        RowCase::PosInf(x.iter().filter(|v| **v == T::INFINITY).count())
     }
 }
 

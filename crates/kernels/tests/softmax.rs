@@ -367,6 +367,24 @@ fn huge_inputs_do_not_overflow() {
     });
 }
 
+/// The row maximum skips NaN; rows whose maximum is infinite take no sum, so their NaN must be
+/// found by the scan that classifies them: NaN beside `+inf`, beside only `-inf`, and alone.
+#[test]
+fn nan_beside_infinities_gives_nan_rows() {
+    let (inf, ninf, nan) = (f64::INFINITY, f64::NEG_INFINITY, f64::NAN);
+    let x = [nan, inf, 0.0, ninf, nan, ninf, nan, nan, nan, 3.0, inf, nan];
+    on_every_path(|path| {
+        let mut y = [0.0f64; 12];
+        nabla_kernels::softmax(&x, 4, 3, 3, &mut y);
+        assert!(y.iter().all(|v| v.is_nan()), "{path}: softmax {y:?}");
+        nabla_kernels::log_softmax(&x, 4, 3, 3, &mut y);
+        assert!(y.iter().all(|v| v.is_nan()), "{path}: log_softmax {y:?}");
+        let mut lse = [0.0f64; 4];
+        nabla_kernels::logsumexp(&x, 4, 3, 3, &mut lse);
+        assert!(lse.iter().all(|v| v.is_nan()), "{path}: logsumexp {lse:?}");
+    });
+}
+
 #[test]
 fn special_rows_follow_the_conventions() {
     let ninf = f32::NEG_INFINITY;
