@@ -190,7 +190,9 @@ const EXP_POLY_F64: [f64; 12] = [
 /// Method: `n = round(x / ln 2)`, `r = x - n ln2_hi - n ln2_lo` (Cody-Waite), a minimax polynomial
 /// for `e^r` on `|r| <= ln 2 / 2`, and `2^n` built in the exponent field. When some lane has
 /// `|x|` beyond 87 (`f32`) or 708 (`f64`) a slower path splits `2^n` into two factors so that
-/// the result rounds once, also into the subnormal range.
+/// the result rounds once, also into the subnormal range. On AVX-512 the input is clamped to
+/// where the result saturates and `vscalef` multiplies by `2^n` with one rounding instead, for
+/// every input: no range check, no second path.
 ///
 /// The accuracy is checked by `tests/math_accuracy.rs` on every 257th `f32` bit pattern and on
 /// random `f64`s, on every instruction-set path.
