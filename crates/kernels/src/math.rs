@@ -1227,19 +1227,23 @@ mod tests {
             -103.9,
         ]);
         check(&x32, |v| (v as f64).exp() as f32);
-        let mut x64: Vec<f64> = (0..=n)
-            .map(|i| -750.0 + 1465.0 * i as f64 / n as f64)
-            .collect();
-        x64.extend([
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            0.0,
-            709.78,
-            -708.5,
-            -745.1,
-        ]);
-        check(&x64, f64::exp);
+        // Miri perturbs the results of `f64::exp` by a few ULP on purpose, so the `f64`
+        // reference is only trusted natively (the `f32` one absorbs that in its rounding).
+        if !cfg!(miri) {
+            let mut x64: Vec<f64> = (0..=n)
+                .map(|i| -750.0 + 1465.0 * i as f64 / n as f64)
+                .collect();
+            x64.extend([
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                0.0,
+                709.78,
+                -708.5,
+                -745.1,
+            ]);
+            check(&x64, f64::exp);
+        }
     }
 
     #[test]
