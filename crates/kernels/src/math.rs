@@ -213,7 +213,7 @@ fn exp_impl<T: Element, S: Simd<T>, const N: usize>(
     poly: &[f64; N],
 ) -> S::V {
     if S::FAST_SCALEF {
-        return exp_scalef(s, x, c, poly);
+        return exp_wide(s, x, c, poly, true);
     }
     let big = s.lt(k(s, c.fast_limit), abs(s, x));
     if !s.any(big) {
@@ -221,25 +221,8 @@ fn exp_impl<T: Element, S: Simd<T>, const N: usize>(
         let (p, t) = exp_reduced(s, x, c, poly);
         s.mul(p, s.shl_mantissa(t))
     } else {
-        exp_wide(s, x, c, poly)
+        exp_wide(s, x, c, poly, false)
     }
-}
-
-/// `exp` where [`Simd::scalef`] is one instruction (AVX-512): the input clamped to where the
-/// result saturates, then `e^r` scaled by `2^n` with a single rounding (into the subnormals, to
-/// 0 or to infinity). No range check and no second path: about 15% faster than the
-/// shift-and-multiply scaling with its check (`f32`, in L2).
-#[inline(always)]
-fn exp_scalef<T: Element, S: Simd<T>, const N: usize>(
-    s: S,
-    x: S::V,
-    c: &ExpConsts,
-    poly: &[f64; N],
-) -> S::V {
-    // `max`/`min` return their second operand for NaN: NaN stays NaN.
-    let xc = s.min(k(s, c.hi), s.max(k(s, c.lo), x));
-    let (p, t) = exp_reduced(s, xc, c, poly);
-    s.scalef(p, s.sub(t, k(s, c.shift)))
 }
 
 /// The reduction and polynomial of `exp`: returns `(e^r, t)` where `t` carries `n + bias` in its
@@ -259,20 +242,27 @@ fn exp_reduced<T: Element, S: Simd<T>, const N: usize>(
     (horner(s, r, poly), t)
 }
 
-/// `exp` for any input: clamps to where the result saturates and scales by `2^n` in two exact
-/// steps, so that only the last multiplication rounds (into the subnormals if need be).
+/// `exp` for any input: clamps to where the result saturates and scales by `2^n` so that only
+/// the last multiplication rounds (into the subnormals, to 0 or to infinity): with `scalef`
+/// (a constant at every call) by [`Simd::scalef`], one instruction on AVX-512, where this is
+/// `exp` for every input with no range check and no second path (about 15% faster than the
+/// shift-and-multiply scaling with its check, `f32` in L2); otherwise in two exact steps.
 #[inline(always)]
 fn exp_wide<T: Element, S: Simd<T>, const N: usize>(
     s: S,
     x: S::V,
     c: &ExpConsts,
     poly: &[f64; N],
+    scalef: bool,
 ) -> S::V {
     // `max`/`min` return their second operand for NaN: NaN stays NaN.
     let xc = s.min(k(s, c.hi), s.max(k(s, c.lo), x));
     let shift = k(s, c.shift);
     let (p, t) = exp_reduced(s, xc, c, poly);
     let n = s.sub(t, shift);
+    if scalef {
+        return s.scalef(p, n);
+    }
     let round = k(s, c.round);
     let n1 = s.sub(s.add(s.mul(n, k(s, 0.5)), round), round);
     let n2 = s.sub(n, n1);
@@ -1189,9 +1179,9 @@ mod tests {
                 for (xi, yi) in self.0.chunks(S::LANES).zip(self.1.chunks_mut(S::LANES)) {
                     let v = s.load_partial(xi, T::ZERO);
                     let e = if is_f32::<T>() {
-                        exp_scalef(s, v, &EXP_F32, &EXP_POLY_F32)
+                        exp_wide(s, v, &EXP_F32, &EXP_POLY_F32, true)
                     } else {
-                        exp_scalef(s, v, &EXP_F64, &EXP_POLY_F64)
+                        exp_wide(s, v, &EXP_F64, &EXP_POLY_F64, true)
                     };
                     s.store_partial(yi, e);
                 }
