@@ -1128,21 +1128,27 @@ mod tests {
     use crate::isa;
     use crate::simd::SimdOp;
 
-    /// Applies `exp` to a slice on `path`.
-    fn exp_slice<T: Element>(path: isa::Isa, x: &[T]) -> Vec<T> {
-        struct Op<'a, T>(&'a [T], &'a mut [T]);
+    /// Applies `exp` to a slice on `path`; with `scalef_form`, its clamp-and-`Simd::scalef`
+    /// form whatever the path (AVX-512 takes it anyway).
+    fn exp_slice<T: Element>(path: isa::Isa, x: &[T], scalef_form: bool) -> Vec<T> {
+        struct Op<'a, T>(&'a [T], &'a mut [T], bool);
         impl<T: Element> SimdOp<T> for Op<'_, T> {
             type Output = ();
             #[inline(always)]
             fn run<S: Simd<T>>(self, s: S) {
                 for (xi, yi) in self.0.chunks(S::LANES).zip(self.1.chunks_mut(S::LANES)) {
                     let v = s.load_partial(xi, T::ZERO);
-                    s.store_partial(yi, exp(s, v));
+                    let e = match (self.2, is_f32::<T>()) {
+                        (false, _) => exp(s, v),
+                        (true, true) => exp_wide(s, v, &EXP_F32, &EXP_POLY_F32, true),
+                        (true, false) => exp_wide(s, v, &EXP_F64, &EXP_POLY_F64, true),
+                    };
+                    s.store_partial(yi, e);
                 }
             }
         }
         let mut y = vec![T::ZERO; x.len()];
-        T::dispatch(path, Op(x, &mut y));
+        T::dispatch(path, Op(x, &mut y, scalef_form));
         y
     }
 
@@ -1153,7 +1159,7 @@ mod tests {
             .map(|b| f32::from_bits(b as u32))
             .collect();
         for path in isa::available() {
-            let y = exp_slice(path, &x);
+            let y = exp_slice(path, &x, false);
             for (&xi, &yi) in x.iter().zip(&y) {
                 let r = (xi as f64).exp() as f32;
                 if r.is_nan() {
@@ -1171,26 +1177,9 @@ mod tests {
     /// within 1 ULP of the correctly rounded result, subnormal and saturated results included.
     #[test]
     fn exp_scalef_form_every_path() {
-        struct Op<'a, T>(&'a [T], &'a mut [T]);
-        impl<T: Element> SimdOp<T> for Op<'_, T> {
-            type Output = ();
-            #[inline(always)]
-            fn run<S: Simd<T>>(self, s: S) {
-                for (xi, yi) in self.0.chunks(S::LANES).zip(self.1.chunks_mut(S::LANES)) {
-                    let v = s.load_partial(xi, T::ZERO);
-                    let e = if is_f32::<T>() {
-                        exp_wide(s, v, &EXP_F32, &EXP_POLY_F32, true)
-                    } else {
-                        exp_wide(s, v, &EXP_F64, &EXP_POLY_F64, true)
-                    };
-                    s.store_partial(yi, e);
-                }
-            }
-        }
         fn check<T: Element>(x: &[T], want: impl Fn(T) -> T) {
             for path in isa::available() {
-                let mut y = vec![T::ZERO; x.len()];
-                T::dispatch(path, Op(x, &mut y));
+                let y = exp_slice(path, x, true);
                 for (&xi, &yi) in x.iter().zip(&y) {
                     let r = want(xi);
                     let ok = if r.is_nan() {
@@ -1242,7 +1231,7 @@ mod tests {
             .map(|i| f64::from_bits(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
             .collect();
         for path in isa::available() {
-            let y = exp_slice(path, &x);
+            let y = exp_slice(path, &x, false);
             for (&xi, &yi) in x.iter().zip(&y) {
                 let r = xi.exp();
                 if r.is_nan() {
