@@ -225,7 +225,7 @@ pub(crate) fn merge_tree<A: Copy, const U: usize>(mut acc: [A; U], merge: impl F
 }
 
 /// A reduction, described by how it reduces one block and how it combines two partials.
-pub(crate) trait BlockReduce<T: Element>: Sync {
+pub(crate) trait BlockReduce<T: Element> {
     /// A block's partial result.
     type P: Copy + Send;
     /// The partial of elements `start..end` (`0 < end - start <= BLOCK`). `#[inline(always)]`.
@@ -297,13 +297,15 @@ pub(crate) fn reduce_blocks<T: Element, S: Simd<T>, K: BlockReduce<T>>(
     first: usize,
     last: usize,
 ) -> K::P {
-    let block = |b: usize| k.block(s, b * BLOCK, ((b + 1) * BLOCK).min(n));
+    // `k.block` is called directly, not through a closure: a closure is a function of its own
+    // without the path's target features, and a large block body may not be inlined into it.
+    let end = |b: usize| ((b + 1) * BLOCK).min(n);
     if last - first == 1 {
-        return block(first);
+        return k.block(s, first * BLOCK, end(first));
     }
     let mut c = Counter::new();
     for b in first..last {
-        c.push(block(b), |x, y| k.combine(x, y));
+        c.push(k.block(s, b * BLOCK, end(b)), |x, y| k.combine(x, y));
     }
     c.finish(None, |x, y| k.combine(x, y))
         .expect("at least one block")
@@ -326,7 +328,7 @@ impl<T: Element, K: BlockReduce<T>> SimdOp<T> for Blocks<'_, K> {
 }
 
 /// Reduces `n` elements with `k` on `isa`, in parallel above `threshold`; `None` if `n == 0`.
-pub(crate) fn reduce_slice<T: Element, K: BlockReduce<T>>(
+pub(crate) fn reduce_slice<T: Element, K: BlockReduce<T> + Sync>(
     isa: Isa,
     k: &K,
     n: usize,

@@ -56,7 +56,7 @@ use crate::isa::{self, Isa};
 use crate::math;
 use crate::parallel;
 use crate::reduce::{
-    BLOCK, Counter, DotK, SumK, check_len, check_matrix, fold, merge_tree, reduce_blocks,
+    BLOCK, BlockReduce, DotK, SumK, check_len, check_matrix, fold, merge_tree, reduce_blocks,
     rows_per_task,
 };
 use crate::simd::{MAX_LANES, Simd, SimdOp};
@@ -157,7 +157,8 @@ fn row_max<T: Element, S: Simd<T>>(s: S, x: &[T]) -> T {
 }
 
 /// `sum_j exp(x_j - m)` over `n` elements at `xp`, in blocks of [`BLOCK`] combined as
-/// [`sum`](crate::sum) combines them; with `STORE`, also `y_j = exp(x_j - m)`.
+/// [`sum`](crate::sum) combines them (the same [`reduce_blocks`]); with `STORE`, also
+/// `y_j = exp(x_j - m)`.
 ///
 /// # Safety
 /// `xp` must be readable for `n` elements; with `STORE`, `yp` writable for `n` elements and
@@ -170,27 +171,43 @@ unsafe fn exp_sum<T: Element, S: Simd<T>, const STORE: bool>(
     n: usize,
     m: T,
 ) -> T {
-    let mv = s.splat(m);
-    if n <= BLOCK {
-        // One block (the usual row): what the counter below returns for a single partial,
-        // without setting up its stack.
-        return if n == 0 {
-            T::ZERO
-        } else {
-            // SAFETY: the function's contract, for `0..n`.
-            unsafe { exp_sum_block::<T, S, STORE>(s, xp, yp, 0, n, mv) }
-        };
+    if n == 0 {
+        return T::ZERO;
     }
-    let mut counter = Counter::new();
-    let mut start = 0;
-    while start < n {
-        let end = (start + BLOCK).min(n);
-        // SAFETY: the function's contract, for `start..end` within `0..n`.
-        let b = unsafe { exp_sum_block::<T, S, STORE>(s, xp, yp, start, end, mv) };
-        counter.push(b, |a, b| a + b);
-        start = end;
+    // SAFETY: the function's contract is the one `ExpSumK::new` asks for, for these `n`.
+    let k = unsafe { ExpSumK::<T, STORE>::new(xp, yp, m) };
+    reduce_blocks(s, &k, n, 0, n.div_ceil(BLOCK))
+}
+
+/// [`exp_sum`] as a block reduction: the partial of a block is its sum of `exp(x_j - m)`.
+struct ExpSumK<T, const STORE: bool> {
+    xp: *const T,
+    yp: *mut T,
+    m: T,
+}
+
+impl<T: Element, const STORE: bool> ExpSumK<T, STORE> {
+    /// # Safety
+    /// As [`exp_sum`], for every `n` the reduction will ask blocks of: `xp` readable for `n`
+    /// elements; with `STORE`, `yp` writable for `n` elements and equal to `xp` or not
+    /// overlapping it.
+    #[inline(always)]
+    unsafe fn new(xp: *const T, yp: *mut T, m: T) -> Self {
+        ExpSumK { xp, yp, m }
     }
-    counter.finish(None, |a, b| a + b).unwrap_or(T::ZERO)
+}
+
+impl<T: Element, const STORE: bool> BlockReduce<T> for ExpSumK<T, STORE> {
+    type P = T;
+    #[inline(always)]
+    fn block<S: Simd<T>>(&self, s: S, start: usize, end: usize) -> T {
+        // SAFETY: `exp_sum` asks for blocks within its `0..n`, which `new`'s contract covers.
+        unsafe { exp_sum_block::<T, S, STORE>(s, self.xp, self.yp, start, end, s.splat(self.m)) }
+    }
+    #[inline(always)]
+    fn combine(&self, a: T, b: T) -> T {
+        a + b
+    }
 }
 
 /// The partial of [`exp_sum`] for the elements `start..end` (one block).
