@@ -1,6 +1,7 @@
 //! Strided matrix views: the operands of GEMM.
 
 use crate::error::KernelError;
+use std::ops::Range;
 
 /// A read-only `rows x cols` matrix inside a slice: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.
@@ -58,6 +59,22 @@ fn overlaps(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
             };
             small == 0 || big < small * small_n
         }
+    }
+}
+
+/// The offset of column `range.start` in a `rows x cols` view with column stride `cs`, for
+/// [`MatRef::cols`] and [`MatMut::cols`] (0 for an empty result, whose start may lie past the
+/// data).
+#[track_caller]
+fn cols_offset(rows: usize, cols: usize, cs: usize, range: &Range<usize>) -> usize {
+    assert!(
+        range.start <= range.end && range.end <= cols,
+        "columns {range:?} outside a {rows}x{cols} view"
+    );
+    if range.is_empty() || rows == 0 {
+        0
+    } else {
+        range.start * cs
     }
 }
 
@@ -133,6 +150,20 @@ impl<'a, T> MatRef<'a, T> {
     /// `(rows, cols)`.
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
+    }
+
+    /// The columns `range` of the view: same rows, same strides, no copy.
+    ///
+    /// # Panics
+    /// If `range` is not within `0..cols`.
+    #[track_caller]
+    pub fn cols(self, range: Range<usize>) -> Self {
+        let offset = cols_offset(self.rows, self.cols, self.cs, &range);
+        MatRef {
+            data: &self.data[offset..],
+            cols: range.len(),
+            ..self
+        }
     }
 
     /// Element `(i, j)`.
@@ -230,6 +261,29 @@ impl<'a, T> MatMut<'a, T> {
         }
     }
 
+    /// The columns `range` of the view: same rows, same strides, no copy.
+    ///
+    /// # Panics
+    /// If `range` is not within `0..cols`.
+    #[track_caller]
+    pub fn cols(self, range: Range<usize>) -> Self {
+        let MatMut {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        } = self;
+        let offset = cols_offset(rows, cols, cs, &range);
+        MatMut {
+            data: &mut data[offset..],
+            rows,
+            cols: range.len(),
+            rs,
+            cs,
+        }
+    }
+
     /// The transpose (swaps the strides; no copy).
     pub fn t(self) -> Self {
         MatMut {
@@ -239,5 +293,53 @@ impl<'a, T> MatMut<'a, T> {
             cs: self.rs,
             ..self
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_ranges_view_the_same_elements() {
+        let data: Vec<i32> = (0..12).collect();
+        for v in [
+            MatRef::row_major(&data, 3, 4),
+            MatRef::col_major(&data, 3, 4),
+            MatRef::row_major(&data, 4, 3).t(),
+        ] {
+            for range in [0..4, 1..3, 3..4, 4..4, 2..2] {
+                let s = v.cols(range.clone());
+                assert_eq!(s.shape(), (3, range.len()));
+                for i in 0..3 {
+                    for j in 0..range.len() {
+                        assert_eq!(s.get(i, j), v.get(i, range.start + j));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_mutable_column_range_writes_only_its_columns() {
+        let mut data = vec![0; 12];
+        let v = MatMut::row_major(&mut data, 3, 4).cols(1..3);
+        assert_eq!(v.shape(), (3, 2));
+        let MatMut {
+            data: d, rs, cs, ..
+        } = v;
+        for i in 0..3 {
+            for j in 0..2 {
+                d[i * rs + j * cs] = 1;
+            }
+        }
+        assert_eq!(data, [0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "columns 2..5 outside a 3x4 view")]
+    fn a_column_range_past_the_end_panics() {
+        let data = [0.0f32; 12];
+        let _ = MatRef::row_major(&data, 3, 4).cols(2..5);
     }
 }
