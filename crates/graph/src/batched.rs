@@ -181,8 +181,29 @@ fn gather<T: Element>(
     }
 }
 
+/// `out = l r`, row-major `rows x cols`, computed from column `from` on (a restriction the
+/// caller asked for: see [`Graph::vjp_batched`]); the columns before it are zeroed.
+fn gemm_from<T: Element>(l: MatRef<'_, T>, r: MatRef<'_, T>, out: &mut [T], from: usize) {
+    let (rows, cols) = (l.shape().0, r.shape().1);
+    let from = from.min(cols);
+    if from > 0 {
+        for row in out.chunks_mut(cols) {
+            row[..from].fill(T::ZERO);
+        }
+    }
+    gemm::gemm(
+        T::ONE,
+        l,
+        r.cols(from..cols),
+        T::ZERO,
+        MatMut::row_major(out, rows, cols).cols(from..cols),
+    );
+}
+
 /// The batched adjoints of a matrix product's operands. `C = X Y` with `X = op(A)` (`m x k`),
-/// `Y = op(B)` (`k x n`), `dy` of shape `[bt, m, n]`; rank-2 operands only.
+/// `Y = op(B)` (`k x n`), `dy` of shape `[bt, m, n]`; rank-2 operands only. `from[i]`: the
+/// first flat index of operand `i` whose adjoint is needed, honoured (by a narrower GEMM) when
+/// that operand is a vector; the entries before it are then zero.
 #[allow(clippy::too_many_arguments)]
 fn matmul_b<T: Element>(
     av: &Tensor<T>,
@@ -191,6 +212,7 @@ fn matmul_b<T: Element>(
     dy: &Tensor<T>,
     bt: usize,
     needs: [bool; 2],
+    from: [usize; 2],
 ) -> Option<[Option<Tensor<T>>; 2]> {
     let (&[ra, ca], &[rb, cb]) = (av.shape(), bv.shape()) else {
         return None;
@@ -216,13 +238,9 @@ fn matmul_b<T: Element>(
                 gather(&units, yt, k, &mut out);
                 return Tensor::new(out, &[bt, ra, ca]);
             }
-            gemm::gemm(
-                T::ONE,
-                MatRef::row_major(d, bt * m, n),
-                y.t(),
-                T::ZERO,
-                MatMut::row_major(&mut out, bt * m, k),
-            );
+            // A row vector's flat index is its column.
+            let from = if m == 1 { from[0] } else { 0 };
+            gemm_from(MatRef::row_major(d, bt * m, n), y.t(), &mut out, from);
         } else {
             // dA_t = Y dC_t^T (k x m).
             gemm::gemm_batched(
@@ -253,13 +271,7 @@ fn matmul_b<T: Element>(
                     gather(&units, xr, k, &mut out);
                     return Tensor::new(out, &[bt, rb, cb]);
                 }
-                gemm::gemm(
-                    T::ONE,
-                    MatRef::row_major(d, bt, m),
-                    x,
-                    T::ZERO,
-                    MatMut::row_major(&mut out, bt, k),
-                );
+                gemm_from(MatRef::row_major(d, bt, m), x, &mut out, from[1]);
             } else {
                 gemm::gemm_batched(
                     bt,
@@ -297,23 +309,37 @@ impl<T: Element> Graph<T> {
     /// `sum(seeds[t] * output)` with respect to `input`). Values only: nothing is recorded.
     ///
     /// `None` when an operation on the path has no batched rule (see the module docs).
+    ///
+    /// Only the flat input indices from `from` on are asked for: entries before it may be left
+    /// as anything finite. A matrix-vector product of the input (or of a reshape of it) then
+    /// computes only those columns, which is how [`crate::hessian`] skips the lower triangle.
     pub(crate) fn vjp_batched(
         &self,
         output: Var<'_, T>,
         input: Var<'_, T>,
         seeds: Tensor<T>,
+        from: usize,
     ) -> Option<Tensor<T>> {
         let b = seeds.shape()[0];
         let n = output.id + 1;
         let mut on_path = vec![false; n];
+        // The input and its reshapes: nodes whose flat index is the input's, whose adjoints
+        // flow only into the input's.
+        let mut input_view = vec![false; n];
         if input.id < n {
             on_path[input.id] = true;
+            input_view[input.id] = true;
         }
         for i in input.id + 1..n {
-            let node = self.node_ref(i, |node| {
-                node.requires_grad && node.parents().iter().any(|&p| on_path[p])
+            let (on, view) = self.node_ref(i, |node| {
+                let p = node.parents();
+                (
+                    node.requires_grad && p.iter().any(|&p| on_path[p]),
+                    matches!(node.op, Op::Reshape) && p.first().is_some_and(|&q| input_view[q]),
+                )
             });
-            on_path[i] = node;
+            on_path[i] = on;
+            input_view[i] = view;
         }
         let mut adjoint: Vec<Option<Tensor<T>>> = vec![None; n];
         adjoint[output.id] = Some(seeds);
@@ -372,7 +398,8 @@ impl<T: Element> Graph<T> {
                 Op::PowI(0) => [None, None],
                 Op::MatMul { ta, tb } => {
                     let bv = self.value_of(p[1]);
-                    matmul_b(&av, &bv, (*ta, *tb), &dy, b, needs)?
+                    let from = [p[0], p[1]].map(|q| if input_view[q] { from } else { 0 });
+                    matmul_b(&av, &bv, (*ta, *tb), &dy, b, needs, from)?
                 }
                 Op::SumAxes { axes, keepdim: _ } => {
                     let kept = batched_shape(b, &kept_shape(&a_shape, axes));

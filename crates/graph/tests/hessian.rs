@@ -58,9 +58,23 @@ fn assert_close(got: &[f64], want: &[f64], mag: &[f64], m: usize, what: &str) {
     }
 }
 
+fn assert_exactly_symmetric(h: &[f64], n: usize) {
+    for i in 0..n {
+        for j in 0..i {
+            assert_eq!(
+                h[i * n + j],
+                h[j * n + i],
+                "H[{i}][{j}] against H[{j}][{i}]"
+            );
+        }
+    }
+}
+
 #[test]
 fn softplus_hessian_matches_closed_form() {
-    for (m, n) in [(1000, 100), (300, 37), (50, 1)] {
+    // n = 100 and 200 take 2 and 4 sweeps (of 64 rows), each computing only the columns from
+    // its first row on: the lower triangle is mirrored, so H is exactly symmetric.
+    for (m, n) in [(1000, 100), (400, 200), (300, 37), (50, 1)] {
         let a = scaled(Tensor::<f64>::randn(&[m, n], 1), 0.3);
         let x = Tensor::<f64>::randn(&[n], 2);
         let f = func(|x| softplus_f(&a, x));
@@ -68,6 +82,7 @@ fn softplus_hessian_matches_closed_form() {
         let h = hessian(f, &x).unwrap();
         assert_eq!(h.shape(), &[n, n]);
         assert_close(h.data(), &want, &mag, m, "batched H");
+        assert_exactly_symmetric(h.data(), n);
         let rows = hessian_unbatched(f, &x).unwrap();
         assert_close(rows.data(), &want, &mag, m, "row-by-row H");
         // The same f with x as a row on the left, `x^T A^T`: the identity seeds now select
@@ -81,6 +96,7 @@ fn softplus_hessian_matches_closed_form() {
         });
         let h_row = hessian(f_row, &x).unwrap();
         assert_close(h_row.data(), &want, &mag, m, "batched H, x as a row");
+        assert_exactly_symmetric(h_row.data(), n);
         // Hessian-vector products: H v for a random v, against the closed form's product.
         let v = Tensor::<f64>::randn(&[n], 3);
         let by_rof = hvp(f, &x, &v).unwrap();
@@ -180,7 +196,7 @@ fn batched_hessian_equals_row_by_row() {
 
 /// A wide intermediate (`[30000, 24]`, 720k elements) limits a batched sweep to 5 seeds, so the
 /// Hessian takes five sweeps, each writing its rows into the result: the same matrix as the
-/// row-by-row Hessian, and symmetric.
+/// row-by-row Hessian, and exactly symmetric.
 #[test]
 fn hessian_over_several_batched_sweeps() {
     let n = 24;
@@ -200,11 +216,43 @@ fn hessian_over_several_batched_sweeps() {
                 (p - q).abs() <= 1e-12 * (1.0 + q.abs()),
                 "H[{i}][{j}] {p} vs {q}"
             );
-            assert!(
-                (p - b[j * n + i]).abs() <= 1e-12 * (1.0 + p.abs()),
-                "H not symmetric at {i},{j}"
-            );
         }
     }
     assert!(r.iter().any(|v| v.abs() > 1e-3));
+    assert_exactly_symmetric(b, n);
+}
+
+/// With n = 150 the batched Hessian takes three sweeps whose matrix products of `x` compute only
+/// the columns from the sweep's first row on, in every operand form: `x` as a column on the
+/// right of a transposed constant, as a row on the left, and reshaped into a matrix (which is
+/// not a vector, so its product computes every column). Against the row-by-row Hessian, which
+/// computes both triangles.
+#[test]
+fn column_restricted_sweeps_match_row_by_row() {
+    let n = 150;
+    let a = scaled(Tensor::<f64>::randn(&[n, 40], 10), 0.2);
+    let b = scaled(Tensor::<f64>::randn(&[n, 20], 11), 0.2);
+    let c = scaled(Tensor::<f64>::randn(&[15, 4], 12), 0.3);
+    let x = scaled(Tensor::<f64>::randn(&[n], 13), 0.5);
+    let f = func(|x: Var<'_, f64>| {
+        let g = x.graph();
+        let col = g.constant(a.clone()).t().matmul(x.reshape(&[n, 1])); // 40 x 1
+        let row = x.reshape(&[1, n]).matmul(g.constant(b.clone())); // 1 x 20
+        let mat = x.reshape(&[10, 15]).matmul(g.constant(c.clone())); // 10 x 4
+        col.softplus().sum() + row.tanh().sum() + mat.sigmoid().sum() + (x * x * x).sum()
+    });
+    let (batched, rows) = (hessian(f, &x).unwrap(), hessian_unbatched(f, &x).unwrap());
+    let (h, r) = (batched.data(), rows.data());
+    assert_exactly_symmetric(h, n);
+    for i in 0..n {
+        for j in 0..n {
+            let (p, q) = (h[i * n + j], r[i * n + j]);
+            assert!(
+                (p - q).abs() <= 1e-12 * (1.0 + q.abs()),
+                "H[{i}][{j}] {p} vs {q}"
+            );
+        }
+    }
+    // Off-diagonal blocks carry weight (the products couple the coordinates).
+    assert!((0..n).any(|i| r[i * n + (i + 100) % n].abs() > 1e-3));
 }
