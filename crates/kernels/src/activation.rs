@@ -41,6 +41,7 @@ use crate::isa::{self, Isa};
 use crate::math;
 use crate::parallel::should_split;
 use crate::simd::{Simd, SimdOp};
+use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
 /// Slices at least this long may be split across rayon (elements).
@@ -76,11 +77,10 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
         debug_assert_eq!(n, self.y.len());
         let main = n - n % S::LANES;
         let (xp, yp) = (self.x.as_ptr(), self.y.as_mut_ptr());
-        let mut i = 0;
-        while i < main {
+        let down = sweep::descending(yp, &[xp]);
+        for i in Starts::new(main / S::LANES, S::LANES, down) {
             // SAFETY: i + LANES <= main <= n, and both slices hold n elements.
             unsafe { s.store(yp.add(i), self.f.apply(s, s.load(xp.add(i)))) };
-            i += S::LANES;
         }
         if main < n {
             let v = self.f.apply(s, s.load_partial(&self.x[main..], T::ONE));
@@ -131,14 +131,13 @@ impl<T: Element, F: Binary<T>> SimdOp<T> for ZipOp<'_, T, F> {
         debug_assert!(self.dy.len() == n && self.dx.len() == n);
         let main = n - n % S::LANES;
         let (ap, gp, dp) = (self.a.as_ptr(), self.dy.as_ptr(), self.dx.as_mut_ptr());
-        let mut i = 0;
-        while i < main {
+        let down = sweep::descending(dp, &[ap, gp]);
+        for i in Starts::new(main / S::LANES, S::LANES, down) {
             // SAFETY: i + LANES <= main <= n, and all three slices hold n elements.
             unsafe {
                 let v = self.f.apply(s, s.load(ap.add(i)), s.load(gp.add(i)));
                 s.store(dp.add(i), v);
             }
-            i += S::LANES;
         }
         if main < n {
             let a = s.load_partial(&self.a[main..], T::ONE);

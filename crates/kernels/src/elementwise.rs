@@ -25,6 +25,7 @@ use crate::isa::{self, Isa};
 use crate::parallel;
 use crate::reduce::{check_len, check_matrix, rows_per_task};
 use crate::simd::{Simd, SimdOp};
+use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
 /// Under [`Parallelism::Auto`](crate::parallel::Parallelism::Auto), elementwise kernels use
@@ -93,18 +94,22 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
     let yp = if O::ARITY == 2 { ptr(y) } else { xp };
     let l = S::LANES;
     const U: usize = 4;
-    let mut i = 0;
+    // Groups of U vectors, then single vectors, then the partial tail; the groups run descending
+    // when the output lies just ahead of an input (see `crate::sweep`).
+    let groups = n / (U * l);
+    let down = sweep::descending(zp, &[xp, yp]);
     // SAFETY (all `map_vec` calls): `i + LANES <= n`; `xp`, `yp` and `zp` address `n` elements
     // each (`z`, or inputs checked above). An input either is `z` itself, read at `i` before the
     // store at `i` and never after it, or is a distinct shared slice, which cannot overlap the
     // `&mut` slice `z`.
-    while i + U * l <= n {
+    for g in Starts::new(groups, U * l, down) {
         for k in 0..U {
+            let k = if down { U - 1 - k } else { k };
             // SAFETY: see above.
-            unsafe { map_vec(s, op, xp, yp, zp, i + k * l) };
+            unsafe { map_vec(s, op, xp, yp, zp, g + k * l) };
         }
-        i += U * l;
     }
+    let mut i = groups * U * l;
     while i + l <= n {
         // SAFETY: see above.
         unsafe { map_vec(s, op, xp, yp, zp, i) };

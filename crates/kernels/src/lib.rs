@@ -27,6 +27,7 @@ pub mod parallel;
 pub mod reduce;
 pub mod simd;
 pub mod softmax;
+mod sweep;
 
 pub use element::Element;
 pub use elementwise::{

@@ -391,3 +391,43 @@ fn probe_throughput() {
         }
     }
 }
+
+/// An output placed just ahead of its inputs modulo 4 KiB makes the loops run descending (to
+/// avoid 4K aliasing, see the crate's `sweep` module): the results must not change. Inputs and
+/// output share one buffer: `x` at a page-aligned element, `y` 4 KiB later, the output 8 KiB plus
+/// `d` bytes later; `n` covers the unrolled groups, single vectors and a partial tail.
+#[test]
+fn outputs_just_ahead_of_inputs_give_the_same_values() {
+    fn check<T: Element>() {
+        let size = size_of::<T>();
+        let n = 4 * 16 * 3 + 16 * 2 + 5;
+        let mut arena = vec![T::ZERO; 4 * 4096 / size + n];
+        let page = (4096 - arena.as_ptr() as usize % 4096) % 4096 / size;
+        let x: Vec<T> = (0..n)
+            .map(|i| T::from_f64(i as f64 * 0.37 - 20.0))
+            .collect();
+        let y: Vec<T> = (0..n).map(|i| T::from_f64(1.5 + (i % 7) as f64)).collect();
+        let sums: Vec<T> = x.iter().zip(&y).map(|(a, b)| *a + *b).collect();
+        let axpy: Vec<T> = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| T::from_f64(0.5) * *a + *b)
+            .collect();
+        for d in [16usize, 48, 64, 256, 1008, 2048, 4000] {
+            let (xs, ys, zs) = (page, page + 4096 / size, page + (8192 + d) / size);
+            arena[xs..xs + n].copy_from_slice(&x);
+            arena[ys..ys + n].copy_from_slice(&y);
+            on_every_path(|path| {
+                let (head, out) = arena.split_at_mut(zs);
+                let out = &mut out[..n];
+                nabla_kernels::add(&head[xs..xs + n], &head[ys..ys + n], out);
+                assert_all_same(out, &sums, &format!("add, output {d} B ahead, {path}"));
+                out.copy_from_slice(&y);
+                nabla_kernels::axpy(T::from_f64(0.5), &head[xs..xs + n], out);
+                assert_all_same(out, &axpy, &format!("axpy, output {d} B ahead, {path}"));
+            });
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+}
