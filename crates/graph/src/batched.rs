@@ -103,17 +103,18 @@ fn local_derivative<T: Element>(op: &Op<T>, a: &Tensor<T>, y: &Tensor<T>) -> Opt
     })
 }
 
-/// When every row of the row-major `rows x cols` matrix `d` is zero or one unit entry (`1` at
-/// one column, `0` elsewhere; the identity seeds of a Hessian reach the first matrix product in
-/// this form) and the matrix it multiplies (`other`) is finite, the unit columns (`None` for a
-/// zero row): the product is then a gather of `other`'s rows, with the GEMM's values
-/// (`1 * v + 0 * w + ... = v` for finite `w`, up to the sign of a zero). Otherwise `None`.
-fn unit_rows<T: Element>(
+/// When every row of the row-major `rows x cols` matrix `d` is zero or has one nonzero entry
+/// (the identity seeds of a Hessian reach the first matrix product as unit rows; a Jacobian's,
+/// scaled by an elementwise derivative, as rows with one nonzero) and the matrix it multiplies
+/// (`other`) is finite, each row's `(column, value)` (`None` for a zero row): the product is
+/// then a gather of `other`'s rows, scaled, with the GEMM's values (`c * v + 0 * w + ... =
+/// c * v` for finite `w`, up to the sign of a zero). Otherwise `None`.
+fn one_hot_rows<T: Element>(
     d: &[T],
     rows: usize,
     cols: usize,
     other: &[T],
-) -> Option<Vec<Option<usize>>> {
+) -> Option<Vec<Option<(usize, T)>>> {
     let mut units = Vec::with_capacity(rows);
     for r in 0..rows {
         let row = &d[r * cols..(r + 1) * cols];
@@ -122,10 +123,10 @@ fn unit_rows<T: Element>(
             if v == T::ZERO {
                 continue;
             }
-            if v != T::ONE || unit.is_some() {
+            if unit.is_some() {
                 return None;
             }
-            unit = Some(j);
+            unit = Some((j, v));
         }
         units.push(unit);
     }
@@ -139,44 +140,56 @@ fn all_finite<T: Element>(v: &[T]) -> bool {
         .all(|c| c.iter().fold(true, |ok, x| ok & x.is_finite()))
 }
 
-/// Rows of a `? x len` matrix (element `(j, p)` at `src[j*rs + p*cs]`): `out` row `r` = row
-/// `units[r]`, zeros for `None`.
+/// Rows of a `? x len` matrix (element `(j, p)` at `src[j*rs + p*cs]`), scaled: `out` row `r`
+/// = `c * ` row `j` for `units[r] = Some((j, c))`, zeros for `None`.
 ///
 /// Consecutive units (a Hessian's identity seeds) are one block of the matrix, copied by
 /// [`gemm::copy_matrix`] (a register-block transpose when the rows are columns of a row-major
 /// matrix; element by element this took 10% of a 100 x 100 Hessian). Other units go in tiles
-/// of 16 rows by 16 along `p`, so a strided source is read a few cache lines at a time.
+/// of 16 rows by 16 along `p`, so a strided source is read a few cache lines at a time. Rows
+/// whose scale is not 1 are then scaled in place.
 fn gather<T: Element>(
-    units: &[Option<usize>],
+    units: &[Option<(usize, T)>],
     (src, rs, cs): (&[T], usize, usize),
     len: usize,
     out: &mut [T],
 ) {
     let b = units.len();
-    if let Some(Some(j0)) = units.first()
-        && units.iter().enumerate().all(|(r, u)| *u == Some(j0 + r))
+    let column = |u: &Option<(usize, T)>| u.map(|(j, _)| j);
+    if let Some(j0) = units.first().and_then(column)
+        && units
+            .iter()
+            .enumerate()
+            .all(|(r, u)| column(u) == Some(j0 + r))
     {
         let from = MatRef::from_strides(&src[j0 * rs..], b, len, rs, cs)
             .expect("the unit rows index the matrix (broken invariant)");
         gemm::copy_matrix(from, MatMut::row_major(out, b, len));
-        return;
-    }
-    const TILE: usize = 16;
-    for r0 in (0..b).step_by(TILE) {
-        let tile_units = &units[r0..(r0 + TILE).min(b)];
-        for p0 in (0..len).step_by(TILE) {
-            let p1 = (p0 + TILE).min(len);
-            for (r, unit) in (r0..).zip(tile_units) {
-                let row = &mut out[r * len + p0..r * len + p1];
-                match unit {
-                    Some(j) => {
-                        for (p, o) in (p0..p1).zip(row.iter_mut()) {
-                            *o = src[j * rs + p * cs];
+    } else {
+        const TILE: usize = 16;
+        for r0 in (0..b).step_by(TILE) {
+            let tile_units = &units[r0..(r0 + TILE).min(b)];
+            for p0 in (0..len).step_by(TILE) {
+                let p1 = (p0 + TILE).min(len);
+                for (r, unit) in (r0..).zip(tile_units) {
+                    let row = &mut out[r * len + p0..r * len + p1];
+                    match unit {
+                        Some((j, _)) => {
+                            for (p, o) in (p0..p1).zip(row.iter_mut()) {
+                                *o = src[j * rs + p * cs];
+                            }
                         }
+                        None => row.fill(T::ZERO),
                     }
-                    None => row.fill(T::ZERO),
                 }
             }
+        }
+    }
+    for (row, unit) in out.chunks_mut(len.max(1)).zip(units) {
+        if let Some((_, c)) = *unit
+            && c != T::ONE
+        {
+            nabla_kernels::scale(c, row);
         }
     }
 }
@@ -231,8 +244,8 @@ fn matmul_b<T: Element>(
     let da = needs[0].then(|| {
         let mut out = crate::pool::for_overwrite(bt * m * k);
         if !ta {
-            // All rows at once: [bt*m, n] x Y^T (a gather of Y's columns for unit rows).
-            if let Some(units) = unit_rows(d, bt * m, n, bv.data()) {
+            // All rows at once: [bt*m, n] x Y^T (a gather of Y's columns for one-hot rows).
+            if let Some(units) = one_hot_rows(d, bt * m, n, bv.data()) {
                 // Rows of Y^T: rows of B when `tb`, else its columns.
                 let yt = (bv.data(), if tb { cb } else { 1 }, if tb { 1 } else { cb });
                 gather(&units, yt, k, &mut out);
@@ -264,8 +277,8 @@ fn matmul_b<T: Element>(
             // dY_t^T = dC_t^T X (n x k): with n == 1 every dC_t^T is a row of the [bt, m]
             // batch, so all rows go at once; with `tb` that product is dB itself.
             if n == 1 {
-                if let Some(units) = unit_rows(d, bt, m, av.data()) {
-                    // Unit rows select rows of X: a gather, no product.
+                if let Some(units) = one_hot_rows(d, bt, m, av.data()) {
+                    // One-hot rows select rows of X, scaled: a gather, no product.
                     // Rows of X: columns of A when `ta`, else its rows.
                     let xr = (av.data(), if ta { 1 } else { ca }, if ta { ca } else { 1 });
                     gather(&units, xr, k, &mut out);

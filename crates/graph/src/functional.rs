@@ -138,9 +138,14 @@ pub fn jvp<T: Element>(
     Ok(g.jvp_graph(y, &[xv], &[v], false)?.value())
 }
 
-/// The dense Jacobian of `f` at `x`, shaped `f(x).shape ++ x.shape`: one reverse sweep per
-/// output element when there are no more outputs than inputs, else one forward-mode sweep per
-/// input element.
+/// The dense Jacobian of `f` at `x`, shaped `f(x).shape ++ x.shape`: reverse sweeps seeded with
+/// the output's unit vectors when there are no more outputs than inputs, else one forward-mode
+/// sweep per input element.
+///
+/// The reverse sweeps are batched as for [`hessian`]: one sweep carries many seeds, so the
+/// matrix-vector products of `m` separate sweeps become matrix-matrix products (an operation
+/// without a batched rule on the path falls back to one sweep per output element; the result is
+/// the same up to rounding).
 ///
 /// # Errors
 /// Propagates shape errors from `f`.
@@ -153,6 +158,12 @@ pub fn jacobian<T: Element>(
     let y = f(xv);
     let (out_shape, n) = (y.shape(), x.len());
     let m = numel(&out_shape);
+    let shape: Vec<usize> = out_shape.iter().chain(x.shape()).copied().collect();
+    if m <= n
+        && let Some(jac) = jacobian_rows_batched(&g, y, xv, usize::MAX, false)
+    {
+        return Tensor::from_vec(jac, &shape);
+    }
     let mut jac = vec![T::ZERO; m * n];
     if m <= n {
         for i in 0..m {
@@ -170,7 +181,6 @@ pub fn jacobian<T: Element>(
             }
         }
     }
-    let shape: Vec<usize> = out_shape.iter().chain(x.shape()).copied().collect();
     Tensor::from_vec(jac, &shape)
 }
 
@@ -238,45 +248,64 @@ fn hessian_by<T: Element>(
     }
 }
 
-/// The Hessian by batched reverse sweeps over the recorded gradient: rows of the identity as
-/// seeds, as many per sweep as keep the widest batched adjoint near [`BATCH_ELEMS`] elements
-/// and at most [`symmetric_rows`] of `n`, as an `[n, n]` tensor whose lower triangle mirrors
-/// the upper. `None` when an operation on the path has no batched rule.
+/// The Hessian by batched reverse sweeps over the recorded gradient ([`jacobian_rows_batched`]
+/// of the gradient, in sweeps of at most [`symmetric_rows`] rows, each asking only for the
+/// columns from its first row on), as an `[n, n]` tensor whose lower triangle mirrors the upper.
+/// `None` when an operation on the path has no batched rule.
 ///
-/// A sweep of rows `r0..` asks only for columns `r0..` (the upper triangle and its diagonal
-/// block; see [`Graph::vjp_batched`]), so the matrix-vector products of the input, such as
-/// `A x` in `sum softplus(A x)`, become GEMMs over a shrinking column range: with 8 sweeps
-/// they do 56% of the full product's work.
+/// The matrix-vector products of the input, such as `A x` in `sum softplus(A x)`, thus become
+/// GEMMs over a shrinking column range: with 8 sweeps they do 56% of the full product's work.
 fn hessian_batched<'g, T: Element>(
     g: &'g Graph<T>,
     grad: Var<'g, T>,
     xv: Var<'g, T>,
 ) -> Option<Tensor<T>> {
-    let shape = xv.shape();
-    let n = numel(&shape);
-    // Adjoints exist only for nodes that depend on x (constants such as a matrix carry none).
-    let widest = (xv.id..=grad.id)
+    let n = numel(&xv.shape());
+    let mut h = jacobian_rows_batched(g, grad, xv, symmetric_rows(n), true)?;
+    mirror_upper(&mut h, n);
+    Tensor::from_vec(h, &[n, n]).ok()
+}
+
+/// The Jacobian of `output` (`m` elements) with respect to `input` (`n`), row-major `m x n`, by
+/// batched reverse sweeps: rows of the identity over the output as seeds, as many per sweep as
+/// keep the widest batched adjoint near [`BATCH_ELEMS`] elements and at most `max_rows`. With
+/// `upper`, a sweep of rows `r0..` asks only for columns `r0..` (see [`Graph::vjp_batched`]);
+/// the entries left of them are then unspecified (finite). `None` when an operation on the path
+/// has no batched rule.
+fn jacobian_rows_batched<'g, T: Element>(
+    g: &'g Graph<T>,
+    output: Var<'g, T>,
+    input: Var<'g, T>,
+    max_rows: usize,
+    upper: bool,
+) -> Option<Vec<T>> {
+    let out_shape = output.shape();
+    let (m, n) = (numel(&out_shape), numel(&input.shape()));
+    // Adjoints exist only for nodes that depend on the input (constants carry none).
+    let widest = (input.id..=output.id)
         .map(|i| g.node_ref(i, |n| if n.requires_grad { n.value.len() } else { 0 }))
         .max()
         .unwrap_or(1);
     let rows = (BATCH_ELEMS / widest.max(1))
-        .min(symmetric_rows(n))
-        .clamp(1, n.max(1));
+        .min(max_rows)
+        .clamp(1, m.max(1));
     // Every row is written by exactly one sweep: a recycled buffer needs no clearing (a fresh
     // 2 MB one was 7% of the n = 500 Hessian in page faults).
-    let mut h = crate::pool::for_overwrite(n * n);
-    for r0 in (0..n).step_by(rows) {
-        let b = rows.min(n - r0);
-        let mut seeds = crate::pool::filled(b * n, T::ZERO);
+    let mut jac = crate::pool::for_overwrite(m * n);
+    for r0 in (0..m).step_by(rows) {
+        let b = rows.min(m - r0);
+        let mut seeds = crate::pool::filled(b * m, T::ZERO);
         for t in 0..b {
-            seeds[t * n + r0 + t] = T::ONE;
+            seeds[t * m + r0 + t] = T::ONE;
         }
-        let seed_shape: Vec<usize> = std::iter::once(b).chain(shape.iter().copied()).collect();
-        let swept = g.vjp_batched(grad, xv, Tensor::new(seeds, &seed_shape), r0)?;
-        h[r0 * n..(r0 + b) * n].copy_from_slice(swept.data());
+        let seed_shape: Vec<usize> = std::iter::once(b)
+            .chain(out_shape.iter().copied())
+            .collect();
+        let from = if upper { r0 } else { 0 };
+        let swept = g.vjp_batched(output, input, Tensor::new(seeds, &seed_shape), from)?;
+        jac[r0 * n..(r0 + b) * n].copy_from_slice(swept.data());
     }
-    mirror_upper(&mut h, n);
-    Tensor::from_vec(h, &[n, n]).ok()
+    Some(jac)
 }
 
 /// Elements a batched Hessian sweep's widest adjoint may hold (`[b] ++ shape`): 4 Mi, 32 MiB in

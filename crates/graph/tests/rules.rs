@@ -382,6 +382,44 @@ fn jvp_and_jacobian_agree_with_vjp() {
     assert_eq!(jac2.to_vec(), vec![12.0, 12.0, 12.0]);
 }
 
+/// Fewer outputs than inputs: the reverse rows come from batched sweeps (all 20 seeds in one
+/// sweep, the matrix product's rule a GEMM); they must equal one reverse sweep per output
+/// element, also for an output of rank 2 (seeds shaped `[b, 4, 5]`).
+#[test]
+fn batched_jacobian_rows_equal_one_sweep_per_row() {
+    fn f<'g>(x: Var<'g, f64>) -> Var<'g, f64> {
+        let g = x.graph();
+        let m = g.constant(Tensor::new(
+            (0..1200).map(|i| (i as f64 * 0.37).sin() * 0.2).collect(),
+            &[20, 60],
+        ));
+        let h = m.matmul(x.reshape(&[60, 1])).tanh().reshape(&[4, 5]);
+        h * x.mean().exp() + x.powi(2).sum()
+    }
+    let x = Tensor::new((0..60).map(|i| (i as f64 * 0.21).cos()).collect(), &[60]);
+    let jac = jacobian(f, &x).unwrap();
+    assert_eq!(jac.shape(), &[4, 5, 60]);
+    let g = Graph::new();
+    let xv = g.var(x.clone());
+    let y = f(xv);
+    for i in 0..20 {
+        let mut seed = vec![0.0; 20];
+        seed[i] = 1.0;
+        let row = g
+            .vjp(y, &[xv], Tensor::new(seed, &[4, 5]))
+            .unwrap()
+            .remove(0);
+        for j in 0..60 {
+            let (got, want) = (jac.data()[i * 60 + j], row.data()[j]);
+            assert!(
+                (got - want).abs() <= 1e-14 * (1.0 + want.abs()),
+                "J[{i}][{j}] = {got}, one sweep gives {want}"
+            );
+        }
+    }
+    assert!(jac.data().iter().any(|v| v.abs() > 0.1));
+}
+
 #[test]
 fn errors_name_the_op_and_both_shapes() {
     let g = Graph::<f32>::new();
