@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn descends_only_when_an_output_is_just_ahead_of_an_input() {
-        let at = |a: usize| a as *const f32;
+        let at = |a: usize| std::ptr::without_provenance::<f32>(a);
         let x = 0x10_0010;
         // 48 bytes ahead (the measured worst case), and ahead across a page boundary.
         assert!(descending(at(x + 48), &[at(x)]));
