@@ -60,6 +60,7 @@ use crate::reduce::{
     rows_per_task,
 };
 use crate::simd::{MAX_LANES, Simd, SimdOp};
+use crate::sweep;
 use rayon::prelude::*;
 
 /// Under [`Parallelism::Auto`](crate::parallel::Parallelism::Auto), the softmax family uses
@@ -156,15 +157,23 @@ fn row_max<T: Element, S: Simd<T>>(s: S, x: &[T]) -> T {
     s.reduce_max(merge_tree(acc, |a, b| s.max(a, b)))
 }
 
+/// What [`exp_sum`] does with each element `x_j`: sums `exp(x_j - m)` ...
+const EXP: u8 = 0;
+/// ... sums it and stores it to `y_j` ...
+const EXP_STORE: u8 = 1;
+/// ... or sums `x_j` itself (exponentials stored by an earlier pass: the same sum, bit for bit,
+/// as [`EXP_STORE`] gives; `m` is ignored).
+const STORED: u8 = 2;
+
 /// `sum_j exp(x_j - m)` over `n` elements at `xp`, in blocks of [`BLOCK`] combined as
-/// [`sum`](crate::sum) combines them (the same [`reduce_blocks`]); with `STORE`, also
-/// `y_j = exp(x_j - m)`.
+/// [`sum`](crate::sum) combines them (the same [`reduce_blocks`]); per `MODE` ([`EXP`],
+/// [`EXP_STORE`], [`STORED`]) also storing `y_j = exp(x_j - m)`, or summing stored values.
 ///
 /// # Safety
-/// `xp` must be readable for `n` elements; with `STORE`, `yp` writable for `n` elements and
-/// either equal to `xp` or not overlapping it.
+/// `xp` must be readable for `n` elements; with `EXP_STORE`, `yp` writable for `n` elements
+/// and either equal to `xp` or not overlapping it.
 #[inline(always)]
-unsafe fn exp_sum<T: Element, S: Simd<T>, const STORE: bool>(
+unsafe fn exp_sum<T: Element, S: Simd<T>, const MODE: u8>(
     s: S,
     xp: *const T,
     yp: *mut T,
@@ -175,21 +184,21 @@ unsafe fn exp_sum<T: Element, S: Simd<T>, const STORE: bool>(
         return T::ZERO;
     }
     // SAFETY: the function's contract is the one `ExpSumK::new` asks for, for these `n`.
-    let k = unsafe { ExpSumK::<T, STORE>::new(xp, yp, m) };
+    let k = unsafe { ExpSumK::<T, MODE>::new(xp, yp, m) };
     reduce_blocks(s, &k, n, 0, n.div_ceil(BLOCK))
 }
 
 /// [`exp_sum`] as a block reduction: the partial of a block is its sum of `exp(x_j - m)`.
-struct ExpSumK<T, const STORE: bool> {
+struct ExpSumK<T, const MODE: u8> {
     xp: *const T,
     yp: *mut T,
     m: T,
 }
 
-impl<T: Element, const STORE: bool> ExpSumK<T, STORE> {
+impl<T: Element, const MODE: u8> ExpSumK<T, MODE> {
     /// # Safety
     /// As [`exp_sum`], for every `n` the reduction will ask blocks of: `xp` readable for `n`
-    /// elements; with `STORE`, `yp` writable for `n` elements and equal to `xp` or not
+    /// elements; with `EXP_STORE`, `yp` writable for `n` elements and equal to `xp` or not
     /// overlapping it.
     #[inline(always)]
     unsafe fn new(xp: *const T, yp: *mut T, m: T) -> Self {
@@ -197,12 +206,12 @@ impl<T: Element, const STORE: bool> ExpSumK<T, STORE> {
     }
 }
 
-impl<T: Element, const STORE: bool> BlockReduce<T> for ExpSumK<T, STORE> {
+impl<T: Element, const MODE: u8> BlockReduce<T> for ExpSumK<T, MODE> {
     type P = T;
     #[inline(always)]
     fn block<S: Simd<T>>(&self, s: S, start: usize, end: usize) -> T {
         // SAFETY: `exp_sum` asks for blocks within its `0..n`, which `new`'s contract covers.
-        unsafe { exp_sum_block::<T, S, STORE>(s, self.xp, self.yp, start, end, s.splat(self.m)) }
+        unsafe { exp_sum_block::<T, S, MODE>(s, self.xp, self.yp, start, end, s.splat(self.m)) }
     }
     #[inline(always)]
     fn combine(&self, a: T, b: T) -> T {
@@ -215,7 +224,7 @@ impl<T: Element, const STORE: bool> BlockReduce<T> for ExpSumK<T, STORE> {
 /// # Safety
 /// As [`exp_sum`], for the elements `start..end`.
 #[inline(always)]
-unsafe fn exp_sum_block<T: Element, S: Simd<T>, const STORE: bool>(
+unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
     s: S,
     xp: *const T,
     yp: *mut T,
@@ -234,7 +243,7 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const STORE: bool>(
         for (k, a) in acc.iter_mut().enumerate() {
             // SAFETY: see above.
             *a = s.add(*a, unsafe {
-                exp_vec::<T, S, STORE>(s, xp, yp, i + k * l, mv)
+                exp_vec::<T, S, MODE>(s, xp, yp, i + k * l, mv)
             });
         }
         i += U * l;
@@ -242,20 +251,29 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const STORE: bool>(
     for a in acc.iter_mut() {
         if i + l <= end {
             // SAFETY: see above.
-            *a = s.add(*a, unsafe { exp_vec::<T, S, STORE>(s, xp, yp, i, mv) });
+            *a = s.add(*a, unsafe { exp_vec::<T, S, MODE>(s, xp, yp, i, mv) });
             i += l;
         }
     }
     if i < end {
-        // The missing lanes hold -inf: exp(-inf - m) = 0 adds nothing.
+        // The missing lanes hold -inf, whose exp(-inf - m) = 0 adds nothing (for `STORED`: 0).
         let k = end - i;
-        let mut buf = [T::NEG_INFINITY; MAX_LANES];
+        let pad = if MODE == STORED {
+            T::ZERO
+        } else {
+            T::NEG_INFINITY
+        };
+        let mut buf = [pad; MAX_LANES];
         // SAFETY: `k < LANES <= MAX_LANES` elements from `i` are readable (`i + k == end`) and,
-        // with `STORE`, writable; the read precedes the write.
+        // with `EXP_STORE`, writable; the read precedes the write.
         unsafe {
             core::ptr::copy_nonoverlapping(xp.add(i), buf.as_mut_ptr(), k);
-            let e = math::exp(s, s.sub(s.load(buf.as_ptr()), mv));
-            if STORE {
+            let e = if MODE == STORED {
+                s.load(buf.as_ptr())
+            } else {
+                math::exp(s, s.sub(s.load(buf.as_ptr()), mv))
+            };
+            if MODE == EXP_STORE {
                 s.store(buf.as_mut_ptr(), e);
                 core::ptr::copy_nonoverlapping(buf.as_ptr(), yp.add(i), k);
             }
@@ -265,14 +283,15 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const STORE: bool>(
     s.reduce_add(merge_tree(acc, |a, b| s.add(a, b)))
 }
 
-/// `exp(x - m)` of the vector at `i`, stored to `yp` when `STORE` (a function, not a closure,
-/// so that it is always inlined into the target-feature context).
+/// `exp(x - m)` of the vector at `i`, stored to `yp` with `EXP_STORE`; with `STORED` the vector
+/// itself (a function, not a closure, so that it is always inlined into the target-feature
+/// context).
 ///
 /// # Safety
-/// `xp` readable at `i..i + LANES`; with `STORE`, `yp` writable there, equal to `xp` or not
+/// `xp` readable at `i..i + LANES`; with `EXP_STORE`, `yp` writable there, equal to `xp` or not
 /// overlapping it.
 #[inline(always)]
-unsafe fn exp_vec<T: Element, S: Simd<T>, const STORE: bool>(
+unsafe fn exp_vec<T: Element, S: Simd<T>, const MODE: u8>(
     s: S,
     xp: *const T,
     yp: *mut T,
@@ -281,11 +300,27 @@ unsafe fn exp_vec<T: Element, S: Simd<T>, const STORE: bool>(
 ) -> S::V {
     // SAFETY: the caller's contract; the load precedes the store.
     unsafe {
-        let e = math::exp(s, s.sub(s.load(xp.add(i)), mv));
-        if STORE {
+        let x = s.load(xp.add(i));
+        if MODE == STORED {
+            return x;
+        }
+        let e = math::exp(s, s.sub(x, mv));
+        if MODE == EXP_STORE {
             s.store(yp.add(i), e);
         }
         e
+    }
+}
+
+/// `exp(a - m)`: softmax's exponentials as an elementwise map (see [`Forward`]).
+#[derive(Clone, Copy)]
+struct ExpShiftOp<T>(T);
+
+impl<T: Element> Ew<T> for ExpShiftOp<T> {
+    const ARITY: usize = 1;
+    #[inline(always)]
+    fn apply<S: Simd<T>>(self, s: S, a: S::V, _: S::V) -> S::V {
+        math::exp(s, s.sub(a, s.splat(self.0)))
     }
 }
 
@@ -377,12 +412,23 @@ impl<T: Element> RowJob<T> for Forward<'_, T> {
                 let xp = x_row.map_or(yp as *const T, <[T]>::as_ptr);
                 if self.log {
                     // SAFETY: `xp` addresses `n` readable elements (the input row, or `y`).
-                    let sum = unsafe { exp_sum::<T, S, false>(s, xp, yp, n, m) };
+                    let sum = unsafe { exp_sum::<T, S, EXP>(s, xp, yp, n, m) };
                     map_into(s, ShiftOp { m, c: ln(sum) }, y, src, Src::Out);
                 } else {
-                    // SAFETY: `xp` addresses `n` readable elements, `yp` `n` writable ones; they
-                    // are equal (in place) or distinct (`x` is shared, `y` exclusive).
-                    let sum = unsafe { exp_sum::<T, S, true>(s, xp, yp, n, m) };
+                    let sum = if sweep::descending(yp, &[xp]) {
+                        // `y` just ahead of `x` modulo 4 KiB: one pass that stores and sums
+                        // would stall on 4K aliasing (see `crate::sweep`), so the exponentials
+                        // are stored by an elementwise map (which runs descending) and summed
+                        // from `y` afterwards, in the same order: the same bits.
+                        map_into(s, ExpShiftOp(m), y, src, Src::Out);
+                        // SAFETY: `y` holds `n` readable elements; nothing is stored.
+                        unsafe { exp_sum::<T, S, STORED>(s, yp, yp, n, m) }
+                    } else {
+                        // SAFETY: `xp` addresses `n` readable elements, `yp` `n` writable
+                        // ones; they are equal (in place) or distinct (`x` is shared, `y`
+                        // exclusive).
+                        unsafe { exp_sum::<T, S, EXP_STORE>(s, xp, yp, n, m) }
+                    };
                     map_into(s, WithScalar(MulOp, T::ONE / sum), y, Src::Out, Src::Out);
                 }
             }
@@ -413,7 +459,7 @@ impl<T: Element> RowJob<T> for Lse<'_, T> {
             RowCase::Finite(m) => {
                 // SAFETY: `x` has `x.len()` readable elements; nothing is stored.
                 let sum = unsafe {
-                    exp_sum::<T, S, false>(s, x.as_ptr(), core::ptr::null_mut(), x.len(), m)
+                    exp_sum::<T, S, EXP>(s, x.as_ptr(), core::ptr::null_mut(), x.len(), m)
                 };
                 m + ln(sum)
             }

@@ -760,3 +760,45 @@ fn try_forms_match_panicking_forms() {
     );
     assert_eq!(bits(&a), bits(&b));
 }
+
+/// An output placed just ahead of its input modulo 4 KiB takes the split path (exponentials
+/// stored by a descending map, then summed from the output, see the crate's `sweep` module): the
+/// rows must have the same bits as when written to a separate buffer, for softmax and
+/// log-softmax, rows with a tail on every path (1000 and 37 columns), several offsets.
+#[test]
+fn outputs_just_ahead_of_inputs_give_the_same_bits() {
+    for (rows, cols) in [(3usize, 1000usize), (5, 37)] {
+        let n = rows * cols;
+        let x: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin() * 30.0).collect();
+        let mut arena = vec![0.0f32; 6 * 1024 + 2 * n];
+        let page = (4096 - arena.as_ptr() as usize % 4096) % 4096 / 4;
+        arena[page..page + n].copy_from_slice(&x);
+        on_every_path(|path| {
+            let mut want = vec![0.0f32; n];
+            let mut want_log = vec![0.0f32; n];
+            nabla_kernels::softmax(&x, rows, cols, cols, &mut want);
+            nabla_kernels::log_softmax(&x, rows, cols, cols, &mut want_log);
+            // The output starts 4 KiB past the end of x, rounded to a page, plus d bytes.
+            let out0 = page + n.div_ceil(1024) * 1024 + 1024;
+            for d in [16usize, 48, 64, 256, 1008, 2048, 4000] {
+                let (head, rest) = arena.split_at_mut(out0 + d / 4);
+                let (xs, y) = (&head[page..page + n], &mut rest[..n]);
+                nabla_kernels::softmax(xs, rows, cols, cols, y);
+                let same = |got: &[f32], want: &[f32]| {
+                    got.iter()
+                        .zip(want)
+                        .all(|(g, w)| g.to_bits() == w.to_bits())
+                };
+                assert!(
+                    same(y, &want),
+                    "softmax {rows}x{cols} {path}: output {d} B ahead"
+                );
+                nabla_kernels::log_softmax(xs, rows, cols, cols, y);
+                assert!(
+                    same(y, &want_log),
+                    "log_softmax {rows}x{cols} {path}: output {d} B ahead"
+                );
+            }
+        });
+    }
+}
