@@ -37,27 +37,34 @@ pub(crate) fn descending<T>(out: *const T, inputs: &[*const T]) -> bool {
 }
 
 /// The starts `0, len, 2 len, ...` of `count` consecutive runs of `len` elements, ascending or
-/// descending.
+/// descending (a sentinel, not a count, ends it: one add and one compare per step, as a plain
+/// `while` loop).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Starts {
     next: usize,
     step: usize,
-    left: usize,
+    stop: usize,
 }
 
 impl Starts {
     pub(crate) fn new(count: usize, len: usize, descending: bool) -> Self {
-        if descending {
+        if count == 0 {
             Starts {
-                next: count.saturating_sub(1) * len,
+                next: 0,
+                step: len,
+                stop: 0,
+            }
+        } else if descending {
+            Starts {
+                next: (count - 1) * len,
                 step: len.wrapping_neg(),
-                left: count,
+                stop: len.wrapping_neg(),
             }
         } else {
             Starts {
                 next: 0,
                 step: len,
-                left: count,
+                stop: count * len,
             }
         }
     }
@@ -67,12 +74,11 @@ impl Iterator for Starts {
     type Item = usize;
     #[inline(always)]
     fn next(&mut self) -> Option<usize> {
-        if self.left == 0 {
+        if self.next == self.stop {
             return None;
         }
         let i = self.next;
         self.next = self.next.wrapping_add(self.step);
-        self.left -= 1;
         Some(i)
     }
 }
