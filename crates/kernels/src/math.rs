@@ -1181,41 +1181,38 @@ mod tests {
         check_exp(&x, false, |v| (v as f64).exp() as f32);
     }
 
+    /// `n + 1` points evenly spaced over `[lo, hi]`, then `extra`.
+    fn grid<T: Element>(lo: f64, hi: f64, n: usize, extra: &[f64]) -> Vec<T> {
+        (0..=n)
+            .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+            .chain(extra.iter().copied())
+            .map(T::from_f64)
+            .collect()
+    }
+
     /// The `scalef` form of `exp` on every path (AVX-512 `vscalef`, elsewhere the one-lane
     /// default `Simd::scalef`, so that the scalar path and Miri check the same algorithm),
     /// within 1 ULP of the correctly rounded result, subnormal and saturated results included.
     #[test]
     fn exp_scalef_form_every_path() {
         let n = if cfg!(miri) { 3_000 } else { 300_000 };
-        let mut x32: Vec<f32> = (0..=n)
-            .map(|i| -110.0 + 200.0 * i as f32 / n as f32)
-            .collect();
-        x32.extend([
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            0.0,
-            -0.0,
-            88.72,
-            -87.4,
-            -103.9,
-        ]);
+        let special = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0];
+        let x32: Vec<f32> = grid(
+            -110.0,
+            90.0,
+            n,
+            &[&special[..], &[88.72, -87.4, -103.9]].concat(),
+        );
         check_exp(&x32, true, |v| (v as f64).exp() as f32);
         // Miri perturbs the results of `f64::exp` by a few ULP on purpose, so the `f64`
         // reference is only trusted natively (the `f32` one absorbs that in its rounding).
         if !cfg!(miri) {
-            let mut x64: Vec<f64> = (0..=n)
-                .map(|i| -750.0 + 1465.0 * i as f64 / n as f64)
-                .collect();
-            x64.extend([
-                f64::NAN,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                0.0,
-                709.78,
-                -708.5,
-                -745.1,
-            ]);
+            let x64: Vec<f64> = grid(
+                -750.0,
+                715.0,
+                n,
+                &[&special[..], &[709.78, -708.5, -745.1]].concat(),
+            );
             check_exp(&x64, true, f64::exp);
         }
     }

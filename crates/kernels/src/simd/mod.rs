@@ -103,8 +103,11 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     const FAST_SCALEF: bool = false;
 
     /// `y * 2^floor(n)` per lane, rounded once (into the subnormals, to 0 or to infinity as the
-    /// exact product would round), for `|n| <= 2^15`; NaN in either gives NaN. The default goes
-    /// one lane at a time through `f64`; AVX-512 overrides it with `vscalef`.
+    /// exact product would round); NaN in either gives NaN. AVX-512 overrides it with
+    /// `vscalef`. The default goes one lane at a time through `f64`, valid for `|n| <= 2046`
+    /// (both of its power-of-two factors stay finite): for `f32` the product is exact in `f64`
+    /// and rounds once; for `f64` a result in the subnormal range may round twice (at most 1
+    /// ULP off; no `f64` kernel takes this path outside the tests of the `scalef` form).
     #[inline(always)]
     fn scalef(self, y: Self::V, n: Self::V) -> Self::V {
         let mut ys = [T::ZERO; MAX_LANES];
@@ -113,8 +116,8 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
         self.store_partial(&mut ns[..Self::LANES], n);
         for (yv, nv) in ys.iter_mut().zip(&ns).take(Self::LANES) {
             let n = nv.to_f64().floor();
-            // Two exact scalings by normal powers of 2, then one rounding (for `f32` the product
-            // is exact in `f64` and the conversion rounds once).
+            // Two scalings by normal powers of 2 (exact unless the result leaves the normal
+            // range), then the conversion to `T` (one rounding for `f32`).
             let n1 = (n * 0.5).floor();
             let y2 = yv.to_f64() * 2f64.powi(n1 as i32) * 2f64.powi((n - n1) as i32);
             *yv = if n.is_nan() { T::NAN } else { T::from_f64(y2) };
