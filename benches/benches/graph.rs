@@ -1,12 +1,13 @@
 //! Criterion benches of nabla-graph's overheads and second-order products, against the issue's
 //! peer figures (measured on this machine, one core): per-op cost of a scalar chain, the guide's
-//! chain-rule example, and a Hessian-vector product against a gradient of the same function.
+//! chain-rule example, a Hessian-vector product against a gradient of the same function, dense
+//! Hessians, and a batched Jacobian against one reverse sweep per row.
 //!
 //! `cargo bench -p nabla-benches --bench graph`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nabla_graph::{
-    Graph, Tensor, Var, func, hessian, hvp, hvp_forward_over_reverse, value_and_grad,
+    Graph, Tensor, Var, func, hessian, hvp, hvp_forward_over_reverse, jacobian, value_and_grad,
 };
 use std::hint::black_box;
 
@@ -76,11 +77,43 @@ fn hessian_softplus(c: &mut Criterion) {
     }
 }
 
+/// The 200 x 500 Jacobian of `tanh(A x)` (f64): `jacobian` (one batched reverse sweep, the
+/// seeds reaching `A x` as scaled unit rows, a gather) against one reverse sweep per output row
+/// on the same recorded graph.
+fn jacobian_tanh(c: &mut Criterion) {
+    let (m, n) = (200usize, 500usize);
+    let a = Tensor::<f64>::randn(&[m, n], 1);
+    let x = Tensor::<f64>::randn(&[n], 2);
+    let f = func(|xv: Var<'_, f64>| {
+        let av = xv.graph().constant(a.clone());
+        av.matmul(xv.reshape(&[n, 1])).tanh().reshape(&[m])
+    });
+    c.bench_function("graph/tanh_200x500_jacobian", |b| {
+        b.iter(|| black_box(jacobian(f, &x).unwrap()))
+    });
+    c.bench_function("graph/tanh_200x500_jacobian_row_by_row", |b| {
+        b.iter(|| {
+            let g = Graph::new();
+            let xv = g.var(x.clone());
+            let y = f(xv);
+            let rows: Vec<Tensor<f64>> = (0..m)
+                .map(|i| {
+                    let mut seed = vec![0.0; m];
+                    seed[i] = 1.0;
+                    g.vjp(y, &[xv], Tensor::vector(&seed)).unwrap().remove(0)
+                })
+                .collect();
+            black_box(rows)
+        })
+    });
+}
+
 criterion_group!(
     benches,
     scalar_chain,
     chain_rule_example,
     hvp_vs_grad,
-    hessian_softplus
+    hessian_softplus,
+    jacobian_tanh
 );
 criterion_main!(benches);

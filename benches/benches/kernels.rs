@@ -409,6 +409,35 @@ fn bench_fused(c: &mut Criterion, rows: &mut Vec<Row>) {
     });
 }
 
+/// Output placement: exp, add and softmax rows (1024 wide) on 128 KiB of `f32` in L2, with the
+/// output at the input's offset modulo 4 KiB (`same_offset`) and 48 bytes ahead of it
+/// (`48B_ahead`, where a loop that reads then writes stalls on 4K aliasing unless it runs
+/// descending: see `nabla_kernels`' `sweep` module). The two should be close.
+fn bench_output_offset(c: &mut Criterion) {
+    let n = 32 * 1024;
+    let mut arena = vec![0.0f32; 4 * n + 2048];
+    let page = (4096 - arena.as_ptr() as usize % 4096) % 4096 / 4;
+    let x = data::<f32>(n, 10);
+    arena[page..page + n].copy_from_slice(&x);
+    let mut g = c.benchmark_group("output_offset_f32");
+    g.throughput(Throughput::Elements(n as u64));
+    for (label, ahead) in [("same_offset", 0usize), ("48B_ahead", 48)] {
+        // The output starts 2 pages after the input ends, plus `ahead` bytes.
+        let (head, rest) = arena.split_at_mut(page + n + 2048 + ahead / 4);
+        let (x, y) = (&head[page..page + n], &mut rest[..n]);
+        g.bench_function(BenchmarkId::new("exp", label), |b| {
+            b.iter(|| nabla_kernels::activation::exp(black_box(x), y))
+        });
+        g.bench_function(BenchmarkId::new("add", label), |b| {
+            b.iter(|| nabla_kernels::add(black_box(x), black_box(x), y))
+        });
+        g.bench_function(BenchmarkId::new("softmax", label), |b| {
+            b.iter(|| nabla_kernels::softmax(black_box(x), n / 1024, 1024, 1024, y))
+        });
+    }
+    g.finish();
+}
+
 fn main() {
     let mut c = Criterion::default()
         .output_directory(&summary::criterion_dir())
@@ -429,6 +458,7 @@ fn main() {
         bench_activations(&mut c, &mut rows);
         bench_softmax(&mut c, &mut rows);
         bench_fused(&mut c, &mut rows);
+        bench_output_offset(&mut c);
     });
     c.final_summary();
     let roof = before.max(&Roofline::measure(false));
