@@ -4,18 +4,21 @@
 //! low 12 address bits; when those overlap a store's bytes, the load waits for it although the
 //! addresses differ (4K aliasing). A loop that reads `x[i]` and then writes `y[i]` meets this on
 //! every vector when `y` lies a little *ahead* of `x` modulo 4 KiB: each store lands, modulo
-//! 4 KiB, where the next loads read. Measured on this machine's Zen 4 core (one thread, 128 KiB
-//! of `f32` in L2, `y` 48 to 128 bytes ahead of `x` modulo 4096): exp 6.03 -> 3.62 Gelem/s,
-//! tanh 3.70 -> 2.47, add 14.5 -> 8.6. Run from the last element down, the same loop sees `y`
+//! 4 KiB, where the next loads read. Run from the last element down, the same loop sees `y`
 //! *behind* `x`, where nothing collides.
+//!
+//! `cargo bench -p nabla-benches --bench kernels -- output_offset` measures it (one core,
+//! 128 KiB of `f32` in L2, output 48 bytes ahead against at the same offset): with every loop
+//! ascending (a local build whose [`descending`] always said no), exp 4.55 against 5.84 Gelem/s, add 10.5 against 14.1, softmax 2.76 against
+//! 3.32; with the direction chosen here, 5.88, 12.8 and 3.19 (same offset: 5.88, 14.0, 3.29).
 //!
 //! Only loops whose order cannot change a result choose their direction (the elementwise maps of
 //! [`crate::activation`] and [`crate::elementwise`]); loops that also sum keep one order, so
 //! that their bits never depend on where buffers lie. Softmax, whose exponential pass both stores
 //! and sums, splits it when its output lies just ahead of its input: an elementwise map stores
 //! the exponentials (descending), and a second pass sums them from the output in the fused
-//! pass's order (the same bits; about 5% slower than the fused pass, against 30% lost to the
-//! aliasing: 2.4-2.7 instead of 3.6 Gelem/s for 1024-wide rows in L2). The fused maps of
+//! pass's order (the same bits; a few percent slower than the fused pass, against the 17% the
+//! aliasing cost in the bench above). The fused maps of
 //! [`crate::fused`] keep their one pass: their sum is of values they do not store.
 
 /// How far ahead of an input (in bytes, modulo 4 KiB) an output collides with it in an
