@@ -213,12 +213,13 @@ impl fmt::Display for EvalError {
 
 impl std::error::Error for EvalError {}
 
-/// A number as messages and reports show it: the shortest form that reads back as the same
-/// `f64`, plain (`-1`, `0.25`, `1000.6931471805599`) unless very large or small (`1e200`,
-/// `1.5e-7`); `NaN`, `inf`, `-inf`.
+/// A number as messages and reports show it: the shortest digits that read back as the same
+/// `f64`, plain (`-1`, `0.25`, `1000.6931471805599`) from `1e-4` to below `1e16` and with an
+/// exponent beyond (`1e200`, `2.5e-5`), the thresholds of Rust's `{:?}` (so a formula never
+/// prints longer than its `{:?}`-written numbers); `NaN`, `inf`, `-inf`.
 pub fn number(x: f64) -> String {
     let a = x.abs();
-    if x == 0.0 || !x.is_finite() || (1e-5..1e16).contains(&a) {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&a) {
         x.to_string()
     } else {
         format!("{x:e}")

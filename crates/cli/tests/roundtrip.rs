@@ -145,6 +145,10 @@ fn minimal_printing_examples() {
         ("2^(-x)", "2^-x"),
         ("--x", "--x"),
         ("logsumexp((x), y+1)", "logsumexp(x, y + 1)"),
+        // Below 1e-4 a number prints with an exponent: `0.000029187117157890564` would be
+        // longer than the source (a case proptest found).
+        ("exp(2.9187117157890564e-5)", "exp(2.9187117157890564e-5)"),
+        ("0.0001 + 0.00005", "0.0001 + 5e-5"),
     ] {
         assert_eq!(
             Formula::parse(src).unwrap().expr().to_string(),
