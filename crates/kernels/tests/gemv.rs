@@ -129,9 +129,9 @@ fn coef() -> impl Strategy<Value = f64> {
 }
 
 /// `(m, k, n)` with `n == 1` (a column of C) or `m == 1` (a row), sizes up to past the
-/// widest axpy chunk (8 AVX-512 f32 vectors = 128 rows).
+/// widest single axpy pass (16 AVX-512 f32 vectors = 256 rows).
 fn gemv_dims() -> impl Strategy<Value = (usize, usize, usize)> {
-    (0usize..150, 1usize..70, any::<bool>())
+    (0usize..300, 1usize..70, any::<bool>())
         .prop_map(|(len, k, column)| if column { (len, k, 1) } else { (1, k, len) })
 }
 
@@ -173,6 +173,18 @@ fn every_form_over_several_row_blocks() {
     // The sizes of the workload the fast path is for: A x and A^T g with A 1000 x 100.
     check_all_paths::<f64>((1000, 100, 1), [ROW, ROW, ROW], (1.0, 0.0), 5);
     check_all_paths::<f64>((100, 1000, 1), [COL, ROW, ROW], (1.0, 0.0), 6);
+}
+
+#[test]
+fn every_row_count_up_to_two_blocks() {
+    // Every length of the output vector from 1 to past two 256-row blocks: each number of
+    // vectors an axpy pass holds (1 to 16, with or without a ragged last vector) and each
+    // remainder of the dot form's 8- and 4-row groups, on every path.
+    for m in 1..=530 {
+        check_all_paths::<f32>((m, 3, 1), [COL, ROW, ROW], (1.0, 0.0), m as u64);
+        check_all_paths::<f64>((m, 3, 1), [COL, ROW, ROW], (-1.5, 0.5), m as u64);
+        check_all_paths::<f64>((m, 11, 1), [ROW, ROW, ROW], (1.0, 0.0), m as u64);
+    }
 }
 
 #[test]
