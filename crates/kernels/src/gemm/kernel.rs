@@ -228,7 +228,29 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
     let alpha = s.splat(upd.alpha);
     let beta = s.splat(upd.beta);
     let read_c = upd.beta != T::ZERO;
-    if m == MR && n == nr && c.cs == 1 {
+    if m == MR
+        && n == nr
+        && c.cs == 1
+        && matches!(upd.bias, Bias::None)
+        && upd.act == Activation::Identity
+    {
+        // Full tile, no epilogue: a loop body small enough for the compiler to unroll, so the
+        // tile stays in registers (the general loop below, with the activations inlined, is
+        // not unrolled and reads the tile back from a stack copy, row by row).
+        for (i, row) in acc.iter().enumerate() {
+            // SAFETY: row i0+i, columns j0..j0+NR are inside C (full tile).
+            let crow = unsafe { c.ptr.add((i0 + i) * c.rs + j0) };
+            for (j, &v) in row.iter().enumerate() {
+                let mut v = s.mul(alpha, v);
+                if read_c {
+                    // SAFETY: see above.
+                    v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
+                }
+                // SAFETY: see above.
+                unsafe { s.store(crow.add(j * lanes), v) };
+            }
+        }
+    } else if m == MR && n == nr && c.cs == 1 {
         // Full tile, unit-stride rows: update C in place, vector by vector.
         for (i, row) in acc.iter().enumerate() {
             // SAFETY: row i0+i, columns j0..j0+NR are inside C (full tile).
