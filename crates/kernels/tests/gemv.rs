@@ -179,11 +179,13 @@ fn every_form_over_several_row_blocks() {
 fn every_row_count_up_to_two_blocks() {
     // Every length of the output vector from 1 to past two 256-row blocks: each number of
     // vectors an axpy pass holds (1 to 16, with or without a ragged last vector) and each
-    // remainder of the dot form's 8- and 4-row groups, on every path.
+    // remainder of the dot form's 4-row groups, on every path.
     for m in 1..=530 {
         check_all_paths::<f32>((m, 3, 1), [COL, ROW, ROW], (1.0, 0.0), m as u64);
         check_all_paths::<f64>((m, 3, 1), [COL, ROW, ROW], (-1.5, 0.5), m as u64);
         check_all_paths::<f64>((m, 11, 1), [ROW, ROW, ROW], (1.0, 0.0), m as u64);
+        // Rows shorter than a vector (scalar dot products on the SIMD paths).
+        check_all_paths::<f32>((m, 5, 1), [ROW, ROW, ROW], (0.5, -1.0), m as u64);
     }
 }
 

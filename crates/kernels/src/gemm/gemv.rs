@@ -369,7 +369,8 @@ fn dot_tail<T: Element, S: Simd<T>>(s: S, x: &[T]) -> Option<(S::M, S::V)> {
 /// The dot products of `R` rows (each `x.len()` long) with `x`: two vector accumulators per
 /// row over full vectors, then the last partial vector (`tail`, from [`dot_tail`]: the vector
 /// ending at `k` with the lanes already summed masked off, so no element is read twice or out of
-/// bounds; zero-filled loads when `k < LANES`), then one horizontal sum.
+/// bounds), then one horizontal sum. Rows shorter than a vector (`k < LANES`) are summed in
+/// scalars, in order.
 #[inline(always)]
 fn dot_rows<T: Element, S: Simd<T>, const R: usize>(
     s: S,
@@ -381,6 +382,11 @@ fn dot_rows<T: Element, S: Simd<T>, const R: usize>(
     let k = x.len();
     for r in &rows {
         assert_eq!(r.len(), k);
+    }
+    if k < l {
+        // Shorter than one vector: scalar products (a partial vector load goes through a
+        // stack copy per row, which made such products several times slower than this).
+        return rows.map(|row| row.iter().zip(x).fold(T::ZERO, |acc, (&a, &b)| acc + a * b));
     }
     let zero = s.splat(T::ZERO);
     let mut acc0 = [zero; R];
@@ -409,17 +415,11 @@ fn dot_rows<T: Element, S: Simd<T>, const R: usize>(
         p += l;
     }
     if p < k {
-        if let Some((mask, xt)) = tail {
-            for r in 0..R {
-                // SAFETY: k >= LANES (a tail exists only then): the vector ending at k.
-                let a = unsafe { s.load(rows[r].as_ptr().add(k - l)) };
-                acc1[r] = s.mul_add(s.select(mask, a, zero), xt, acc1[r]);
-            }
-        } else {
-            let x0 = s.load_partial(&x[p..], T::ZERO);
-            for r in 0..R {
-                acc1[r] = s.mul_add(s.load_partial(&rows[r][p..], T::ZERO), x0, acc1[r]);
-            }
+        let (mask, xt) = tail.expect("k >= LANES and not a whole number of vectors: a tail");
+        for r in 0..R {
+            // SAFETY: k >= LANES: the vector ending at k.
+            let a = unsafe { s.load(rows[r].as_ptr().add(k - l)) };
+            acc1[r] = s.mul_add(s.select(mask, a, zero), xt, acc1[r]);
         }
     }
     let mut out = [T::ZERO; R];
