@@ -205,6 +205,57 @@ unsafe fn load_b<T: Element, S: Simd<T>, const NV: usize>(s: S, b: *const T) -> 
     bv
 }
 
+/// [`update`] of a full tile whose rows are unit-stride: C updated in place, vector by vector;
+/// the bias and activation only with `EPILOGUE`.
+///
+/// # Safety
+/// Rows `i0..i0 + MR`, columns `j0..j0 + NR` are inside C (`c.cs == 1`), written by no other
+/// thread now; a per-column bias holds at least `j0 + NR` values.
+#[inline(always)]
+unsafe fn full_tile<
+    T: Element,
+    S: Simd<T>,
+    const MR: usize,
+    const NV: usize,
+    const EPILOGUE: bool,
+>(
+    s: S,
+    acc: &[[S::V; NV]; MR],
+    c: CPtr<T>,
+    i0: usize,
+    j0: usize,
+    upd: &Update<'_, T>,
+) {
+    let lanes = S::LANES;
+    let alpha = s.splat(upd.alpha);
+    let beta = s.splat(upd.beta);
+    let read_c = upd.beta != T::ZERO;
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: row i0+i, columns j0..j0+NR are inside C (the caller's contract).
+        let crow = unsafe { c.ptr.add((i0 + i) * c.rs + j0) };
+        for (j, &v) in row.iter().enumerate() {
+            let mut v = s.mul(alpha, v);
+            if read_c {
+                // SAFETY: see above.
+                v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
+            }
+            if EPILOGUE {
+                match upd.bias {
+                    Bias::None => {}
+                    Bias::PerColumn(bias) => {
+                        // SAFETY: the driver checked bias.len() == cols of C >= j0 + NR.
+                        v = s.add(v, unsafe { s.load(bias.as_ptr().add(j0 + j * lanes)) });
+                    }
+                    Bias::PerRow(bias) => v = s.add(v, s.splat(bias[i0 + i])),
+                }
+                v = activate(s, upd.act, v);
+            }
+            // SAFETY: see above.
+            unsafe { s.store(crow.add(j * lanes), v) };
+        }
+    }
+}
+
 /// Writes the tile `acc` to C at `(i0, j0)`, of which `m x n` elements lie inside C:
 /// `C = act(alpha * acc + beta * C + bias)`.
 ///
@@ -228,50 +279,16 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
     let alpha = s.splat(upd.alpha);
     let beta = s.splat(upd.beta);
     let read_c = upd.beta != T::ZERO;
-    if m == MR
-        && n == nr
-        && c.cs == 1
-        && matches!(upd.bias, Bias::None)
-        && upd.act == Activation::Identity
-    {
-        // Full tile, no epilogue: a loop body small enough for the compiler to unroll, so the
-        // tile stays in registers (the general loop below, with the activations inlined, is
-        // not unrolled and reads the tile back from a stack copy, row by row).
-        for (i, row) in acc.iter().enumerate() {
-            // SAFETY: row i0+i, columns j0..j0+NR are inside C (full tile).
-            let crow = unsafe { c.ptr.add((i0 + i) * c.rs + j0) };
-            for (j, &v) in row.iter().enumerate() {
-                let mut v = s.mul(alpha, v);
-                if read_c {
-                    // SAFETY: see above.
-                    v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
-                }
-                // SAFETY: see above.
-                unsafe { s.store(crow.add(j * lanes), v) };
-            }
-        }
-    } else if m == MR && n == nr && c.cs == 1 {
-        // Full tile, unit-stride rows: update C in place, vector by vector.
-        for (i, row) in acc.iter().enumerate() {
-            // SAFETY: row i0+i, columns j0..j0+NR are inside C (full tile).
-            let crow = unsafe { c.ptr.add((i0 + i) * c.rs + j0) };
-            for (j, &v) in row.iter().enumerate() {
-                let mut v = s.mul(alpha, v);
-                if read_c {
-                    // SAFETY: see above.
-                    v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
-                }
-                match upd.bias {
-                    Bias::None => {}
-                    Bias::PerColumn(bias) => {
-                        // SAFETY: the driver checked bias.len() == cols of C >= j0 + NR.
-                        v = s.add(v, unsafe { s.load(bias.as_ptr().add(j0 + j * lanes)) });
-                    }
-                    Bias::PerRow(bias) => v = s.add(v, s.splat(bias[i0 + i])),
-                }
-                v = activate(s, upd.act, v);
-                // SAFETY: see above.
-                unsafe { s.store(crow.add(j * lanes), v) };
+    if m == MR && n == nr && c.cs == 1 {
+        // SAFETY: a full tile with unit-stride rows (the caller's contract).
+        unsafe {
+            if matches!(upd.bias, Bias::None) && upd.act == Activation::Identity {
+                // No epilogue: a loop body small enough for the compiler to unroll, so the
+                // tile stays in registers (with the activations inlined the loop is not
+                // unrolled and reads the tile back from a stack copy, row by row).
+                full_tile::<T, S, MR, NV, false>(s, acc, c, i0, j0, upd);
+            } else {
+                full_tile::<T, S, MR, NV, true>(s, acc, c, i0, j0, upd);
             }
         }
     } else {
