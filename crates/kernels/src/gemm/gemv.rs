@@ -16,8 +16,9 @@
 //!   32-register paths, 8 on the others); the rest is one chunk, its last vector ending at the
 //!   last row (reaching back over rows already summed, which it does not write again). So an
 //!   `M` of up to 128 `f64` / 256 `f32` rows on AVX-512 (`A^T x` with A 1000 x 100) is read in
-//!   one sequential pass: the `gemv/*/1000x100_t` perf rows went from 65% to 91-97% (`f32`)
-//!   and from 82% to 85-92% (`f64`) of the L2 read roof with this;
+//!   one sequential pass. The `gemv/*/1000x100_t` perf rows with this (`cargo xtask perf
+//!   --filter gemv`, before -> after): `f32` 5.5 -> 3.7-4.0 us (65% -> 91-97% of the L2 read
+//!   roof); `f64` 9.1-9.4 -> 7.8-8.5 us in three interleaved pairs of runs;
 //! * **gather** (neither): each row is copied to a unit-stride buffer, then the dot form.
 //!
 //! A strided `x` is first copied to a unit-stride buffer (`k` elements, next to the `m * k` of
