@@ -8,6 +8,11 @@ use nabla_kernels::isa::{self, Isa};
 use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use proptest::prelude::*;
 
+/// Whether `a` and `b` hold the same values, bit for bit.
+fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
 // ------------------------------------------------------------------ references (f64)
 
 fn phi(x: f64) -> f64 {
@@ -493,13 +498,7 @@ fn inplace_and_parallel_split_match() {
                 with_parallelism(Parallelism::Sequential, || (a.fwd32)(&x, &mut seq));
                 let mut par = vec![0.0f32; n];
                 with_parallelism(Parallelism::Always, || (a.fwd32)(&x, &mut par));
-                assert!(
-                    seq.iter()
-                        .zip(&par)
-                        .all(|(s, p)| s.to_bits() == p.to_bits()),
-                    "{} {path}: parallel differs",
-                    a.name
-                );
+                assert!(same_bits(&seq, &par), "{} {path}: parallel differs", a.name);
             }
             let mut a = x.clone();
             act::gelu_inplace(&mut a);
@@ -518,7 +517,7 @@ fn inplace_and_parallel_split_match() {
                 act::silu_backward(&x, &dy, &mut d1)
             });
             with_parallelism(Parallelism::Always, || act::silu_backward(&x, &dy, &mut d2));
-            assert!(d1.iter().zip(&d2).all(|(s, p)| s.to_bits() == p.to_bits()));
+            assert!(same_bits(&d1, &d2));
         })
         .unwrap();
     }
@@ -753,15 +752,14 @@ fn outputs_just_ahead_of_inputs_give_the_same_bits() {
                     let (head, out) = arena.split_at_mut(zs);
                     let out = &mut out[..n];
                     (a.fwd32)(&head[xs..xs + n], out);
-                    let same = |got: &[f32], want: &[f32]| {
-                        got.iter()
-                            .zip(want)
-                            .all(|(g, w)| g.to_bits() == w.to_bits())
-                    };
-                    assert!(same(out, &fwd), "{} {path}: output {d} B ahead", a.name);
+                    assert!(
+                        same_bits(out, &fwd),
+                        "{} {path}: output {d} B ahead",
+                        a.name
+                    );
                     (a.bwd32)(&head[xs..xs + n], &head[gs..gs + n], out);
                     assert!(
-                        same(out, &bwd),
+                        same_bits(out, &bwd),
                         "{} backward {path}: output {d} B ahead",
                         a.name
                     );

@@ -13,6 +13,11 @@ use nabla_kernels::isa;
 use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use proptest::prelude::*;
 
+/// The bit patterns of `v`: equal vectors of these are the same values, bit for bit.
+fn bits<T: Element>(v: &[T]) -> Vec<u64> {
+    v.iter().map(|a| a.to_bits_u64()).collect()
+}
+
 fn on_every_path(mut f: impl FnMut(isa::Isa)) {
     for path in isa::test_paths() {
         isa::with_isa(path, || f(path)).unwrap();
@@ -464,7 +469,6 @@ fn same_bits_on_any_thread_count() {
         nabla_kernels::logsumexp(&x, rows, cols, ld, &mut lse);
         let mut dx = vec![0.0f32; rows * ld];
         nabla_kernels::softmax_backward(&y, &dy, rows, cols, ld, &mut dx);
-        let bits = |v: &[f32]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
         (bits(&y), bits(&ly), bits(&lse), bits(&dx))
     };
     on_every_path(|path| {
@@ -714,7 +718,6 @@ fn try_forms_match_panicking_forms() {
     let n = (rows - 1) * ld + cols;
     let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 * 0.3 - 1.5).collect();
     let dy: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64 * 0.25 - 0.5).collect();
-    let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
     for log in [false, true] {
         let (mut a, mut b) = (vec![0.0f64; n], vec![0.0f64; n]);
         let (mut ia, mut ib) = (x.clone(), x.clone());
@@ -784,18 +787,15 @@ fn outputs_just_ahead_of_inputs_give_the_same_bits() {
                 let (head, rest) = arena.split_at_mut(out0 + d / 4);
                 let (xs, y) = (&head[page..page + n], &mut rest[..n]);
                 nabla_kernels::softmax(xs, rows, cols, cols, y);
-                let same = |got: &[f32], want: &[f32]| {
-                    got.iter()
-                        .zip(want)
-                        .all(|(g, w)| g.to_bits() == w.to_bits())
-                };
-                assert!(
-                    same(y, &want),
+                assert_eq!(
+                    bits(y),
+                    bits(&want),
                     "softmax {rows}x{cols} {path}: output {d} B ahead"
                 );
                 nabla_kernels::log_softmax(xs, rows, cols, cols, y);
-                assert!(
-                    same(y, &want_log),
+                assert_eq!(
+                    bits(y),
+                    bits(&want_log),
                     "log_softmax {rows}x{cols} {path}: output {d} B ahead"
                 );
             }
