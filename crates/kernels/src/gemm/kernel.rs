@@ -275,11 +275,7 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
     upd: &Update<'_, T>,
 ) {
     let lanes = S::LANES;
-    let nr = NV * lanes;
-    let alpha = s.splat(upd.alpha);
-    let beta = s.splat(upd.beta);
-    let read_c = upd.beta != T::ZERO;
-    if m == MR && n == nr && c.cs == 1 {
+    if m == MR && n == NV * lanes && c.cs == 1 {
         // SAFETY: a full tile with unit-stride rows (the caller's contract).
         unsafe {
             if matches!(upd.bias, Bias::None) && upd.act == Activation::Identity {
@@ -293,6 +289,9 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
         }
     } else {
         // Edge tile or strided C: go through a stack buffer, one row of vectors at a time.
+        let alpha = s.splat(upd.alpha);
+        let beta = s.splat(upd.beta);
+        let read_c = upd.beta != T::ZERO;
         let mut buf = [T::ZERO; MAX_LANES];
         for (i, row) in acc.iter().enumerate().take(m) {
             for (j, &v) in row.iter().enumerate() {
