@@ -176,13 +176,14 @@ fn gemm_spans_several_blocks() {
     // rows are 2 KiB apart (always packed).
     check_plain::<f32>(((37, 40, 33), (rm, rm, rm)), (1.0, 0.0), 13);
     check_plain::<f32>(((40, 512, 20), (rm, rm, rm)), (0.5, 1.0), 14);
-    // Several row panels (up to 32) over a row-major B read in place, several depth blocks;
-    // the most panels read in place (32: 512 f32 rows on AVX-512, 256 f64), and one more.
-    check_plain::<f32>(((200, 1300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
-    check_plain::<f64>(((100, 1290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
-    check_plain::<f32>(((512, 30, 64), (rm, rm, rm)), (1.0, 0.5), 17);
-    check_plain::<f64>(((263, 20, 48), (cm, rm, rm)), (1.0, 0.0), 18);
-    // B rows 4 KiB apart (512 f64): in place for at most 16 panels, packed for 25.
+    // Several row panels (up to 8) over a row-major B read in place, several depth blocks;
+    // the most panels read in place (8: 64 rows on AVX-512, 48 on AVX2), and one more.
+    check_plain::<f32>(((60, 1300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
+    check_plain::<f64>(((45, 1290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
+    check_plain::<f32>(((64, 30, 64), (rm, rm, rm)), (1.0, 0.5), 17);
+    check_plain::<f64>(((65, 20, 48), (cm, rm, rm)), (1.0, 0.0), 18);
+    // B rows 4 KiB apart (512 f64): in place for at most 4 panels, packed for 25.
+    check_plain::<f64>(((30, 20, 512), (rm, rm, rm)), (1.0, 0.0), 21);
     check_plain::<f64>(((200, 20, 512), (rm, rm, rm)), (1.0, 0.0), 19);
     // Packing transposes register blocks (LANES x LANES) when a panel's rows are contiguous
     // along the depth: row-major A, column-major B. Whole panels with depth tails (k not a
@@ -191,6 +192,14 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((48, 53, 37), (rm_pad, cm, rm)), (1.0, 0.0), 8);
     check_plain::<f64>(((40, 29, 50), (rm, cm, rm)), (1.0, 0.5), 9);
     check_plain::<f32>(((32, 300, 32), (rm, cm, rm)), (-1.0, 0.0), 10);
+    // A packed row-major f32 A (rows 4 KiB apart) whose panels are narrower than a vector
+    // (8 rows on AVX-512): two groups of 16 rows transposed together, a whole 8-row panel
+    // after them, a ragged one, and a depth tail of 8.
+    check_plain::<f32>(
+        ((45, 1000, 20), (Layout { pad: 24, ..rm }, rm, rm)),
+        (1.0, 0.5),
+        20,
+    );
     // C above 1 MiB, so each tile's rows are prefetched before the update (ragged tiles too,
     // padded rows; a shallow depth keeps the naive reference cheap).
     let rm_pad1 = Layout { pad: 1, ..rm };

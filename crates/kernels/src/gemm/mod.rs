@@ -352,21 +352,20 @@ struct Blocking {
     nc: usize,
 }
 
-/// The register tile `(MR, NV)`: `MR` rows by `NV` vectors, by register file and element size.
-/// The one place the tile shape is decided.
+/// The register tile `(MR, NV)`: `MR` rows by `NV` vectors, by register file (the element size
+/// does not change it). The one place the tile shape is decided.
 ///
-/// * 32 registers (AVX-512): one vector per row and 16 (f32) or F64_ROWS (f64) rows, so each
-///   A element is used once and folds into its FMA as an embedded broadcast.
+/// * 32 registers (AVX-512): 8 rows x 2 vectors = 16 accumulators; per depth 2 vector loads of
+///   B and 8 A elements folded into their FMAs as embedded broadcasts. On this machine's core
+///   (AMD Zen 5: two 512-bit FMA pipes), `cargo xtask perf --filter gemm/f32`, fraction of the
+///   FMA peak, 16 x 1 -> 8 x 2: 64^3 75.4% -> 89.3%, 256^3 80.3% -> 93.6%, 1024^3 81.2% ->
+///   91.5%, `256x784x512` `A*B^T` 88.0% -> 94.3%. 16 x 1 (one broadcast per FMA) ran out of
+///   load slots; 12 x 2 leaves ragged tiles at 64 to 512 rows (73-92%). f64 measured 8 x 2 best
+///   of 8x1, 8x2, 12x1, 16x1 and 24x1 on an earlier machine.
 /// * 16 registers (AVX2, SSE2, scalar): 6 rows x 2 vectors = 12 accumulators.
-const fn tile_shape(registers: usize, bytes: usize) -> (usize, usize) {
-    match (registers >= 32, bytes) {
-        (true, 4) => (16, 1),
-        (true, _) => (F64_ROWS, F64_VECS),
-        (false, _) => (6, 2),
-    }
+const fn tile_shape(registers: usize) -> (usize, usize) {
+    if registers >= 32 { (8, 2) } else { (6, 2) }
 }
-const F64_ROWS: usize = 8;
-const F64_VECS: usize = 2;
 
 struct ShapeOf;
 impl<T: Element> SimdOp<T> for ShapeOf {
@@ -374,7 +373,7 @@ impl<T: Element> SimdOp<T> for ShapeOf {
     #[inline(always)]
     fn run<S: Simd<T>>(self, _s: S) -> (usize, usize) {
         {
-            let (mr, nv) = tile_shape(S::REGISTERS, size_of::<T>());
+            let (mr, nv) = tile_shape(S::REGISTERS);
             (mr, nv * S::LANES)
         }
     }
@@ -632,18 +631,19 @@ const DIRECT_A_BAD_STRIDE: usize = 2048;
 /// B read in place when it is at most this big (one depth block): about a quarter of L1d.
 const DIRECT_B_BYTES: usize = 16 << 10;
 
-/// B read in place when A has at most this many row panels (m <= 512 f32 / 256 f64 rows on
-/// AVX-512). Measured with 256-deep blocks at 16 panels, best of 4 interleaved runs, one core,
-/// fraction of the FMA peak, packed -> in place: f32 `32x784x512` 74% -> 94%, `128x784x512`
-/// 89% -> 93%, `256x784x512` 91% -> 92%; f64 `32x784x512` 74% -> 92%, `128x512x512` 89% -> 92%.
-/// With 1024-deep blocks ([`KC`]), best of 3, 16 -> 32 panels: f64 256^3 91.7% -> 94.7%, f32
-/// 512^3 94.0% -> 95.4%, f64 512^3 92.0% -> 92.7%; 64 panels lost again (f64 512^3 90.9%).
-/// Rows of B a multiple of [`DIRECT_B_BAD_STRIDE`] apart keep 16 panels: f64 `200x784x512`
-/// (4 KiB rows) fell from 92.8% to 90.9% at 32.
-/// Beyond it packing wins (f32 1024^3, 256-deep, 85% vs 77% in place): B's rows, a
-/// power-of-two stride apart, share few L1 sets, so each A panel rereads the sliver from L2. A
-/// batch-8 layer of 16384 x 16384 weights took 0.45 s per product packed, 0.26 s in place.
-const DIRECT_B_MAX_PANELS: usize = 32;
+/// B read in place when A has at most this many row panels (m <= 64 rows on AVX-512): each
+/// element of B then serves too few tiles to repay packing it. On the earlier machine (one
+/// 512-bit FMA pipe) 32 panels was best; on this one (AMD Zen 5, two pipes, 8-row tiles) packing
+/// pays beyond 8. Median times in one process, both settings alternating, one core,
+/// 32 -> 8 panels: f32 `128x784x512` 494 -> 408 us, `64x784x512` 249 -> 195 us, `128x512x1024`
+/// -9%, 256^3 -4%; f64 `128x784x512` 1144 -> 848 us, `64x784x512` -18%; `64x512x512` f64
+/// (rows 4 KiB apart) +4.7%; the rest within 1%. 4 panels lost (f32 `64x512x512` +27%, f64
+/// `32x512x512` +41%). Earlier measurements: packed -> in place at 16 panels, f32 `32x784x512`
+/// 74% -> 94% of peak; packing a 16384 x 16384 weight for a batch-8 layer took 0.45 s against
+/// 0.26 s in place.
+/// Rows of B a multiple of [`DIRECT_B_BAD_STRIDE`] apart keep half as many panels: such rows
+/// share few L1 sets, so each A panel rereads the sliver from L2.
+const DIRECT_B_MAX_PANELS: usize = 8;
 
 /// B rows a multiple of this many bytes apart map to the same few L1 sets: read in place only
 /// up to half of [`DIRECT_B_MAX_PANELS`].
@@ -708,10 +708,10 @@ impl<T: Element> SimdOp<T> for Block<'_, '_, T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
-        match (S::REGISTERS >= 32, size_of::<T>()) {
-            (true, 4) => self.sweep::<S, { tile_shape(32, 4).0 }, { tile_shape(32, 4).1 }>(s),
-            (true, _) => self.sweep::<S, { tile_shape(32, 8).0 }, { tile_shape(32, 8).1 }>(s),
-            _ => self.sweep::<S, { tile_shape(16, 4).0 }, { tile_shape(16, 4).1 }>(s),
+        if S::REGISTERS >= 32 {
+            self.sweep::<S, { tile_shape(32).0 }, { tile_shape(32).1 }>(s)
+        } else {
+            self.sweep::<S, { tile_shape(16).0 }, { tile_shape(16).1 }>(s)
         }
     }
 }

@@ -8,23 +8,24 @@
 //!
 //! Both are one operation: a panel of width `w` (MR or NR) whose element `(k, j)` comes from
 //! `base + j*j_stride + k*k_stride`. When `j_stride == 1` each depth's `w` elements are
-//! contiguous (row-major B, column-major A) and are copied with vector loads and stores, depth
-//! by depth across all panels. When instead `k_stride == 1` (row-major A, column-major B) the
-//! panel is a transpose of the source, done `LANES x LANES` block by block in registers
-//! ([`Simd::transpose`]); on AVX-512 this took a 512^3 f32 GEMM from 87% to 91% of peak and an
+//! contiguous (row-major B, column-major A) and are copied with vector moves, depth by depth
+//! across all panels. When instead `k_stride == 1` (row-major A, column-major B) the panel is
+//! a transpose of the source, done `LANES x LANES` block by block in registers
+//! ([`Simd::transpose`]; panels narrower than a vector take `LANES` rows of several panels at
+//! once, through a buffer on the stack); on AVX-512 this took a 512^3 f32 GEMM from 87% to 91% of peak and an
 //! `A * B^T` of the MLP shapes from 79% to 91%. Other layouts go element by element. Packing
 //! runs inside the SIMD dispatch, unchecked: at a few cycles per element it would otherwise
 //! cost as much as the multiply on small matrices.
 
 use super::view::MatRef;
 use crate::element::Element;
-use crate::simd::Simd;
+use crate::simd::{MAX_LANES, Simd};
 
 /// Packs `(rows r0.., cols c0..)` of `x` as panels of width `w` along `x`'s rows
 /// (`along_rows`, the A layout) or along its columns (the B layout).
 ///
 /// `len_j` is the extent along the panel width (`mc` or `nc`), `kc` the depth; `out` holds
-/// `ceil(len_j / w) * w * kc` elements. `w` is a tile width: 2, 4, 6, 8 or 16.
+/// `ceil(len_j / w) * w * kc` elements. `w` is a tile width: 2, 4, 6, 8, 16 or 32.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn pack<T: Element, S: Simd<T>>(
@@ -76,7 +77,8 @@ pub(crate) fn pack<T: Element, S: Simd<T>>(
         6 => panels::<T, S, 6>(s, src, out),
         8 => panels::<T, S, 8>(s, src, out),
         16 => panels::<T, S, 16>(s, src, out),
-        _ => unreachable!("tile widths are 2, 4, 6, 8 or 16 (broken invariant)"),
+        32 => panels::<T, S, 32>(s, src, out),
+        _ => unreachable!("tile widths are 2, 4, 6, 8, 16 or 32 (broken invariant)"),
     }
 }
 
@@ -106,25 +108,66 @@ fn panels<T: Element, S: Simd<T>, const W: usize>(s: S, x: Src<T>, out: &mut [T]
     } = x;
     let dst = out.as_mut_ptr();
     let mut first = 0;
-    if j_stride == 1 && W.is_multiple_of(S::LANES) {
+    if j_stride == 1 {
         // Unit-stride panels: copy the full ones depth by depth, so the source is read along
         // its rows (one sequential stream per depth, which the prefetchers follow) rather
         // than panel by panel (`kc` lines `k_stride` apart per panel, a stride the L1 maps to
-        // few sets).
+        // few sets). `W` is a constant, so each copy is one or two vector moves.
         let full = len_j / W;
         for k in 0..kc {
             for p in 0..full {
-                for v in (0..W).step_by(S::LANES) {
-                    // SAFETY: source (p*W + v .. + LANES, k) has j < full*W <= len_j, inside
-                    // the slice; the destination is inside panel p of `out`.
-                    unsafe {
-                        let val = s.load(src.add(origin + p * W + k * k_stride + v));
-                        s.store(dst.add(p * W * kc + k * W + v), val);
-                    }
-                }
+                // SAFETY: source (p*W .. p*W + W, k) has j < full*W <= len_j, inside the
+                // slice; the destination is depth k of panel p of `out`, which does not alias
+                // the source.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        src.add(origin + p * W + k * k_stride),
+                        dst.add(p * W * kc + k * W),
+                        W,
+                    )
+                };
             }
         }
         first = full;
+    } else if k_stride == 1 && W < S::LANES && S::LANES.is_multiple_of(W) {
+        // Rows contiguous along the depth, panels narrower than a vector (f32 A panels of 8
+        // rows on AVX-512): LANES rows (LANES / W panels) at a time, transposed in registers
+        // LANES x LANES through a buffer on the stack and then split among the panels.
+        let group = S::LANES / W;
+        let groups = len_j / S::LANES;
+        let k_blocks = kc - kc % S::LANES;
+        let mut block = [T::ZERO; MAX_LANES * MAX_LANES];
+        for g in 0..groups {
+            let base = origin + g * S::LANES * j_stride;
+            for k in (0..k_blocks).step_by(S::LANES) {
+                // SAFETY: source rows g*LANES .. + LANES <= len_j at depths k .. k + LANES <=
+                // kc are inside the slice; `block` holds LANES x LANES elements.
+                unsafe { s.transpose(src.add(base + k), j_stride, block.as_mut_ptr(), S::LANES) };
+                for (d, row) in block.chunks_exact(S::LANES).take(S::LANES).enumerate() {
+                    for q in 0..group {
+                        let panel = (g * group + q) * W * kc;
+                        // SAFETY: depth k + d < kc of panel g*group + q < len_j / W, inside
+                        // `out`; `block` is a local buffer.
+                        unsafe {
+                            core::ptr::copy_nonoverlapping(
+                                row.as_ptr().add(q * W),
+                                dst.add(panel + (k + d) * W),
+                                W,
+                            )
+                        };
+                    }
+                }
+            }
+            for k in k_blocks..kc {
+                for j in 0..S::LANES {
+                    let panel = (g * group + j / W) * W * kc;
+                    // SAFETY: (g*LANES + j, k) is inside the slice (as above); the
+                    // destination is inside panel g*group + j/W of `out`.
+                    unsafe { *dst.add(panel + k * W + j % W) = *src.add(base + j * j_stride + k) };
+                }
+            }
+        }
+        first = groups * group;
     }
     for p in first..len_j.div_ceil(W) {
         let valid = W.min(len_j - p * W);
