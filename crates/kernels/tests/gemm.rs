@@ -172,8 +172,7 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((5, 1600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
     check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
     check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);
-    // A row-major A read in place (small blocks) beside a ragged packed panel, and one whose
-    // rows are 2 KiB apart (always packed).
+    // A row-major A read in place beside a ragged packed panel, also with rows 2 KiB apart.
     check_plain::<f32>(((37, 40, 33), (rm, rm, rm)), (1.0, 0.0), 13);
     check_plain::<f32>(((40, 512, 20), (rm, rm, rm)), (0.5, 1.0), 14);
     // Several row panels (up to 8) over a row-major B read in place, several depth blocks;
@@ -192,9 +191,8 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((48, 53, 37), (rm_pad, cm, rm)), (1.0, 0.0), 8);
     check_plain::<f64>(((40, 29, 50), (rm, cm, rm)), (1.0, 0.5), 9);
     check_plain::<f32>(((32, 300, 32), (rm, cm, rm)), (-1.0, 0.0), 10);
-    // A packed row-major f32 A (rows 4 KiB apart) whose panels are narrower than a vector
-    // (8 rows on AVX-512): two groups of 16 rows transposed together, a whole 8-row panel
-    // after them, a ragged one, and a depth tail of 8.
+    // A row-major f32 A with rows 4 KiB apart, read in place: whole row panels, a ragged
+    // packed one, a depth that is not a multiple of the vector width.
     check_plain::<f32>(
         ((45, 1000, 20), (Layout { pad: 24, ..rm }, rm, rm)),
         (1.0, 0.5),

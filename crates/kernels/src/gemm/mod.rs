@@ -616,17 +616,22 @@ fn run<T: Element>(
     }
 }
 
-/// A row-major A block of at most this many bytes is read in place by the micro-kernel (each
-/// depth's `MR` elements are broadcast from `MR` rows) instead of being packed: packing
-/// transposes the block, and for a small product that is a tenth of the time. Best of 4
-/// interleaved runs, one core, fraction of the FMA peak, packed -> in place: f32 64^3 86% ->
-/// 91%, 128^3 93% -> 95%, 256^3 96% -> 97%, `128x784x512` 93% -> 94%; f64 64^3 86% -> 90%,
-/// 128^3 93% -> 95%. Larger blocks (1 MiB) lost at 512^3 (93% -> 91%).
-const DIRECT_A_BYTES: usize = 256 << 10;
-
-/// ... unless A's rows are a multiple of this many bytes apart: the `MR` rows a tile reads then
-/// share at most two L1 sets and evict each other (f32 1024^3 fell from 87% to 68%).
-const DIRECT_A_BAD_STRIDE: usize = 2048;
+/// Whether a block of A is read in place by the micro-kernel (each depth's `MR` elements
+/// broadcast from `MR` rows) instead of being packed: always when A is row-major (`cs == 1`),
+/// for its full row panels (a ragged last one is packed).
+///
+/// Packing a row-major A transposes it, and for a small product that is a tenth of the time.
+/// Best of 4 interleaved runs, one core, fraction of the FMA peak, packed -> in place: f32
+/// 64^3 86% -> 91%, 128^3 93% -> 95%, 256^3 96% -> 97%, `128x784x512` 93% -> 94%; f64 64^3
+/// 86% -> 90%, 128^3 93% -> 95%; blocks of 1 MiB lost at 512^3 (93% -> 91%), and blocks are at
+/// most [`A_BLOCK_BYTES`]. With 16-row tiles on the earlier machine, rows a multiple of 2 KiB
+/// apart were packed (16 rows sharing two L1 sets evicted each other: f32 1024^3 fell from 87%
+/// to 68%). With 8-row tiles on this one, in place measured faster at such strides too: f32
+/// `128x512x512` -1.5%, `32x512x512` -4.6%, 512^3 -1.5%, 1024^3 -2.0%; f64 within 1% (median
+/// times in one process, both settings alternating).
+fn read_a_in_place<T>(a: &MatRef<'_, T>) -> bool {
+    a.cs == 1
+}
 
 /// B read in place when it is at most this big (one depth block): about a quarter of L1d.
 const DIRECT_B_BYTES: usize = 16 << 10;
@@ -681,7 +686,7 @@ impl<T: Element> SimdOp<T> for PackB<'_, '_, T> {
     }
 }
 
-/// One task: pack an A block (or read it in place, see [`DIRECT_A_BYTES`]), sweep it against B
+/// One task: pack an A block (or read it in place, see [`read_a_in_place`]), sweep it against B
 /// panels `q0..q1`.
 ///
 /// Everything inside `run` is `#[inline(always)]` and closure-free, so it is all compiled with
@@ -737,12 +742,7 @@ impl<T: Element> Block<'_, '_, T> {
             prefetch_c,
         } = self;
         debug_assert_eq!(MR, bl.mr);
-        // A row-major A whose block is small is read in place (its full row panels; a ragged
-        // last one is packed): see DIRECT_A_BYTES.
-        let direct_a = a.cs == 1
-            && mc * kc * size_of::<T>() <= DIRECT_A_BYTES
-            && !(a.rs * size_of::<T>()).is_multiple_of(DIRECT_A_BAD_STRIDE);
-        let full = if direct_a { mc / MR } else { 0 };
+        let full = if read_a_in_place(a) { mc / MR } else { 0 };
         if full * MR < mc {
             pack::pack(
                 s,

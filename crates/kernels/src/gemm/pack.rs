@@ -11,15 +11,14 @@
 //! contiguous (row-major B, column-major A) and are copied with vector moves, depth by depth
 //! across all panels. When instead `k_stride == 1` (row-major A, column-major B) the panel is
 //! a transpose of the source, done `LANES x LANES` block by block in registers
-//! ([`Simd::transpose`]; panels narrower than a vector take `LANES` rows of several panels at
-//! once, through a buffer on the stack); on AVX-512 this took a 512^3 f32 GEMM from 87% to 91% of peak and an
+//! ([`Simd::transpose`]) for panels a whole number of vectors wide; on AVX-512 this took a 512^3 f32 GEMM from 87% to 91% of peak and an
 //! `A * B^T` of the MLP shapes from 79% to 91%. Other layouts go element by element. Packing
 //! runs inside the SIMD dispatch, unchecked: at a few cycles per element it would otherwise
 //! cost as much as the multiply on small matrices.
 
 use super::view::MatRef;
 use crate::element::Element;
-use crate::simd::{MAX_LANES, Simd};
+use crate::simd::Simd;
 
 /// Packs `(rows r0.., cols c0..)` of `x` as panels of width `w` along `x`'s rows
 /// (`along_rows`, the A layout) or along its columns (the B layout).
@@ -129,45 +128,6 @@ fn panels<T: Element, S: Simd<T>, const W: usize>(s: S, x: Src<T>, out: &mut [T]
             }
         }
         first = full;
-    } else if k_stride == 1 && W < S::LANES && S::LANES.is_multiple_of(W) {
-        // Rows contiguous along the depth, panels narrower than a vector (f32 A panels of 8
-        // rows on AVX-512): LANES rows (LANES / W panels) at a time, transposed in registers
-        // LANES x LANES through a buffer on the stack and then split among the panels.
-        let group = S::LANES / W;
-        let groups = len_j / S::LANES;
-        let k_blocks = kc - kc % S::LANES;
-        let mut block = [T::ZERO; MAX_LANES * MAX_LANES];
-        for g in 0..groups {
-            let base = origin + g * S::LANES * j_stride;
-            for k in (0..k_blocks).step_by(S::LANES) {
-                // SAFETY: source rows g*LANES .. + LANES <= len_j at depths k .. k + LANES <=
-                // kc are inside the slice; `block` holds LANES x LANES elements.
-                unsafe { s.transpose(src.add(base + k), j_stride, block.as_mut_ptr(), S::LANES) };
-                for (d, row) in block.chunks_exact(S::LANES).take(S::LANES).enumerate() {
-                    for q in 0..group {
-                        let panel = (g * group + q) * W * kc;
-                        // SAFETY: depth k + d < kc of panel g*group + q < len_j / W, inside
-                        // `out`; `block` is a local buffer.
-                        unsafe {
-                            core::ptr::copy_nonoverlapping(
-                                row.as_ptr().add(q * W),
-                                dst.add(panel + (k + d) * W),
-                                W,
-                            )
-                        };
-                    }
-                }
-            }
-            for k in k_blocks..kc {
-                for j in 0..S::LANES {
-                    let panel = (g * group + j / W) * W * kc;
-                    // SAFETY: (g*LANES + j, k) is inside the slice (as above); the
-                    // destination is inside panel g*group + j/W of `out`.
-                    unsafe { *dst.add(panel + k * W + j % W) = *src.add(base + j * j_stride + k) };
-                }
-            }
-        }
-        first = groups * group;
     }
     for p in first..len_j.div_ceil(W) {
         let valid = W.min(len_j - p * W);
