@@ -643,7 +643,9 @@ const DIRECT_B_BYTES: usize = 16 << 10;
 /// 32 -> 8 panels: f32 `128x784x512` 494 -> 408 us, `64x784x512` 249 -> 195 us, `128x512x1024`
 /// -9%, 256^3 -4%; f64 `128x784x512` 1144 -> 848 us, `64x784x512` -18%; `64x512x512` f64
 /// (rows 4 KiB apart) +4.7%; the rest within 1%. 4 panels lost (f32 `64x512x512` +27%, f64
-/// `32x512x512` +41%). Earlier measurements: packed -> in place at 16 panels, f32 `32x784x512`
+/// `32x512x512` +41%). The AVX2 path (forced, 6-row tiles) gained too: f64 `64x784x512` -34%,
+/// `32x784x512` -29%, f32 `128x784x512` -3%, against f32 `128x512x512` +11%, f64 128^3 +4%.
+/// Earlier measurements: packed -> in place at 16 panels, f32 `32x784x512`
 /// 74% -> 94% of peak; packing a 16384 x 16384 weight for a batch-8 layer took 0.45 s against
 /// 0.26 s in place.
 /// Rows of B a multiple of [`DIRECT_B_BAD_STRIDE`] apart keep half as many panels: such rows
