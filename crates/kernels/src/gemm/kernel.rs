@@ -205,20 +205,20 @@ unsafe fn load_b<T: Element, S: Simd<T>, const NV: usize>(s: S, b: *const T) -> 
     bv
 }
 
+/// Which epilogue [`full_tile`] is compiled for: only `alpha` and `beta`, ...
+const PLAIN: u8 = 0;
+/// ... or also the bias and identity or ReLU (small enough that the loop still unrolls).
+const BIAS_RELU: u8 = 1;
+
 /// [`update`] of a full tile whose rows are unit-stride: C updated in place, vector by vector;
-/// the bias and activation only with `EPILOGUE`.
+/// the bias and ReLU as `EPI` ([`PLAIN`] or [`BIAS_RELU`]) allows. Other activations are
+/// applied by [`activate_rows`] afterwards.
 ///
 /// # Safety
 /// Rows `i0..i0 + MR`, columns `j0..j0 + NR` are inside C (`c.cs == 1`), written by no other
 /// thread now; a per-column bias holds at least `j0 + NR` values.
 #[inline(always)]
-unsafe fn full_tile<
-    T: Element,
-    S: Simd<T>,
-    const MR: usize,
-    const NV: usize,
-    const EPILOGUE: bool,
->(
+unsafe fn full_tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize, const EPI: u8>(
     s: S,
     acc: &[[S::V; NV]; MR],
     c: CPtr<T>,
@@ -239,7 +239,7 @@ unsafe fn full_tile<
                 // SAFETY: see above.
                 v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
             }
-            if EPILOGUE {
+            if EPI != PLAIN {
                 match upd.bias {
                     Bias::None => {}
                     Bias::PerColumn(bias) => {
@@ -248,10 +248,35 @@ unsafe fn full_tile<
                     }
                     Bias::PerRow(bias) => v = s.add(v, s.splat(bias[i0 + i])),
                 }
-                v = activate(s, upd.act, v);
+                if upd.act == Activation::Relu {
+                    v = activate(s, Activation::Relu, v);
+                }
             }
             // SAFETY: see above.
             unsafe { s.store(crow.add(j * lanes), v) };
+        }
+    }
+}
+
+/// `C = act(C)` over the full tile at `(i0, j0)` (rows unit-stride).
+///
+/// # Safety
+/// As [`full_tile`].
+#[inline(always)]
+unsafe fn activate_rows<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
+    s: S,
+    c: CPtr<T>,
+    i0: usize,
+    j0: usize,
+    act: Activation,
+) {
+    for i in 0..MR {
+        for j in 0..NV {
+            // SAFETY: row i0+i, columns j0..j0+NR are inside C (the caller's contract).
+            unsafe {
+                let p = c.ptr.add((i0 + i) * c.rs + j0 + j * S::LANES);
+                s.store(p, activate(s, act, s.load(p)));
+            }
         }
     }
 }
@@ -278,13 +303,23 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
     if m == MR && n == NV * lanes && c.cs == 1 {
         // SAFETY: a full tile with unit-stride rows (the caller's contract).
         unsafe {
-            if matches!(upd.bias, Bias::None) && upd.act == Activation::Identity {
-                // No epilogue: a loop body small enough for the compiler to unroll, so the
-                // tile stays in registers (with the activations inlined the loop is not
-                // unrolled and reads the tile back from a stack copy, row by row).
-                full_tile::<T, S, MR, NV, false>(s, acc, c, i0, j0, upd);
-            } else {
-                full_tile::<T, S, MR, NV, true>(s, acc, c, i0, j0, upd);
+            // Without the long activations the loop body is small enough for the compiler
+            // to unroll, so the tile stays in registers (with them inlined the loop is not
+            // unrolled and reads the tile back from a stack copy, row by row).
+            match (upd.bias, upd.act) {
+                (Bias::None, Activation::Identity) => {
+                    full_tile::<T, S, MR, NV, PLAIN>(s, acc, c, i0, j0, upd)
+                }
+                (_, Activation::Identity | Activation::Relu) => {
+                    full_tile::<T, S, MR, NV, BIAS_RELU>(s, acc, c, i0, j0, upd)
+                }
+                _ => {
+                    // The long activations run over the stored tile, still in L1, in a loop
+                    // of their own: inlined into the tile loop, they kept the compiler from
+                    // unrolling it and the tile went through a stack copy.
+                    full_tile::<T, S, MR, NV, BIAS_RELU>(s, acc, c, i0, j0, upd);
+                    activate_rows::<T, S, MR, NV>(s, c, i0, j0, upd.act);
+                }
             }
         }
     } else {
