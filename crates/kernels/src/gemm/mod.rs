@@ -1,9 +1,10 @@
 //! General matrix multiplication: `C = act(alpha * op(A) * op(B) + beta * C + bias)`.
 //!
 //! nabla's own GEMM, in the BLIS scheme: the depth is cut into blocks of `KC`, B into panels of
-//! `NC` columns packed once per depth block (`pack.rs`), A into blocks of `MC` rows packed per
-//! task, and a register-tile micro-kernel (`kernel.rs`) sweeps each packed A block against each
-//! `NR`-wide sliver of the B panel. `op(X)` is any strided view ([`MatRef::t`] transposes for
+//! `NC` columns packed once per depth block (`pack.rs`; a row-major B is read in place when A has
+//! few row panels), A into blocks of `MC` rows packed per task (a row-major A is read in place),
+//! and a register-tile micro-kernel (`kernel.rs`) sweeps each A block against each `NR`-wide
+//! sliver of the B panel. `op(X)` is any strided view ([`MatRef::t`] transposes for
 //! free).
 //!
 //! # Contract
