@@ -314,9 +314,8 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
                     full_tile::<T, S, MR, NV, BIAS_RELU>(s, acc, c, i0, j0, upd)
                 }
                 _ => {
-                    // The long activations run over the stored tile, still in L1, in a loop
-                    // of their own: inlined into the tile loop, they kept the compiler from
-                    // unrolling it and the tile went through a stack copy.
+                    // The long activations: over the stored tile, still in L1, in a loop of
+                    // their own.
                     full_tile::<T, S, MR, NV, BIAS_RELU>(s, acc, c, i0, j0, upd);
                     activate_rows::<T, S, MR, NV>(s, c, i0, j0, upd.act);
                 }
