@@ -7,7 +7,7 @@
 
 use super::Activation;
 use crate::element::Element;
-use crate::simd::{MAX_LANES, Simd};
+use crate::simd::{Cache, MAX_LANES, Simd, prefetch};
 
 /// How a finished tile is written to C: `C = act(alpha * AB + beta * C + bias)`.
 ///
@@ -98,8 +98,8 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     if prefetch_c {
         for i in 0..m {
             let row = c.ptr.wrapping_add((i0 + i) * c.rs + j0 * c.cs);
-            prefetch_l2(row);
-            prefetch_l2(row.wrapping_add((n - 1) * c.cs));
+            prefetch(row, Cache::L2);
+            prefetch(row.wrapping_add((n - 1) * c.cs), Cache::L2);
         }
     }
     // SAFETY: the caller's contract, split between the two (the one-vector tile reads the
@@ -124,21 +124,6 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
             }
         }
     }
-}
-
-/// A hint to bring the cache line holding `p` into L2 (`prefetcht1`; nothing off x86-64 or
-/// under Miri). Never faults, whatever `p` is.
-#[inline(always)]
-fn prefetch_l2<T>(p: *const T) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    // SAFETY: a prefetch is only a hint: it reads nothing architecturally and cannot fault, for
-    // any address; SSE (which `prefetcht1` belongs to) is part of the x86-64 baseline.
-    unsafe {
-        use core::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>());
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = p;
 }
 
 /// The `MR x NR` register tile `sum_k a[k] b[k]^T` over `kc >= 1` depths.

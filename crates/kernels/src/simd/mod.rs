@@ -20,6 +20,34 @@ pub use x86::{Avx2, Avx512, Sse2};
 /// The widest vector, in elements (AVX-512 `f32`). Tail buffers use it.
 pub const MAX_LANES: usize = 16;
 
+/// The cache level a [`prefetch`] brings a line into.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Cache {
+    /// `prefetcht0`: into L1 (and L2).
+    L1,
+    /// `prefetcht1`: into L2 only.
+    L2,
+}
+
+/// A hint to bring the cache line holding `p` into `level` (nothing off x86-64 or under
+/// Miri). Never faults, whatever `p` is.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T, level: Cache) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    // SAFETY: a prefetch is only a hint: it reads nothing architecturally and cannot fault, for
+    // any address; SSE (which `prefetcht0`/`prefetcht1` belong to) is part of the x86-64
+    // baseline.
+    unsafe {
+        use core::arch::x86_64::{_MM_HINT_T0, _MM_HINT_T1, _mm_prefetch};
+        match level {
+            Cache::L1 => _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()),
+            Cache::L2 => _mm_prefetch::<_MM_HINT_T1>(p.cast::<i8>()),
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = (p, level);
+}
+
 /// Vector operations on `LANES` elements of `T`, for one instruction set.
 ///
 /// Semantics every implementation keeps, so that one algorithm serves all paths:
