@@ -426,14 +426,6 @@ struct Forward<'a, T> {
     ld: usize,
 }
 
-impl<T> Forward<'_, T> {
-    /// See [`row_ahead`].
-    #[inline(always)]
-    fn ahead(&self) -> usize {
-        row_ahead::<T>(self.cols, self.ld)
-    }
-}
-
 impl<T: Element> RowJob<T> for Forward<'_, T> {
     type Out = T;
     #[inline(always)]
@@ -459,11 +451,12 @@ impl<T: Element> RowJob<T> for Forward<'_, T> {
                 }
             }
             RowCase::Finite(m) => {
+                let ahead = row_ahead::<T>(self.cols, self.ld);
                 let yp = y.as_mut_ptr();
                 let xp = x_row.map_or(yp as *const T, <[T]>::as_ptr);
                 if self.log {
                     // SAFETY: `xp` addresses `n` readable elements (the input row, or `y`).
-                    let sum = unsafe { exp_sum::<T, S, EXP>(s, xp, yp, n, m, self.ahead()) };
+                    let sum = unsafe { exp_sum::<T, S, EXP>(s, xp, yp, n, m, ahead) };
                     map_into(s, ShiftOp { m, c: ln(sum) }, y, src, Src::Out);
                 } else {
                     let sum = if sweep::descending(yp, &[xp]) {
@@ -478,7 +471,7 @@ impl<T: Element> RowJob<T> for Forward<'_, T> {
                         // SAFETY: `xp` addresses `n` readable elements, `yp` `n` writable
                         // ones; they are equal (in place) or distinct (`x` is shared, `y`
                         // exclusive).
-                        unsafe { exp_sum::<T, S, EXP_STORE>(s, xp, yp, n, m, self.ahead()) }
+                        unsafe { exp_sum::<T, S, EXP_STORE>(s, xp, yp, n, m, ahead) }
                     };
                     map_into(s, WithScalar(MulOp, T::ONE / sum), y, Src::Out, Src::Out);
                 }

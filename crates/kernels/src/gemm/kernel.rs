@@ -190,20 +190,21 @@ unsafe fn load_b<T: Element, S: Simd<T>, const NV: usize>(s: S, b: *const T) -> 
     bv
 }
 
-/// Which epilogue [`full_tile`] is compiled for: only `alpha` and `beta`, ...
-const PLAIN: u8 = 0;
-/// ... or also the bias and identity or ReLU (small enough that the loop still unrolls).
-const BIAS_RELU: u8 = 1;
-
 /// [`update`] of a full tile whose rows are unit-stride: C updated in place, vector by vector;
-/// the bias and ReLU as `EPI` ([`PLAIN`] or [`BIAS_RELU`]) allows. Other activations are
-/// applied by [`activate_rows`] afterwards.
+/// with `BIAS_RELU` also the bias and, if it is the activation, ReLU (small enough that the
+/// loop still unrolls). Other activations are applied by [`activate_rows`] afterwards.
 ///
 /// # Safety
 /// Rows `i0..i0 + MR`, columns `j0..j0 + NR` are inside C (`c.cs == 1`), written by no other
 /// thread now; a per-column bias holds at least `j0 + NR` values.
 #[inline(always)]
-unsafe fn full_tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize, const EPI: u8>(
+unsafe fn full_tile<
+    T: Element,
+    S: Simd<T>,
+    const MR: usize,
+    const NV: usize,
+    const BIAS_RELU: bool,
+>(
     s: S,
     acc: &[[S::V; NV]; MR],
     c: CPtr<T>,
@@ -224,7 +225,7 @@ unsafe fn full_tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize, co
                 // SAFETY: see above.
                 v = s.mul_add(beta, unsafe { s.load(crow.add(j * lanes)) }, v);
             }
-            if EPI != PLAIN {
+            if BIAS_RELU {
                 match upd.bias {
                     Bias::None => {}
                     Bias::PerColumn(bias) => {
@@ -293,15 +294,15 @@ pub(crate) unsafe fn update<T: Element, S: Simd<T>, const MR: usize, const NV: u
             // unrolled and reads the tile back from a stack copy, row by row).
             match (upd.bias, upd.act) {
                 (Bias::None, Activation::Identity) => {
-                    full_tile::<T, S, MR, NV, PLAIN>(s, acc, c, i0, j0, upd)
+                    full_tile::<T, S, MR, NV, false>(s, acc, c, i0, j0, upd)
                 }
                 (_, Activation::Identity | Activation::Relu) => {
-                    full_tile::<T, S, MR, NV, BIAS_RELU>(s, acc, c, i0, j0, upd)
+                    full_tile::<T, S, MR, NV, true>(s, acc, c, i0, j0, upd)
                 }
                 _ => {
                     // The long activations: over the stored tile, still in L1, in a loop of
                     // their own.
-                    full_tile::<T, S, MR, NV, BIAS_RELU>(s, acc, c, i0, j0, upd);
+                    full_tile::<T, S, MR, NV, true>(s, acc, c, i0, j0, upd);
                     activate_rows::<T, S, MR, NV>(s, c, i0, j0, upd.act);
                 }
             }
