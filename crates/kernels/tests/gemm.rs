@@ -176,11 +176,13 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((37, 40, 33), (rm, rm, rm)), (1.0, 0.0), 13);
     check_plain::<f32>(((40, 512, 20), (rm, rm, rm)), (0.5, 1.0), 14);
     // Several row panels (up to 8) over a row-major B read in place, several depth blocks;
-    // the most panels read in place (8: 64 rows on AVX-512, 48 on AVX2), and one more.
+    // the most panels read in place (8: 64 rows on AVX-512, 48 on AVX2), and one more (65 and
+    // 49 rows; B above the 16 KiB small-B rule, so the panel count decides).
     check_plain::<f32>(((60, 1300, 64), (rm, rm, rm)), (1.0, 0.5), 11);
     check_plain::<f64>(((45, 1290, 48), (cm, rm, rm)), (-1.0, 0.0), 12);
-    check_plain::<f32>(((64, 30, 64), (rm, rm, rm)), (1.0, 0.5), 17);
-    check_plain::<f64>(((65, 20, 48), (cm, rm, rm)), (1.0, 0.0), 18);
+    check_plain::<f32>(((64, 80, 64), (rm, rm, rm)), (1.0, 0.5), 17);
+    check_plain::<f64>(((65, 50, 48), (cm, rm, rm)), (1.0, 0.0), 18);
+    check_plain::<f32>(((49, 80, 64), (rm, rm, rm)), (1.0, 0.5), 22);
     // B rows 4 KiB apart (512 f64): in place for at most 4 panels, packed for 25.
     check_plain::<f64>(((30, 20, 512), (rm, rm, rm)), (1.0, 0.0), 21);
     check_plain::<f64>(((200, 20, 512), (rm, rm, rm)), (1.0, 0.0), 19);
