@@ -183,6 +183,16 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((64, 80, 64), (rm, rm, rm)), (1.0, 0.5), 17);
     check_plain::<f64>(((65, 50, 48), (cm, rm, rm)), (1.0, 0.0), 18);
     check_plain::<f32>(((49, 80, 64), (rm, rm, rm)), (1.0, 0.5), 22);
+    // A row-major B of whole panels, more row panels than B is read in place for, one depth
+    // block of at most 512: the first tile of each panel packs B as it reads it, the others
+    // (and a second A block, and a packed column-major A) read the packed panel. Ragged last
+    // row tiles; B rows 4 KiB apart in f64; two depth blocks (2 x 512) sequentially.
+    check_plain::<f32>(((100, 300, 64), (rm, rm, rm)), (1.0, 0.5), 23);
+    check_plain::<f64>(((70, 60, 48), (cm, rm, rm)), (0.5, 1.0), 24);
+    check_plain::<f64>(((75, 40, 512), (rm, rm, rm)), (-1.0, 0.0), 25);
+    with_parallelism(Parallelism::Sequential, || {
+        check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26)
+    });
     // B rows 4 KiB apart (512 f64): in place for at most 4 panels, packed for 25.
     check_plain::<f64>(((30, 20, 512), (rm, rm, rm)), (1.0, 0.0), 21);
     check_plain::<f64>(((200, 20, 512), (rm, rm, rm)), (1.0, 0.0), 19);
@@ -361,36 +371,44 @@ fn fused_bias_activation_matches_gemm_then_activation() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let (m, k, n) = (300, 300, 260);
-    let a: Vec<f32> = (0..m * k).map(|i| val(1, i) as f32).collect();
-    let b: Vec<f32> = (0..k * n).map(|i| val(2, i) as f32).collect();
-    let bias: Vec<f32> = (0..n).map(|i| val(3, i) as f32).collect();
-    let run = |policy| {
-        let mut c = vec![0.0f32; m * n];
-        with_parallelism(policy, || {
-            gemm::gemm_bias_act(
-                MatRef::row_major(&a, m, k),
-                MatRef::row_major(&b, n, k).t(),
-                &bias,
-                Activation::Gelu,
-                MatMut::row_major(&mut c, m, n),
-            )
-        });
-        c
-    };
-    let b = MatRef::row_major(&b, k, n);
-    let _ = b;
-    let one = run(Parallelism::Sequential);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(3)
-        .build()
-        .unwrap();
-    let many = pool.install(|| run(Parallelism::Always));
-    assert!(
-        one.iter()
-            .zip(&many)
-            .all(|(x, y)| x.to_bits() == y.to_bits())
-    );
+    // B transposed (packed by the packing pass), and row-major with whole panels (packed by
+    // the first tile of each panel when sequential, by the pass when parallel).
+    for (n, b_transposed) in [(260, true), (256, false)] {
+        let (m, k) = (300, 300);
+        let a: Vec<f32> = (0..m * k).map(|i| val(1, i) as f32).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| val(2, i) as f32).collect();
+        let bias: Vec<f32> = (0..n).map(|i| val(3, i) as f32).collect();
+        let run = |policy| {
+            let mut c = vec![0.0f32; m * n];
+            let bv = if b_transposed {
+                MatRef::row_major(&b, n, k).t()
+            } else {
+                MatRef::row_major(&b, k, n)
+            };
+            with_parallelism(policy, || {
+                gemm::gemm_bias_act(
+                    MatRef::row_major(&a, m, k),
+                    bv,
+                    &bias,
+                    Activation::Gelu,
+                    MatMut::row_major(&mut c, m, n),
+                )
+            });
+            c
+        };
+        let one = run(Parallelism::Sequential);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let many = pool.install(|| run(Parallelism::Always));
+        assert!(
+            one.iter()
+                .zip(&many)
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "n = {n}, B transposed: {b_transposed}"
+        );
+    }
 }
 
 #[test]

@@ -74,10 +74,15 @@ pub(crate) enum APanel<T> {
 /// would evict the B panel), so the update at the end does not wait for C from L3 or DRAM; the
 /// driver asks for it when C is too large to stay in L2.
 ///
+/// A non-null `b_out` packs B as it is read: the `kc x NR` panel is also stored there, depth
+/// after depth (`NR` apart), for the tiles after this one (see [`product`]).
+///
 /// # Safety
 /// `kc >= 1`; the `MR * kc` elements of A are readable and `b + k*b_ks .. + NR` is readable
 /// for `k < kc`; `c` addresses a C for which `(i0 + i, j0 + j)`, `i < m`, `j < n`, are in
-/// bounds, written by no other thread now.
+/// bounds, written by no other thread now. A non-null `b_out` is writable for `kc * NR`
+/// elements, overlaps nothing else this call reads or writes, and then `n > LANES` (a full
+/// panel).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usize>(
@@ -86,6 +91,7 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     a: APanel<T>,
     b: *const T,
     b_ks: usize,
+    b_out: *mut T,
     c: CPtr<T>,
     i0: usize,
     j0: usize,
@@ -95,6 +101,7 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     prefetch_c: bool,
 ) {
     let one_vector = NV > 1 && n <= S::LANES;
+    debug_assert!(b_out.is_null() || !one_vector);
     if prefetch_c {
         for i in 0..m {
             let row = c.ptr.wrapping_add((i0 + i) * c.rs + j0 * c.cs);
@@ -105,28 +112,40 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     // SAFETY: the caller's contract, split between the two (the one-vector tile reads the
     // first LANES of each B row).
     unsafe {
+        let out = b_out;
         match (a, one_vector) {
             (APanel::Packed(p), true) => {
-                let acc = product::<T, S, MR, 1, true>(s, kc, p, 0, b, b_ks);
+                let acc = product::<T, S, MR, 1, true, false>(s, kc, p, 0, b, b_ks, out);
                 update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Packed(p), false) => {
-                let acc = product::<T, S, MR, NV, true>(s, kc, p, 0, b, b_ks);
+                let acc = if out.is_null() {
+                    product::<T, S, MR, NV, true, false>(s, kc, p, 0, b, b_ks, out)
+                } else {
+                    product::<T, S, MR, NV, true, true>(s, kc, p, 0, b, b_ks, out)
+                };
                 update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Rows(p, rs), true) => {
-                let acc = product::<T, S, MR, 1, false>(s, kc, p, rs, b, b_ks);
+                let acc = product::<T, S, MR, 1, false, false>(s, kc, p, rs, b, b_ks, out);
                 update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Rows(p, rs), false) => {
-                let acc = product::<T, S, MR, NV, false>(s, kc, p, rs, b, b_ks);
+                let acc = if out.is_null() {
+                    product::<T, S, MR, NV, false, false>(s, kc, p, rs, b, b_ks, out)
+                } else {
+                    product::<T, S, MR, NV, false, true>(s, kc, p, rs, b, b_ks, out)
+                };
                 update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
             }
         }
     }
 }
 
-/// The `MR x NR` register tile `sum_k a[k] b[k]^T` over `kc >= 1` depths.
+/// The `MR x NR` register tile `sum_k a[k] b[k]^T` over `kc >= 1` depths; with `STORE_B`
+/// each depth's `NR` B elements are also stored at `b_out + k * NR`: the panel packed on the
+/// way, so that B read in place by the first tile of a panel need not be packed in a pass of
+/// its own (that pass read all of B once more).
 ///
 /// The loop runs at least once and its first trip multiplies instead of adding to zero, so the
 /// accumulators need no initial value: a zeroed array would live in a stack slot (the update
@@ -135,20 +154,35 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
 ///
 /// # Safety
 /// `kc >= 1`; the `MR * kc` elements of A (at [`a_index`]) are readable and
-/// `b + k*b_ks .. + NR` is readable for `k < kc`.
+/// `b + k*b_ks .. + NR` is readable for `k < kc`; with `STORE_B`, `b_out .. + kc * NR` is
+/// writable and overlaps neither.
 #[inline(always)]
-unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize, const PACKED: bool>(
+#[allow(clippy::too_many_arguments)]
+unsafe fn product<
+    T: Element,
+    S: Simd<T>,
+    const MR: usize,
+    const NV: usize,
+    const PACKED: bool,
+    const STORE_B: bool,
+>(
     s: S,
     kc: usize,
     a: *const T,
     a_rs: usize,
     b: *const T,
     b_ks: usize,
+    b_out: *mut T,
 ) -> [[S::V; NV]; MR] {
     debug_assert!(kc >= 1);
+    let nr = NV * S::LANES;
+    // (A software prefetch of B 16 depths ahead for the packing tile measured no faster.)
     // SAFETY: every access below has k < kc and i < MR: inside the panels the caller guarantees.
     unsafe {
         let bv = load_b::<T, S, NV>(s, b);
+        if STORE_B {
+            store_b::<T, S, NV>(s, b_out, &bv);
+        }
         let mut acc = [bv; MR];
         for (i, row) in acc.iter_mut().enumerate() {
             let av = s.splat(*a.add(a_index::<MR, PACKED>(a_rs, i, 0)));
@@ -158,6 +192,9 @@ unsafe fn product<T: Element, S: Simd<T>, const MR: usize, const NV: usize, cons
         }
         for k in 1..kc {
             let bv = load_b::<T, S, NV>(s, b.add(k * b_ks));
+            if STORE_B {
+                store_b::<T, S, NV>(s, b_out.add(k * nr), &bv);
+            }
             for (i, row) in acc.iter_mut().enumerate() {
                 let av = s.splat(*a.add(a_index::<MR, PACKED>(a_rs, i, k)));
                 for (accv, &bj) in row.iter_mut().zip(bv.iter()) {
@@ -188,6 +225,18 @@ unsafe fn load_b<T: Element, S: Simd<T>, const NV: usize>(s: S, b: *const T) -> 
         *v = unsafe { s.load(b.add(j * S::LANES)) };
     }
     bv
+}
+
+/// Stores the `NV` vectors of one depth of a B panel (see [`load_b`]).
+///
+/// # Safety
+/// `b .. b + NV * LANES` is writable.
+#[inline(always)]
+unsafe fn store_b<T: Element, S: Simd<T>, const NV: usize>(s: S, b: *mut T, bv: &[S::V; NV]) {
+    for (j, &v) in bv.iter().enumerate() {
+        // SAFETY: j < NV: inside the row the caller guarantees.
+        unsafe { s.store(b.add(j * S::LANES), v) };
+    }
 }
 
 /// [`update`] of a full tile whose rows are unit-stride: C updated in place, vector by vector;

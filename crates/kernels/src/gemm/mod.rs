@@ -2,10 +2,10 @@
 //!
 //! nabla's own GEMM, in the BLIS scheme: the depth is cut into blocks of `KC`, B into panels of
 //! `NC` columns packed once per depth block (`pack.rs`; a row-major B is read in place when A has
-//! few row panels), A into blocks of `MC` rows packed per task (a row-major A is read in place),
-//! and a register-tile micro-kernel (`kernel.rs`) sweeps each A block against each `NR`-wide
-//! sliver of the B panel. `op(X)` is any strided view ([`MatRef::t`] transposes for
-//! free).
+//! few row panels, or packed by the micro-kernel as it first reads it), A into blocks of `MC`
+//! rows packed per task (a row-major A is read in place), and a register-tile micro-kernel
+//! (`kernel.rs`) sweeps each A block against each `NR`-wide sliver of the B panel. `op(X)` is
+//! any strided view ([`MatRef::t`] transposes for free).
 //!
 //! # Contract
 //! * Shapes: `op(A)` is `m x k`, `op(B)` is `k x n`, `C` is `m x n`; anything else is
@@ -542,13 +542,29 @@ fn run<T: Element>(
                 && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES || few_a_panels);
             let blen = if direct { 0 } else { n_panels * bl.nr * kc };
             scratch::with_scratch::<T, _>(&scratch::PACK_B, blen, |bpack| {
-                let bsrc = if direct {
-                    Panels {
-                        data: &b.data[p0 * b.rs + j0..],
-                        panel_stride: bl.nr,
-                        k_stride: b.rs,
-                    }
+                let m_blocks = m.div_ceil(bl.mc);
+                // Enough tasks to keep every thread busy: split B's panels when A has few blocks.
+                let n_chunks = if threads > 1 {
+                    (2 * threads).div_ceil(m_blocks).min(n_panels)
                 } else {
+                    1
+                };
+                let tasks = m_blocks * n_chunks;
+                let sequential = tasks == 1 || threads == 1;
+                // Run one after another, the first task sweeps every panel (`n_chunks == 1`), so
+                // it can pack a row-major B as its first tiles read it (PACK_AS_READ_MAX_DEPTH).
+                let pack_as_read = !direct
+                    && sequential
+                    && b.cs == 1
+                    && nc % bl.nr == 0
+                    && kc <= PACK_AS_READ_MAX_DEPTH;
+                // Only for a row-major B (`direct` or `pack_as_read`).
+                let in_place = || Panels {
+                    data: &b.data[p0 * b.rs + j0..],
+                    panel_stride: bl.nr,
+                    k_stride: b.rs,
+                };
+                if !direct && !pack_as_read {
                     T::dispatch(
                         isa,
                         PackB {
@@ -561,21 +577,9 @@ fn run<T: Element>(
                             out: bpack,
                         },
                     );
-                    Panels {
-                        data: bpack,
-                        panel_stride: bl.nr * kc,
-                        k_stride: bl.nr,
-                    }
-                };
-                let m_blocks = m.div_ceil(bl.mc);
-                // Enough tasks to keep every thread busy: split B's panels when A has few blocks.
-                let n_chunks = if threads > 1 {
-                    (2 * threads).div_ceil(m_blocks).min(n_panels)
-                } else {
-                    1
-                };
+                }
                 let panels_per_chunk = n_panels.div_ceil(n_chunks);
-                let task = |t: usize| {
+                let task = |t: usize, bsrc: BSource<'_, T>| {
                     let (ib, jc) = (t / n_chunks, t % n_chunks);
                     let q0 = jc * panels_per_chunk;
                     let q1 = (q0 + panels_per_chunk).min(n_panels);
@@ -606,11 +610,41 @@ fn run<T: Element>(
                         T::dispatch(isa, block);
                     });
                 };
-                let tasks = m_blocks * n_chunks;
-                if tasks > 1 && threads > 1 {
-                    (0..tasks).into_par_iter().for_each(task);
+                if direct {
+                    let each = |t| task(t, BSource::Ready(in_place()));
+                    if sequential {
+                        (0..tasks).for_each(each);
+                    } else {
+                        (0..tasks).into_par_iter().for_each(each);
+                    }
+                    return;
+                }
+                let packed = |bpack| Panels {
+                    data: bpack,
+                    panel_stride: bl.nr * kc,
+                    k_stride: bl.nr,
+                };
+                if !sequential {
+                    let bpack: &[T] = bpack;
+                    (0..tasks)
+                        .into_par_iter()
+                        .for_each(|t| task(t, BSource::Ready(packed(bpack))));
+                    return;
+                }
+                debug_assert_eq!(n_chunks, 1);
+                if pack_as_read {
+                    task(
+                        0,
+                        BSource::PackAsRead {
+                            src: in_place(),
+                            out: &mut *bpack,
+                        },
+                    );
                 } else {
-                    (0..tasks).for_each(task);
+                    task(0, BSource::Ready(packed(bpack)));
+                }
+                for t in 1..tasks {
+                    task(t, BSource::Ready(packed(bpack)));
                 }
             });
         }
@@ -653,6 +687,22 @@ const DIRECT_B_BYTES: usize = 16 << 10;
 /// share few L1 sets, so each A panel rereads the sliver from L2.
 const DIRECT_B_MAX_PANELS: usize = 8;
 
+/// A row-major B is packed by the first tile of each panel as it reads it (see
+/// `kernel::product`), instead of in a pass of its own, when the depth block is at most this
+/// deep and the tasks run one after another (the first task then sweeps every panel before the
+/// others read them). The pass read all of B once more, and the tiles after the first now find
+/// their panel just written rather than packed a whole B earlier. Only whole panels (`n` a
+/// multiple of `NR`); transposing packs and ragged panels keep the pass.
+///
+/// Median times in one process, both ways alternating (41 runs each), one core, AVX-512,
+/// packing pass -> packed as read: f32 `128x512x1024` 635 -> 582 us, `200x512x640` 564 -> 527
+/// us, 256^3 -1.4%, 512^3 -0.5%, `A^T B` `512x128x512` -1.8%; f64 `128x512x512` 653 -> 568 us,
+/// `200x512x640` -5.5%, 256^3 -3.9%, 512^3 -2.1%, `640x400x512` +0.4%. Deeper blocks lost: f32
+/// `256x784x512` +3.1%, `384x784x512` +3.5%, 1024^3 +0.7%; f64 `256x784x512` +3.7%, 1024^3
+/// +1.4% (why, I did not establish: a software prefetch of B ahead of the first tile did not
+/// change it).
+const PACK_AS_READ_MAX_DEPTH: usize = 512;
+
 /// B rows a multiple of this many bytes apart map to the same few L1 sets: read in place only
 /// up to half of [`DIRECT_B_MAX_PANELS`].
 const DIRECT_B_BAD_STRIDE: usize = 4096;
@@ -666,6 +716,25 @@ struct Panels<'a, T> {
     panel_stride: usize,
     /// Elements from depth `k` to `k + 1` within a panel.
     k_stride: usize,
+}
+
+impl<T> Panels<'_, T> {
+    /// Panel `q`'s first element, after checking that its `kc` depths of `nr` lie inside.
+    fn panel(&self, q: usize, kc: usize, nr: usize) -> *const T {
+        self.data[q * self.panel_stride..][..(kc - 1) * self.k_stride + nr].as_ptr()
+    }
+}
+
+/// B for one task.
+enum BSource<'a, T> {
+    /// Packed before the tasks ran, or read in place.
+    Ready(Panels<'a, T>),
+    /// Read in place by the first tile of each panel, which packs it into `out` (panel `q` at
+    /// `q * NR * kc`) for the tiles after it.
+    PackAsRead {
+        src: Panels<'a, T>,
+        out: &'a mut [T],
+    },
 }
 
 /// Packs a B block (see [`pack::pack`]) inside the SIMD dispatch.
@@ -698,7 +767,7 @@ struct Block<'a, 'm, T> {
     a: &'a MatRef<'m, T>,
     p0: usize,
     apack: &'a mut [T],
-    b: Panels<'a, T>,
+    b: BSource<'a, T>,
     c: CPtr<T>,
     bl: Blocking,
     i0: usize,
@@ -731,7 +800,7 @@ impl<T: Element> Block<'_, '_, T> {
             a,
             p0,
             apack,
-            b,
+            mut b,
             c,
             bl,
             i0,
@@ -762,7 +831,21 @@ impl<T: Element> Block<'_, '_, T> {
         let apack: &[T] = apack;
         let (m_end, n_end) = (i0 + mc, j0 + nc);
         for q in q0..q1 {
-            let bp = &b.data[q * b.panel_stride..][..(kc - 1) * b.k_stride + bl.nr];
+            // B for the panel's first tile, where that tile packs it (or null), B for the rest.
+            let (first, out, rest) = match &mut b {
+                BSource::Ready(panels) => {
+                    let bp = (panels.panel(q, kc, bl.nr), panels.k_stride);
+                    (bp, core::ptr::null_mut(), bp)
+                }
+                BSource::PackAsRead { src, out } => {
+                    let o = out[q * bl.nr * kc..][..bl.nr * kc].as_mut_ptr();
+                    (
+                        (src.panel(q, kc, bl.nr), src.k_stride),
+                        o,
+                        (o.cast_const(), bl.nr),
+                    )
+                }
+            };
             let jt = j0 + q * bl.nr;
             let cols = (n_end - jt).min(bl.nr);
             for p in 0..mc.div_ceil(MR) {
@@ -775,25 +858,21 @@ impl<T: Element> Block<'_, '_, T> {
                 } else {
                     kernel::APanel::Packed(apack[p * MR * kc..][..MR * kc].as_ptr())
                 };
+                let ((bp, b_ks), b_out) = if p == 0 {
+                    (first, out)
+                } else {
+                    (rest, core::ptr::null_mut())
+                };
                 // SAFETY: kc >= 1 (k > 0 here); the A panel (packed: MR*kc elements; in place:
-                // MR full rows of kc, unit stride along the depth) and the B slice (kc rows of
-                // NR at `k_stride`) were bounds-checked by the slicing above; the tile (it, jt)
-                // clipped to (m_end, n_end) lies inside C, and tasks own disjoint (A block,
-                // B panel range) pairs, hence disjoint tiles.
+                // MR full rows of kc, unit stride along the depth) and the B panel (kc rows of
+                // NR at `b_ks`) were bounds-checked by the slicing above, as was the packed
+                // panel `b_out` that the first tile writes (a full panel: `pack_as_read` needs
+                // `nc % NR == 0`) and the later tiles read, disjoint from A, B and C; the tile
+                // (it, jt) clipped to (m_end, n_end) lies inside C, and tasks own disjoint
+                // (A block, B panel range) pairs, hence disjoint tiles.
                 unsafe {
                     kernel::tile::<T, S, MR, NV>(
-                        s,
-                        kc,
-                        a_panel,
-                        bp.as_ptr(),
-                        b.k_stride,
-                        c,
-                        it,
-                        jt,
-                        rows,
-                        cols,
-                        upd,
-                        prefetch_c,
+                        s, kc, a_panel, bp, b_ks, b_out, c, it, jt, rows, cols, upd, prefetch_c,
                     )
                 }
             }
@@ -881,6 +960,32 @@ mod tests {
                 assert_eq!(c, want, "{isa}");
             }
         }
+    }
+
+    #[test]
+    fn b_packed_as_read_matches_a_naive_product() {
+        // On the scalar path (6 x 2 tiles) 49 rows are more panels than B is read in place for
+        // and B (8 x 264 f64) is above the small-B rule: the first tile of each panel packs B
+        // as it reads it, the other 8 (one ragged) read the packed panel.
+        let (m, k, n) = (49, 8, 264);
+        let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 - 2.0).collect();
+        let (a_view, b_view) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        let want = naive(m, k, n, &a_view, &b_view);
+        let mut c = vec![f64::NAN; m * n];
+        crate::parallel::with_parallelism(crate::parallel::Parallelism::Sequential, || {
+            run(
+                Isa::Scalar,
+                1.0,
+                a_view,
+                b_view,
+                0.0,
+                MatMut::row_major(&mut c, m, n),
+                Bias::None,
+                Activation::Identity,
+            )
+        });
+        assert_eq!(c, want);
     }
 
     #[test]
