@@ -183,12 +183,15 @@ fn gemm_spans_several_blocks() {
     check_plain::<f32>(((64, 80, 64), (rm, rm, rm)), (1.0, 0.5), 17);
     check_plain::<f64>(((65, 50, 48), (cm, rm, rm)), (1.0, 0.0), 18);
     check_plain::<f32>(((49, 80, 64), (rm, rm, rm)), (1.0, 0.5), 22);
-    // A row-major B of whole panels, more row panels than B is read in place for, one depth
-    // block of at most 512: the first tile of each panel packs B as it reads it, the others
-    // (and a second A block, and a packed column-major A) read the packed panel. Ragged last
-    // row tiles; B rows 4 KiB apart in f64; two depth blocks (2 x 512) sequentially.
+    // A row-major B, more row panels than B is read in place for, one depth block of at most
+    // 512: the first tile of each whole panel packs B as it reads it, the others (and a second
+    // A block, and a packed column-major A) read the packed panel; a ragged last panel is
+    // packed by the packing pass. Ragged last row tiles; B rows 4 KiB apart in f64; two depth
+    // blocks (2 x 512) sequentially.
     check_plain::<f32>(((100, 300, 64), (rm, rm, rm)), (1.0, 0.5), 23);
+    check_plain::<f32>(((100, 300, 70), (rm, rm, rm)), (1.0, 1.0), 27);
     check_plain::<f64>(((70, 60, 48), (cm, rm, rm)), (0.5, 1.0), 24);
+    check_plain::<f64>(((70, 60, 50), (rm, rm, rm)), (1.0, 0.0), 28);
     check_plain::<f64>(((75, 40, 512), (rm, rm, rm)), (-1.0, 0.0), 25);
     with_parallelism(Parallelism::Sequential, || {
         check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26)

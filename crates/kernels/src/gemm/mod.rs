@@ -553,28 +553,29 @@ fn run<T: Element>(
                 let sequential = tasks == 1 || threads == 1;
                 // Run one after another, the first task sweeps every panel (`n_chunks == 1`), so
                 // it can pack a row-major B as its first tiles read it (PACK_AS_READ_MAX_DEPTH).
-                let pack_as_read = !direct
-                    && sequential
-                    && b.cs == 1
-                    && nc % bl.nr == 0
-                    && kc <= PACK_AS_READ_MAX_DEPTH;
+                let pack_as_read =
+                    !direct && sequential && b.cs == 1 && kc <= PACK_AS_READ_MAX_DEPTH;
+                // Panels packed as read: the whole ones (a ragged last one goes through the
+                // packing pass below).
+                let full_panels = if pack_as_read { nc / bl.nr } else { 0 };
                 // Only for a row-major B (`direct` or `pack_as_read`).
                 let in_place = || Panels {
                     data: &b.data[p0 * b.rs + j0..],
                     panel_stride: bl.nr,
                     k_stride: b.rs,
                 };
-                if !direct && !pack_as_read {
+                if !direct && full_panels < n_panels {
+                    let skip = full_panels * bl.nr;
                     T::dispatch(
                         isa,
                         PackB {
                             b: &b,
                             p0,
                             kc,
-                            j0,
-                            nc,
+                            j0: j0 + skip,
+                            nc: nc - skip,
                             nr: bl.nr,
-                            out: bpack,
+                            out: &mut bpack[skip * kc..],
                         },
                     );
                 }
@@ -637,6 +638,7 @@ fn run<T: Element>(
                         0,
                         BSource::PackAsRead {
                             src: in_place(),
+                            full: full_panels,
                             out: &mut *bpack,
                         },
                     );
@@ -691,16 +693,18 @@ const DIRECT_B_MAX_PANELS: usize = 8;
 /// `kernel::product`), instead of in a pass of its own, when the depth block is at most this
 /// deep and the tasks run one after another (the first task then sweeps every panel before the
 /// others read them). The pass read all of B once more, and the tiles after the first now find
-/// their panel just written rather than packed a whole B earlier. Only whole panels (`n` a
-/// multiple of `NR`); transposing packs and ragged panels keep the pass.
+/// their panel just written rather than packed a whole B earlier. A ragged last panel is packed
+/// by the pass, alone; a transposed B keeps the pass.
 ///
 /// Median times in one process, both ways alternating (41 runs each), one core, AVX-512,
 /// packing pass -> packed as read: f32 `128x512x1024` 635 -> 582 us, `200x512x640` 564 -> 527
 /// us, 256^3 -1.4%, 512^3 -0.5%, `A^T B` `512x128x512` -1.8%; f64 `128x512x512` 653 -> 568 us,
-/// `200x512x640` -5.5%, 256^3 -3.9%, 512^3 -2.1%, `640x400x512` +0.4%. Deeper blocks lost: f32
-/// `256x784x512` +3.1%, `384x784x512` +3.5%, 1024^3 +0.7%; f64 `256x784x512` +3.7%, 1024^3
-/// +1.4% (why, I did not establish: a software prefetch of B ahead of the first tile did not
-/// change it).
+/// `200x512x640` -5.5%, 256^3 -3.9%, 512^3 -2.1%, `640x400x512` +0.4%. With a ragged last
+/// panel, against the pass for all of B (31 runs each): f32 `200x512x500` 437 -> 421 us,
+/// `128x500x500` -3.4%, 300^3 -1.3%; f64 `200x512x500` 933 -> 855 us, `250x400x1000` -2.4%,
+/// `500x100x500` -0.5%. Deeper blocks lost: f32 `256x784x512` +3.1%, `384x784x512` +3.5%,
+/// 1024^3 +0.7%; f64 `256x784x512` +3.7%, 1024^3 +1.4% (why, I did not establish: a software
+/// prefetch of B ahead of the first tile did not change it).
 const PACK_AS_READ_MAX_DEPTH: usize = 512;
 
 /// B rows a multiple of this many bytes apart map to the same few L1 sets: read in place only
@@ -729,10 +733,11 @@ impl<T> Panels<'_, T> {
 enum BSource<'a, T> {
     /// Packed before the tasks ran, or read in place.
     Ready(Panels<'a, T>),
-    /// Read in place by the first tile of each panel, which packs it into `out` (panel `q` at
-    /// `q * NR * kc`) for the tiles after it.
+    /// Panels `q < full` read in place by their first tile, which packs them into `out` (panel
+    /// `q` at `q * NR * kc`) for the tiles after it; the rest already packed there.
     PackAsRead {
         src: Panels<'a, T>,
+        full: usize,
         out: &'a mut [T],
     },
 }
@@ -837,13 +842,21 @@ impl<T: Element> Block<'_, '_, T> {
                     let bp = (panels.panel(q, kc, bl.nr), panels.k_stride);
                     (bp, core::ptr::null_mut(), bp)
                 }
-                BSource::PackAsRead { src, out } => {
+                BSource::PackAsRead { src, full, out } => {
                     let o = out[q * bl.nr * kc..][..bl.nr * kc].as_mut_ptr();
-                    (
-                        (src.panel(q, kc, bl.nr), src.k_stride),
-                        o,
-                        (o.cast_const(), bl.nr),
-                    )
+                    if q < *full {
+                        (
+                            (src.panel(q, kc, bl.nr), src.k_stride),
+                            o,
+                            (o.cast_const(), bl.nr),
+                        )
+                    } else {
+                        (
+                            (o.cast_const(), bl.nr),
+                            core::ptr::null_mut(),
+                            (o.cast_const(), bl.nr),
+                        )
+                    }
                 }
             };
             let jt = j0 + q * bl.nr;
@@ -866,8 +879,8 @@ impl<T: Element> Block<'_, '_, T> {
                 // SAFETY: kc >= 1 (k > 0 here); the A panel (packed: MR*kc elements; in place:
                 // MR full rows of kc, unit stride along the depth) and the B panel (kc rows of
                 // NR at `b_ks`) were bounds-checked by the slicing above, as was the packed
-                // panel `b_out` that the first tile writes (a full panel: `pack_as_read` needs
-                // `nc % NR == 0`) and the later tiles read, disjoint from A, B and C; the tile
+                // panel `b_out` that the first tile writes (a whole panel: only those are packed
+                // as read) and the later tiles read, disjoint from A, B and C; the tile
                 // (it, jt) clipped to (m_end, n_end) lies inside C, and tasks own disjoint
                 // (A block, B panel range) pairs, hence disjoint tiles.
                 unsafe {
@@ -965,9 +978,10 @@ mod tests {
     #[test]
     fn b_packed_as_read_matches_a_naive_product() {
         // On the scalar path (6 x 2 tiles) 49 rows are more panels than B is read in place for
-        // and B (8 x 264 f64) is above the small-B rule: the first tile of each panel packs B
-        // as it reads it, the other 8 (one ragged) read the packed panel.
-        let (m, k, n) = (49, 8, 264);
+        // and B (8 x 263 f64) is above the small-B rule: the first tile of each whole panel
+        // packs B as it reads it, the other 8 (one ragged) read the packed panel; the last,
+        // ragged panel (one column) is packed by the packing pass.
+        let (m, k, n) = (49, 8, 263);
         let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
         let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 - 2.0).collect();
         let (a_view, b_view) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
