@@ -12,7 +12,7 @@ use nabla_kernels::{Element, KernelError};
 use proptest::prelude::*;
 
 mod common;
-use common::{COL, Layout, ROW, layout, val};
+use common::{COL, Layout, ROW, layout, one_and_three_threads, val};
 
 struct Case<T> {
     m: usize,
@@ -381,30 +381,22 @@ fn results_do_not_depend_on_thread_count() {
         let a: Vec<f32> = (0..m * k).map(|i| val(1, i) as f32).collect();
         let b: Vec<f32> = (0..k * n).map(|i| val(2, i) as f32).collect();
         let bias: Vec<f32> = (0..n).map(|i| val(3, i) as f32).collect();
-        let run = |policy| {
+        let (one, many) = one_and_three_threads(|| {
             let mut c = vec![0.0f32; m * n];
             let bv = if b_transposed {
                 MatRef::row_major(&b, n, k).t()
             } else {
                 MatRef::row_major(&b, k, n)
             };
-            with_parallelism(policy, || {
-                gemm::gemm_bias_act(
-                    MatRef::row_major(&a, m, k),
-                    bv,
-                    &bias,
-                    Activation::Gelu,
-                    MatMut::row_major(&mut c, m, n),
-                )
-            });
+            gemm::gemm_bias_act(
+                MatRef::row_major(&a, m, k),
+                bv,
+                &bias,
+                Activation::Gelu,
+                MatMut::row_major(&mut c, m, n),
+            );
             c
-        };
-        let one = run(Parallelism::Sequential);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
-        let many = pool.install(|| run(Parallelism::Always));
+        });
         assert!(
             one.iter()
                 .zip(&many)

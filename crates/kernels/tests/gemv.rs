@@ -10,11 +10,10 @@
 use nabla_kernels::Element;
 use nabla_kernels::gemm::{self, MatMut, MatRef};
 use nabla_kernels::isa::{self, Isa};
-use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use proptest::prelude::*;
 
 mod common;
-use common::{COL, Layout, ROW, layout, val};
+use common::{COL, Layout, ROW, layout, one_and_three_threads, val};
 
 /// One product `C (m x n) = alpha * A (m x k) * B (k x n) + beta * C`.
 struct Case<T> {
@@ -253,25 +252,17 @@ fn gemv_results_do_not_depend_on_thread_count() {
         let a: Vec<f64> = (0..la.len(m, k)).map(|i| val(11, i)).collect();
         let x: Vec<f64> = (0..k).map(|i| val(12, i)).collect();
         let (rs, cs) = la.strides(m, k);
-        let run = |policy| {
+        let (one, many) = one_and_three_threads(|| {
             let mut y: Vec<f64> = (0..m).map(|i| val(13, i)).collect();
-            with_parallelism(policy, || {
-                gemm::gemm(
-                    0.5,
-                    MatRef::from_strides(&a[la.offset..], m, k, rs, cs).unwrap(),
-                    MatRef::row_major(&x, k, 1),
-                    -1.0,
-                    MatMut::row_major(&mut y, m, 1),
-                )
-            });
+            gemm::gemm(
+                0.5,
+                MatRef::from_strides(&a[la.offset..], m, k, rs, cs).unwrap(),
+                MatRef::row_major(&x, k, 1),
+                -1.0,
+                MatMut::row_major(&mut y, m, 1),
+            );
             y
-        };
-        let one = run(Parallelism::Sequential);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
-        let many = pool.install(|| run(Parallelism::Always));
+        });
         assert!(
             one.iter()
                 .zip(&many)

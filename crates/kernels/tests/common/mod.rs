@@ -1,7 +1,20 @@
 //! What the GEMM and GEMV tests share: matrix layouts (row- or column-major, padded, strided,
-//! offset) and deterministic values.
+//! offset), deterministic values, and runs on one and on three threads.
 
+use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use proptest::prelude::*;
+
+/// `run` under [`Parallelism::Sequential`] and, on a pool of three threads, under
+/// [`Parallelism::Always`] (every split taken): `(one, three)`, for thread-count invariance.
+pub fn one_and_three_threads<R: Send>(run: impl Fn() -> R + Sync) -> (R, R) {
+    let one = with_parallelism(Parallelism::Sequential, &run);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let three = pool.install(|| with_parallelism(Parallelism::Always, &run));
+    (one, three)
+}
 
 /// Strides for an `r x c` matrix: row- or column-major, the major axis padded, every element
 /// `step` apart along the minor axis (`step > 1`: neither axis unit-stride), after `offset`.
