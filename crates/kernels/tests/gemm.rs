@@ -196,6 +196,11 @@ fn gemm_spans_several_blocks() {
     with_parallelism(Parallelism::Sequential, || {
         check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26)
     });
+    // A read in place in blocks sized by the product's depth (f64, 500 deep: 64-row blocks on
+    // AVX-512, the third ragged; B packed as read by the first block).
+    with_parallelism(Parallelism::Sequential, || {
+        check_plain::<f64>(((150, 500, 40), (rm, rm, rm)), (1.0, 0.5), 29)
+    });
     // B rows 4 KiB apart (512 f64): in place for at most 4 panels, packed for 25.
     check_plain::<f64>(((30, 20, 512), (rm, rm, rm)), (1.0, 0.0), 21);
     check_plain::<f64>(((200, 20, 512), (rm, rm, rm)), (1.0, 0.0), 19);
