@@ -112,29 +112,28 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     // SAFETY: the caller's contract, split between the two (the one-vector tile reads the
     // first LANES of each B row).
     unsafe {
-        let out = b_out;
         match (a, one_vector) {
             (APanel::Packed(p), true) => {
-                let acc = product::<T, S, MR, 1, true, false>(s, kc, p, 0, b, b_ks, out);
+                let acc = product::<T, S, MR, 1, true, false>(s, kc, p, 0, b, b_ks, b_out);
                 update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Packed(p), false) => {
-                let acc = if out.is_null() {
-                    product::<T, S, MR, NV, true, false>(s, kc, p, 0, b, b_ks, out)
+                let acc = if b_out.is_null() {
+                    product::<T, S, MR, NV, true, false>(s, kc, p, 0, b, b_ks, b_out)
                 } else {
-                    product::<T, S, MR, NV, true, true>(s, kc, p, 0, b, b_ks, out)
+                    product::<T, S, MR, NV, true, true>(s, kc, p, 0, b, b_ks, b_out)
                 };
                 update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Rows(p, rs), true) => {
-                let acc = product::<T, S, MR, 1, false, false>(s, kc, p, rs, b, b_ks, out);
+                let acc = product::<T, S, MR, 1, false, false>(s, kc, p, rs, b, b_ks, b_out);
                 update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Rows(p, rs), false) => {
-                let acc = if out.is_null() {
-                    product::<T, S, MR, NV, false, false>(s, kc, p, rs, b, b_ks, out)
+                let acc = if b_out.is_null() {
+                    product::<T, S, MR, NV, false, false>(s, kc, p, rs, b, b_ks, b_out)
                 } else {
-                    product::<T, S, MR, NV, false, true>(s, kc, p, rs, b, b_ks, out)
+                    product::<T, S, MR, NV, false, true>(s, kc, p, rs, b, b_ks, b_out)
                 };
                 update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
             }

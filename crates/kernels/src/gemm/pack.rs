@@ -12,9 +12,9 @@
 //! across all panels. When instead `k_stride == 1` (row-major A, column-major B) the panel is
 //! a transpose of the source, done `LANES x LANES` block by block in registers
 //! ([`Simd::transpose`]) for panels a whole number of vectors wide; on AVX-512 this took a
-//! 512^3 f32 GEMM from 87% to 91% of peak and an `A * B^T` of the MLP shapes from 79% to 91%. Other layouts go element by element. Packing
-//! runs inside the SIMD dispatch, unchecked: at a few cycles per element it would otherwise
-//! cost as much as the multiply on small matrices.
+//! 512^3 f32 GEMM from 87% to 91% of peak and an `A * B^T` of the MLP shapes from 79% to 91%.
+//! Other layouts go element by element. Packing runs inside the SIMD dispatch, unchecked: at a
+//! few cycles per element it would otherwise cost as much as the multiply on small matrices.
 
 use super::view::MatRef;
 use crate::element::Element;
