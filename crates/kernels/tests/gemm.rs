@@ -186,15 +186,18 @@ fn gemm_spans_several_blocks() {
     // A row-major B, more row panels than B is read in place for, one depth block of at most
     // 512: the first tile of each whole panel packs B as it reads it, the others (and a second
     // A block, and a packed column-major A) read the packed panel; a ragged last panel is
-    // packed by the packing pass. Ragged last row tiles; B rows 4 KiB apart in f64; two depth
-    // blocks (2 x 512) sequentially.
+    // packed by the packing pass. Ragged last row tiles; B rows 4 KiB apart in f64.
     check_plain::<f32>(((100, 300, 64), (rm, rm, rm)), (1.0, 0.5), 23);
     check_plain::<f32>(((100, 300, 70), (rm, rm, rm)), (1.0, 1.0), 27);
     check_plain::<f64>(((70, 60, 48), (cm, rm, rm)), (0.5, 1.0), 24);
     check_plain::<f64>(((70, 60, 50), (rm, rm, rm)), (1.0, 0.0), 28);
     check_plain::<f64>(((75, 40, 512), (rm, rm, rm)), (-1.0, 0.0), 25);
+    // Sequentially: a 520-deep block, just past the limit, through the packing pass; and 1300
+    // deep, a 1024-deep block through the pass, then a 276-deep one packed as read, its sums
+    // added to the first's in C.
     with_parallelism(Parallelism::Sequential, || {
-        check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26)
+        check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26);
+        check_plain::<f32>(((130, 1300, 96), (rm, rm, rm)), (1.0, 0.5), 30);
     });
     // A read in place in blocks sized by the product's depth (f64, 500 deep: 64-row blocks on
     // AVX-512, the third ragged; B packed as read by the first block).
