@@ -141,23 +141,37 @@ fn run_rows<T: Element, J: RowJob<T>>(
 }
 
 /// How many elements ahead of the row being computed its exponential pass prefetches (0: not
-/// at all): the next row (`ld`), when a row takes at most [`ROW_AHEAD_BYTES`].
+/// at all): [`ROWS_AHEAD`] rows (`ld` apart), when a row takes at most [`ROW_AHEAD_BYTES`].
 ///
 /// A row is read from memory in a burst (its maximum) and then computed on from L1, so without
 /// a hint the hardware prefetcher falls idle during the computation and every row waits for
-/// DRAM. Prefetching the next row line by line as the exponentials go lets the two overlap.
+/// DRAM. Prefetching rows ahead line by line as the exponentials go lets the two overlap.
 /// `cargo xtask perf --filter _rows/f32`, 2^24 `f32` in rows of 1024, three interleaved pairs
-/// of runs, one core, without -> with: `logsumexp_rows/f32/dram` 4.25-4.32 -> 3.00-3.07 ms,
-/// `softmax_rows/f32/dram` 5.05-5.40 -> 4.79-4.90 ms; the L2 rows 0-6% faster. (Prefetching a
-/// whole row at once, before or after its maximum, measured slower.)
+/// of runs, one core, none -> the next row: `logsumexp_rows/f32/dram` 4.25-4.32 -> 3.00-3.07
+/// ms, `softmax_rows/f32/dram` 5.05-5.40 -> 4.79-4.90 ms; the L2 rows 0-6% faster. (Prefetching
+/// a whole row at once, before or after its maximum, measured slower.)
 #[inline(always)]
 fn row_ahead<T>(cols: usize, ld: usize) -> usize {
     if cols * size_of::<T>() <= ROW_AHEAD_BYTES {
-        ld
+        ROWS_AHEAD * ld
     } else {
         0
     }
 }
+
+/// How many rows ahead [`row_ahead`] prefetches. One row is issued during one row's
+/// exponentials, so its lines are in flight only as long as that pass lasts; two keep them in
+/// flight through the other passes too. 2^24 `f32`, interleaved medians of 21 runs each, one
+/// core, 1 -> 2 rows ahead: `logsumexp` in rows of 256 / 1024 / 4096: 3104 -> 3008 / 2791 ->
+/// 2440 / 2347 -> 2349 us; `softmax` 4493 -> 4062 / 4735 -> 4239 / 4556 -> 4420 us (3 rows:
+/// from 6% better to 3% worse than 2, and 8 rows worse at 256). With the output prefetched
+/// too ([`prefetch_ahead`]), `cargo xtask perf --filter _rows/`, two interleaved pairs of runs,
+/// one row ahead -> two: `softmax_rows/f32/dram` 4.85-5.35 -> 4.07-4.28 ms,
+/// `logsumexp_rows/f32/dram` 2.98-3.08 -> 2.54-2.68 ms, `softmax_rows/f64/dram` 4.83-5.11 ->
+/// 4.50-4.58 ms, `logsumexp_rows/f64/dram` 3.72-3.79 -> 3.10-3.16 ms; `softmax_rows/f64/l2`
+/// 7.08-7.12 -> 7.45-7.48 us (its 8 KiB rows, two ahead in and out, fill most of L1), the other
+/// L2 rows unchanged.
+const ROWS_AHEAD: usize = 2;
 
 /// Longer rows are not prefetched ahead: the hardware prefetcher follows a long row by itself,
 /// and a next row much larger than L1 would be evicted again before its turn.
@@ -193,6 +207,10 @@ const STORED: u8 = 2;
 /// [`sum`](crate::sum) combines them (the same [`reduce_blocks`]); per `MODE` ([`EXP`],
 /// [`EXP_STORE`], [`STORED`]) also storing `y_j = exp(x_j - m)`, or summing stored values.
 ///
+/// `yp` is the output row (null if there is none): written only with `EXP_STORE`, and when it
+/// is not `xp` the elements `ahead` further on are prefetched there too (the rows a later call
+/// will write; see [`prefetch_ahead`]).
+///
 /// # Safety
 /// `xp` must be readable for `n` elements; with `EXP_STORE`, `yp` writable for `n` elements
 /// and either equal to `xp` or not overlapping it.
@@ -211,6 +229,29 @@ unsafe fn exp_sum<T: Element, S: Simd<T>, const MODE: u8>(
     // SAFETY: the function's contract is the one `ExpSumK::new` asks for, for these `n`.
     let k = unsafe { ExpSumK::<T, MODE>::new(xp, yp, m, ahead) };
     reduce_blocks(s, &k, n, 0, n.div_ceil(BLOCK))
+}
+
+/// Prefetches into L1 the `bytes` from element `at` of `p` on, and as many from element `at` of
+/// `q` unless `q` is null or `p` itself: the input rows, and the output rows that will be
+/// written.
+///
+/// Prefetching the output before it is written matters as much as the input: a store to a line
+/// that is not cached waits for it to be read. 2^24 `f32` in rows of 1024, two rows ahead,
+/// interleaved medians of 21 runs each, one core, without -> with the output: `softmax`
+/// 4511 -> 3679 us (into L2 only: 3732; with `prefetchw`: 3651).
+#[inline(always)]
+fn prefetch_ahead<T>(p: *const T, q: *const T, at: usize, bytes: usize) {
+    let out = !q.is_null() && q != p;
+    let (p, q) = (
+        p.wrapping_add(at).cast::<u8>(),
+        q.wrapping_add(at).cast::<u8>(),
+    );
+    for off in (0..bytes).step_by(64) {
+        prefetch(p.wrapping_add(off), Cache::L1);
+        if out {
+            prefetch(q.wrapping_add(off), Cache::L1);
+        }
+    }
 }
 
 /// [`exp_sum`] as a block reduction: the partial of a block is its sum of `exp(x_j - m)`.
@@ -278,10 +319,8 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
     let mut i = start;
     while i + U * l <= end {
         if ahead != 0 {
-            let p = xp.wrapping_add(i + ahead).cast::<u8>();
-            for off in (0..U * l * size_of::<T>()).step_by(64) {
-                prefetch(p.wrapping_add(off), Cache::L1);
-            }
+            let q = if MODE == STORED { xp } else { yp.cast_const() };
+            prefetch_ahead(xp, q, i + ahead, U * l * size_of::<T>());
         }
         for (k, a) in acc.iter_mut().enumerate() {
             // SAFETY: see above.
