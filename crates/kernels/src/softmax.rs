@@ -169,8 +169,9 @@ fn row_ahead<T>(cols: usize, ld: usize) -> usize {
 /// one row ahead -> two: `softmax_rows/f32/dram` 4.85-5.35 -> 4.07-4.28 ms,
 /// `logsumexp_rows/f32/dram` 2.98-3.08 -> 2.54-2.68 ms, `softmax_rows/f64/dram` 4.83-5.11 ->
 /// 4.50-4.58 ms, `logsumexp_rows/f64/dram` 3.72-3.79 -> 3.10-3.16 ms; `softmax_rows/f64/l2`
-/// 7.08-7.12 -> 7.45-7.48 us (its 8 KiB rows, two ahead in and out, fill most of L1), the other
-/// L2 rows unchanged.
+/// 7.08-7.12 -> 7.45-7.48 us, the one row slower (not for the output's prefetches: leaving them
+/// out below 1 MiB of output left it as it was, and cost `softmax_rows/f32/l2` 2%), the other L2
+/// rows unchanged.
 const ROWS_AHEAD: usize = 2;
 
 /// Longer rows are not prefetched ahead: the hardware prefetcher follows a long row by itself,
