@@ -141,7 +141,8 @@ fn run_rows<T: Element, J: RowJob<T>>(
 }
 
 /// How many elements ahead of the row being computed its exponential pass prefetches (0: not
-/// at all): [`ROWS_AHEAD`] rows (`ld` apart), when a row takes at most [`ROW_AHEAD_BYTES`].
+/// at all): `rows` rows (`ld` apart; [`ROWS_AHEAD`], or [`lse_rows_ahead`] for `logsumexp`),
+/// when a row takes at most [`ROW_AHEAD_BYTES`].
 ///
 /// A row is read from memory in a burst (its maximum) and then computed on from L1, so without
 /// a hint the hardware prefetcher falls idle during the computation and every row waits for
@@ -151,9 +152,9 @@ fn run_rows<T: Element, J: RowJob<T>>(
 /// ms, `softmax_rows/f32/dram` 5.05-5.40 -> 4.79-4.90 ms; the L2 rows 0-6% faster. (Prefetching
 /// a whole row at once, before or after its maximum, measured slower.)
 #[inline(always)]
-fn row_ahead<T>(cols: usize, ld: usize) -> usize {
+fn row_ahead<T>(cols: usize, ld: usize, rows: usize) -> usize {
     if cols * size_of::<T>() <= ROW_AHEAD_BYTES {
-        ROWS_AHEAD * ld
+        rows * ld
     } else {
         0
     }
@@ -173,6 +174,21 @@ fn row_ahead<T>(cols: usize, ld: usize) -> usize {
 /// out below 1 MiB of output left it as it was, and cost `softmax_rows/f32/l2` 2%), the other L2
 /// rows unchanged.
 const ROWS_AHEAD: usize = 2;
+
+/// How many rows ahead `logsumexp` prefetches: as many as make [`LSE_AHEAD_BYTES`], from
+/// [`ROWS_AHEAD`] to 4. It has no output rows to prefetch, so it can look further in the same
+/// room. `cargo xtask perf --filter logsumexp_rows/`, interleaved pairs of runs, one core:
+/// `logsumexp_rows/f32/dram` (rows of 4 KiB), 2 -> 4 rows ahead: 3.12/3.09/3.02/2.79/2.77/2.83/
+/// 2.94 -> 2.89/2.80/2.99/2.60/2.57/2.69/2.75 ms; `logsumexp_rows/f64/dram` (8 KiB rows), 4
+/// rows, 32 KiB, were slower: 3.30/3.14/3.14/3.22 -> 3.45/3.32/3.36/3.41 ms. The L2 rows did
+/// not change.
+#[inline(always)]
+fn lse_rows_ahead<T>(cols: usize) -> usize {
+    (LSE_AHEAD_BYTES / (cols * size_of::<T>()).max(1)).clamp(ROWS_AHEAD, 4)
+}
+
+/// See [`lse_rows_ahead`].
+const LSE_AHEAD_BYTES: usize = 16 << 10;
 
 /// Longer rows are not prefetched ahead: the hardware prefetcher follows a long row by itself,
 /// and a next row much larger than L1 would be evicted again before its turn.
@@ -491,7 +507,7 @@ impl<T: Element> RowJob<T> for Forward<'_, T> {
                 }
             }
             RowCase::Finite(m) => {
-                let ahead = row_ahead::<T>(self.cols, self.ld);
+                let ahead = row_ahead::<T>(self.cols, self.ld, ROWS_AHEAD);
                 let yp = y.as_mut_ptr();
                 let xp = x_row.map_or(yp as *const T, <[T]>::as_ptr);
                 if self.log {
@@ -543,7 +559,7 @@ impl<T: Element> RowJob<T> for Lse<'_, T> {
             RowCase::Finite(m) => {
                 // SAFETY: `x` has `x.len()` readable elements; nothing is stored.
                 let sum = unsafe {
-                    let ahead = row_ahead::<T>(self.cols, self.ld);
+                    let ahead = row_ahead::<T>(self.cols, self.ld, lse_rows_ahead::<T>(self.cols));
                     exp_sum::<T, S, EXP>(s, x.as_ptr(), core::ptr::null_mut(), x.len(), m, ahead)
                 };
                 m + ln(sum)
