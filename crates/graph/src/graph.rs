@@ -26,6 +26,9 @@ pub(crate) enum Op<T> {
     Tanh,
     Sigmoid,
     Relu,
+    /// ReLU's vector-Jacobian product (parents: the gradient of ReLU's output, and ReLU's input
+    /// `x`): the gradient where `x > 0`, else 0. Linear in the gradient; no gradient to `x`.
+    ReluGrad,
     LeakyRelu(T),
     Softplus,
     Erf,

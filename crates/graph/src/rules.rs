@@ -66,7 +66,9 @@ pub(crate) fn vjp<'g, T: Element>(
         Op::Cos => unary(-(dy * a.sin())),
         Op::Tanh => unary(dy * (-(y * y) + one)),
         Op::Sigmoid => unary(dy * (y * (-y + one))),
-        Op::Relu => unary(dy * a.step()),
+        Op::Relu => unary(dy.relu_grad(a)),
+        // Linear in its first parent (the gradient it masks), constant almost everywhere in `x`.
+        Op::ReluGrad => unary(dy.relu_grad(b.expect("binary op"))),
         Op::LeakyRelu(alpha) => unary(dy * (a.step() * (one - *alpha) + *alpha)),
         Op::Softplus => unary(dy * a.sigmoid()),
         Op::Erf => {

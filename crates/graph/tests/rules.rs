@@ -8,7 +8,8 @@
 //! rule (those are off by O(1)).
 
 use nabla_graph::{
-    Graph, GraphError, Tensor, Var, gradcheck, hessian, hvp, jacobian, jvp, value_and_grad,
+    Graph, GraphError, Tensor, Var, gradcheck, hessian, hvp, hvp_forward_over_reverse, jacobian,
+    jvp, value_and_grad,
 };
 
 fn check(name: &str, f: impl for<'g> Fn(&[Var<'g, f64>]) -> Var<'g, f64>, inputs: &[Tensor<f64>]) {
@@ -280,6 +281,11 @@ fn second_derivatives_match_differences_of_gradients() {
         ("gelu-silu-erf", |x| {
             (x.gelu() * x.silu() + x.erf().powi(2) + x.softplus().log1p()).sum()
         }),
+        // The second derivative flows through ReLU's gradient masking the gradient of the
+        // square (no point puts `1.3 x - 0.1` within `eps` of the kink).
+        ("relu-squared", |x| {
+            ((x * 1.3 - 0.1).relu().powi(2) * x.exp()).sum()
+        }),
     ];
     let points = [
         Tensor::vector(&[-1.2, 1.0, 0.4]),
@@ -317,15 +323,22 @@ fn second_derivatives_match_differences_of_gradients() {
                     );
                 }
             }
-            // hvp agrees with H v.
+            // hvp agrees with H v, both ways round (forward-over-reverse runs the forward rules
+            // of the gradient's own operations, ReLU's masking among them).
             let v = Tensor::rand_uniform(x.shape(), -1.0, 1.0, 3);
             let hv = hvp(f, x, &v).unwrap();
+            let hv_for = hvp_forward_over_reverse(f, x, &v).unwrap();
             for i in 0..n {
                 let want: f64 = (0..n).map(|j| h.data()[i * n + j] * v.data()[j]).sum();
-                assert!(
-                    (hv.data()[i] - want).abs() <= 1e-12 * want.abs().max(1.0),
-                    "{name}: hvp"
-                );
+                for (how, got) in [
+                    ("hvp", hv.data()[i]),
+                    ("forward over reverse", hv_for.data()[i]),
+                ] {
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                        "{name}: {how}"
+                    );
+                }
             }
         }
     }
@@ -729,4 +742,16 @@ fn a_hundred_thousand_op_recorded_gradient_differentiates_again() {
     for got in d2 {
         assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
     }
+}
+
+#[test]
+fn relu_gradient_masks_in_one_pass_with_the_kernels_conventions() {
+    // Upstream gradient w: NaN where x is NaN, 0 where x <= 0 even for an infinite w (the
+    // product form, w * step(x), would give NaN there), w where x > 0.
+    let g = Graph::<f32>::new();
+    let x = g.var(Tensor::vector(&[f32::NAN, -1.0, 0.0, 2.0]));
+    let w = g.constant(Tensor::vector(&[1.0, f32::INFINITY, f32::NEG_INFINITY, 3.0]));
+    let dx = g.grad((x.relu() * w).sum(), &[x]).unwrap()[0].to_vec();
+    assert!(dx[0].is_nan(), "{dx:?}");
+    assert_eq!(&dx[1..], &[0.0, 0.0, 3.0]);
 }
