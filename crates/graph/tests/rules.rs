@@ -750,7 +750,12 @@ fn relu_gradient_masks_in_one_pass_with_the_kernels_conventions() {
     // product form, w * step(x), would give NaN there), w where x > 0.
     let g = Graph::<f32>::new();
     let x = g.var(Tensor::vector(&[f32::NAN, -1.0, 0.0, 2.0]));
-    let w = g.constant(Tensor::vector(&[1.0, f32::INFINITY, f32::NEG_INFINITY, 3.0]));
+    let w = g.constant(Tensor::vector(&[
+        1.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        3.0,
+    ]));
     let dx = g.grad((x.relu() * w).sum(), &[x]).unwrap()[0].to_vec();
     assert!(dx[0].is_nan(), "{dx:?}");
     assert_eq!(&dx[1..], &[0.0, 0.0, 3.0]);
