@@ -171,23 +171,19 @@ impl<'g, T: Element> Var<'g, T> {
     pub fn relu(self) -> Var<'g, T> {
         self.unary(Op::Relu, self.mapped(|v| v.map_kernel(activation::relu)))
     }
-    /// ReLU's vector-Jacobian product at `x`: `self` (a gradient of ReLU's output) where
-    /// `x > 0`, else 0, in one pass of [`activation::relu_backward`] instead of a mask and a
-    /// product (NaN where `x` is NaN; 0 where `x <= 0` even for an infinite or NaN `self`, as
-    /// PyTorch's `threshold_backward`). Recorded as [`Op::ReluGrad`], whose own rule sends
-    /// gradients through the same mask (and none to `x`), so higher derivatives stay exact.
+    /// ReLU's vector-Jacobian product at `x`: `self` (a gradient of ReLU's output) masked by
+    /// `x > 0` in one pass of [`activation::relu_backward`], with [`Var::relu`]'s conventions.
+    /// Recorded as [`Op::ReluGrad`], whose own rule sends gradients through the same mask (and
+    /// none to `x`), so higher derivatives stay exact.
     ///
-    /// `self` and `x` have one shape (the rules apply it so; otherwise it broadcasts as `*`).
+    /// `self` and `x` have one shape (the rules apply it so).
     pub(crate) fn relu_grad(self, x: Var<'g, T>) -> Var<'g, T> {
         let value = self.g.with_values(x.id, self.id, |x, dy| {
+            // One-element operands take the kernel too: its conventions, not a copy of them.
             Tensor::zip("relu_grad", x, dy, activation::relu_backward, |x, dy| {
-                if x > T::ZERO {
-                    dy
-                } else if x.is_nan() {
-                    x
-                } else {
-                    T::ZERO
-                }
+                let mut out = [T::ZERO];
+                activation::relu_backward(&[x], &[dy], &mut out);
+                out[0]
             })
         });
         let value = value.expect("relu_grad: a gradient has its node's shape");
