@@ -376,12 +376,10 @@ fn roof_loop(bytes: f64, mem: Mem) -> Box<dyn FnMut()> {
             // costs two; the read loop over 64 MiB ran about 20% faster aligned (one
             // comparison), so a roof aligned differently from its row would measure another
             // thing.
-            let n = bytes as usize / 4;
-            let pad = if mem == Mem::L1Read { 16 } else { 0 };
-            let x = vec![1u32; n + pad];
-            let start = x.as_ptr().align_offset(64).min(pad);
+            let x =
+                suite::Input::filled_by(bytes as usize / 4, mem == Mem::L1Read, |n| vec![1u32; n]);
             Box::new(move || {
-                black_box(read_pass(black_box(&x[start..start + n])));
+                black_box(read_pass(black_box(x.get())));
             })
         }
         Mem::L2Copy | Mem::DramCopy => {

@@ -241,8 +241,9 @@ const L1_STREAM: (&str, usize, bool) = ("l1", 16 << 10, true);
 /// straddles two lines costs two: one core, 4096 `f32` aligned -> one element off a line,
 /// `sum` 38.4 -> 69.9 ns, `dot` 69.6 -> 130.6 ns (medians of 31 runs). An allocation that
 /// lands anywhere would make those rows measure the allocator's luck.
+/// The read loop that is those rows' roof takes its buffer the same way (`roof_loop`).
 #[derive(Clone)]
-struct Input<T> {
+pub struct Input<T> {
     values: Rc<Vec<T>>,
     start: usize,
     len: usize,
@@ -250,8 +251,16 @@ struct Input<T> {
 
 impl<T: Element> Input<T> {
     fn new(len: usize, seed: u64, line_aligned: bool) -> Self {
+        Input::filled_by(len, line_aligned, |n| data(n, seed, 1.0))
+    }
+}
+
+impl<T> Input<T> {
+    /// `len` elements of `fill(n)`, which makes `n >= len` (padding room to reach a line
+    /// boundary when `line_aligned`).
+    pub fn filled_by(len: usize, line_aligned: bool, fill: impl FnOnce(usize) -> Vec<T>) -> Self {
         let pad = if line_aligned { 64 / size_of::<T>() } else { 0 };
-        let values: Vec<T> = data(len + pad, seed, 1.0);
+        let values = fill(len + pad);
         let start = values.as_ptr().align_offset(64).min(pad);
         Input {
             values: Rc::new(values),
@@ -260,7 +269,8 @@ impl<T: Element> Input<T> {
         }
     }
 
-    fn get(&self) -> &[T] {
+    /// The elements.
+    pub fn get(&self) -> &[T] {
         &self.values[self.start..self.start + self.len]
     }
 }
