@@ -336,8 +336,9 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
     let mut i = start;
     while i + U * l <= end {
         if ahead != 0 {
-            let q = if MODE == STORED { xp } else { yp.cast_const() };
-            prefetch_ahead(xp, q, i + ahead, U * l * size_of::<T>());
+            // `yp` is null (logsumexp) or `xp` (in place, or `STORED`) when there is no
+            // separate output to prefetch; `prefetch_ahead` skips it then.
+            prefetch_ahead(xp, yp.cast_const(), i + ahead, U * l * size_of::<T>());
         }
         for (k, a) in acc.iter_mut().enumerate() {
             // SAFETY: see above.
