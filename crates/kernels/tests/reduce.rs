@@ -918,3 +918,102 @@ fn try_rows_match_panicking_forms() {
     );
     assert_eq!(a, b);
 }
+
+/// `Simd::funnel` on every path: lanes `k..` of `lo`, then lanes `..k` of `hi`, for every `k`
+/// (`f32` and `f64`).
+#[test]
+fn funnel_joins_two_vectors_on_every_path() {
+    use nabla_kernels::simd::{MAX_LANES, Simd, SimdOp};
+    struct Funnel<T>(usize, core::marker::PhantomData<T>);
+    impl<T: Element> SimdOp<T> for Funnel<T> {
+        type Output = (usize, Vec<T>, Vec<T>);
+        #[inline(always)]
+        fn run<S: Simd<T>>(self, s: S) -> Self::Output {
+            let l = S::LANES;
+            let all: Vec<T> = (0..2 * l).map(|i| T::from_f64(i as f64 + 0.5)).collect();
+            let (lo, hi) = (
+                s.load_partial(&all[..l], T::NAN),
+                s.load_partial(&all[l..], T::NAN),
+            );
+            let mut got = [T::ZERO; MAX_LANES];
+            s.store_partial(&mut got[..l], s.funnel(lo, hi, self.0.min(l)));
+            (l, got[..l].to_vec(), all[self.0.min(l)..][..l].to_vec())
+        }
+    }
+    fn check<T: Element>(path: Isa) {
+        for k in 0..=MAX_LANES {
+            let (l, got, want) = T::dispatch(isa::active(), Funnel::<T>(k, Default::default()));
+            if k <= l {
+                assert_eq!(got, want, "{path} {} k={k}", T::NAME);
+            }
+        }
+    }
+    on_every_path(|path| {
+        check::<f32>(path);
+        check::<f64>(path);
+    });
+}
+
+/// A reduction's bits depend on the values and their order, not on where the slice lies: the
+/// paths that build vectors from aligned loads (`Simd::FAST_FUNNEL`) give, at every offset from
+/// a cache line, what the same values give one line-aligned.
+#[test]
+fn results_do_not_depend_on_alignment() {
+    fn bits<T: Element>(x: &[T], y: &[T]) -> Vec<u64> {
+        let rows = 7;
+        let mut out = vec![T::ZERO; rows];
+        nabla_kernels::sum_rows(x, rows, x.len() / rows, x.len() / rows, &mut out);
+        let mut v: Vec<u64> = out.iter().map(|r| r.to_f64().to_bits()).collect();
+        v.extend(
+            [
+                nabla_kernels::sum(x),
+                nabla_kernels::dot(x, y),
+                nabla_kernels::max(x),
+                nabla_kernels::min(x),
+                nabla_kernels::l2_norm(x),
+                nabla_kernels::mean(x),
+                nabla_kernels::variance(x),
+            ]
+            .map(|r| r.to_f64().to_bits()),
+        );
+        v.push(nabla_kernels::argmax(x).unwrap() as u64);
+        v.push(nabla_kernels::argmin(x).unwrap() as u64);
+        v
+    }
+    /// A buffer holding `values` from element `start`, which lies `off` elements past a
+    /// 64-byte boundary.
+    fn placed<T: Element>(values: &[T], off: usize) -> (Vec<T>, usize) {
+        let mut buf = vec![T::ZERO; values.len() + 2 * 64 / size_of::<T>()];
+        let start = buf.as_ptr().align_offset(64) + off;
+        buf[start..start + values.len()].copy_from_slice(values);
+        (buf, start)
+    }
+    fn check<T: Element>(path: Isa) {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        // Lengths below, at and past the aligned loop's minimum, and over several blocks.
+        for n in [3usize, 150, 300, 1021, 4096 * 2 + 37] {
+            let mut next = || {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                T::from_f64((rng >> 11) as f64 / (1u64 << 53) as f64 - 0.3)
+            };
+            let x: Vec<T> = (0..n).map(|_| next()).collect();
+            let y: Vec<T> = (0..n).map(|_| next()).collect();
+            let (px, py) = (placed(&x, 0), placed(&y, 0));
+            assert_eq!(px.0[px.1..].as_ptr() as usize % 64, 0);
+            let want = bits(&px.0[px.1..][..n], &py.0[py.1..][..n]);
+            for ox in 0..64 / size_of::<T>() {
+                // Each input at its own offset.
+                let oy = (ox * 5 + 3) % (64 / size_of::<T>());
+                let (px, py) = (placed(&x, ox), placed(&y, oy));
+                let got = bits(&px.0[px.1..][..n], &py.0[py.1..][..n]);
+                assert_eq!(got, want, "{path} {} n={n} offsets {ox}, {oy}", T::NAME);
+            }
+        }
+    }
+    on_every_path(|path| {
+        check::<f32>(path);
+        check::<f64>(path);
+    });
+}

@@ -153,6 +153,33 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
         self.load_partial(&ys[..Self::LANES], T::ZERO)
     }
 
+    /// Whether [`Simd::funnel`] is one instruction on this path (AVX-512's two-source permute),
+    /// cheap enough for a loop to build every vector from two aligned loads.
+    const FAST_FUNNEL: bool = false;
+
+    /// A funnel shift by whole lanes: lanes `k..LANES` of `lo`, then lanes `0..k` of `hi`
+    /// (`k = 0` gives `lo`, `k = LANES` gives `hi`). Two aligned vectors of a slice give the
+    /// unaligned one between them, bit for bit, without a load that straddles cache lines (see
+    /// `reduce::fold`). AVX-512 overrides the default, which goes through memory.
+    ///
+    /// # Panics
+    /// If `k > LANES` (a broken invariant of the caller).
+    #[inline(always)]
+    fn funnel(self, lo: Self::V, hi: Self::V, k: usize) -> Self::V {
+        assert!(
+            k <= Self::LANES,
+            "nabla-kernels: funnel by {k} lanes of {}",
+            Self::LANES
+        );
+        let mut buf = [T::ZERO; 2 * MAX_LANES];
+        // SAFETY: `buf` holds 2 MAX_LANES >= 2 LANES elements, and `k + LANES <= 2 LANES`.
+        unsafe {
+            self.store(buf.as_mut_ptr(), lo);
+            self.store(buf.as_mut_ptr().add(Self::LANES), hi);
+            self.load(buf.as_ptr().add(k))
+        }
+    }
+
     /// Sum of the lanes (fixed order: deterministic for a given ISA).
     fn reduce_add(self, a: Self::V) -> T;
     /// Maximum of the lanes (NaN-free input assumed).

@@ -855,6 +855,17 @@ impl Simd<f32> for Avx512 {
     fn scalef(self, y: __m512, n: __m512) -> __m512 {
         intrinsic!(_mm512_scalef_ps(y, n))
     }
+    const FAST_FUNNEL: bool = true;
+    #[inline(always)]
+    fn funnel(self, lo: __m512, hi: __m512, k: usize) -> __m512 {
+        assert!(k <= 16, "nabla-kernels: funnel by {k} lanes of 16");
+        // Index k + i picks lane k + i of lo (below 16) or lane k + i - 16 of hi.
+        let lanes = intrinsic!(_mm512_setr_epi32(
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+        ));
+        let idx = intrinsic!(_mm512_add_epi32(lanes, _mm512_set1_epi32(k as i32)));
+        intrinsic!(_mm512_permutex2var_ps(lo, idx, hi))
+    }
     #[inline(always)]
     fn reduce_add(self, a: __m512) -> f32 {
         let mut t = [0.0f32; 16];
@@ -1037,6 +1048,15 @@ impl Simd<f64> for Avx512 {
     #[inline(always)]
     fn scalef(self, y: __m512d, n: __m512d) -> __m512d {
         intrinsic!(_mm512_scalef_pd(y, n))
+    }
+    const FAST_FUNNEL: bool = true;
+    #[inline(always)]
+    fn funnel(self, lo: __m512d, hi: __m512d, k: usize) -> __m512d {
+        assert!(k <= 8, "nabla-kernels: funnel by {k} lanes of 8");
+        // Index k + i picks lane k + i of lo (below 8) or lane k + i - 8 of hi.
+        let lanes = intrinsic!(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+        let idx = intrinsic!(_mm512_add_epi64(lanes, _mm512_set1_epi64(k as i64)));
+        intrinsic!(_mm512_permutex2var_pd(lo, idx, hi))
     }
     #[inline(always)]
     fn reduce_add(self, a: __m512d) -> f64 {
