@@ -88,12 +88,15 @@ pub fn peak_pass(isa: &str, f32_lanes: bool, iters: usize) -> f64 {
 /// Read bandwidth over `len` 4-byte values, GB/s: a wrapping integer sum, which the compiler
 /// vectorizes freely (no floating-point order to keep), so it is bound by memory alone and owes
 /// nothing to nabla's own kernels. Compiled for the widest vectors the CPU has, so that an
-/// L2-resident buffer is not limited by instruction throughput.
+/// L2-resident buffer is not limited by instruction throughput. The buffer starts on a cache
+/// line: a load that straddles two lines costs two, and over 64 MiB one element off a line read
+/// about 20% slower on the reference machine.
 fn read_gbs(len: usize, reps: usize) -> f64 {
-    let x = vec![1u32; len];
+    let buf = vec![1u32; len + 16];
+    let x = &buf[buf.as_ptr().align_offset(64).min(16)..][..len];
     // The fastest pass: a roof is what the machine can do, and a busy neighbour only slows it.
     let secs = quantile_secs(reps, 0.0, || {
-        black_box(read_pass(black_box(&x)));
+        black_box(read_pass(black_box(x)));
     });
     (len * 4) as f64 / secs / 1e9
 }
