@@ -155,6 +155,11 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
 
     /// Whether [`Simd::funnel`] is one instruction on this path (AVX-512's two-source permute),
     /// cheap enough for a loop to build every vector from two aligned loads.
+    ///
+    /// Not AVX2: its one-instruction funnel (`vperm2f128`) covers only the 16-byte offset, and
+    /// with it (AVX2 forced on the reference machine, 16 bytes off a line, interleaved medians)
+    /// `dot` gained in L1 and L2 (4096 `f32` 22.4 -> 29.5 Gelem/s, 65536 22.1 -> 25.6) but `sum`
+    /// of 2^24 `f32` from DRAM lost 17% (11.3-11.5 -> 9.3-9.6 Gelem/s).
     const FAST_FUNNEL: bool = false;
 
     /// A funnel shift by whole lanes: lanes `k..LANES` of `lo`, then lanes `0..k` of `hi`
