@@ -919,41 +919,6 @@ fn try_rows_match_panicking_forms() {
     assert_eq!(a, b);
 }
 
-/// `Simd::funnel` on every path: lanes `k..` of `lo`, then lanes `..k` of `hi`, for every `k`
-/// (`f32` and `f64`).
-#[test]
-fn funnel_joins_two_vectors_on_every_path() {
-    use nabla_kernels::simd::{MAX_LANES, Simd, SimdOp};
-    struct Funnel<T>(usize, core::marker::PhantomData<T>);
-    impl<T: Element> SimdOp<T> for Funnel<T> {
-        type Output = (usize, Vec<T>, Vec<T>);
-        #[inline(always)]
-        fn run<S: Simd<T>>(self, s: S) -> Self::Output {
-            let l = S::LANES;
-            let all: Vec<T> = (0..2 * l).map(|i| T::from_f64(i as f64 + 0.5)).collect();
-            let (lo, hi) = (
-                s.load_partial(&all[..l], T::NAN),
-                s.load_partial(&all[l..], T::NAN),
-            );
-            let mut got = [T::ZERO; MAX_LANES];
-            s.store_partial(&mut got[..l], s.funnel(lo, hi, self.0.min(l)));
-            (l, got[..l].to_vec(), all[self.0.min(l)..][..l].to_vec())
-        }
-    }
-    fn check<T: Element>(path: Isa) {
-        for k in 0..=MAX_LANES {
-            let (l, got, want) = T::dispatch(isa::active(), Funnel::<T>(k, Default::default()));
-            if k <= l {
-                assert_eq!(got, want, "{path} {} k={k}", T::NAME);
-            }
-        }
-    }
-    on_every_path(|path| {
-        check::<f32>(path);
-        check::<f64>(path);
-    });
-}
-
 /// A reduction's bits depend on the values and their order, not on where the slice lies: the
 /// paths that build vectors from aligned loads (`Simd::FAST_FUNNEL`) give, at every offset from
 /// a cache line, what the same values give one line-aligned.

@@ -92,6 +92,9 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     fn div(self, a: Self::V, b: Self::V) -> Self::V;
     /// `a * b + c` (see the trait docs on fusion).
     fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// Whether [`Simd::mul_add`] rounds once (AVX2, AVX-512): `mul_add(a, b, -(a * b))` is then
+    /// the exact error of the product.
+    const FUSED_MUL_ADD: bool = false;
     /// Square root, correctly rounded.
     fn sqrt(self, a: Self::V) -> Self::V;
     /// `min(a, b)`; `b` if either is NaN.
@@ -183,6 +186,29 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
             self.store(buf.as_mut_ptr().add(Self::LANES), hi);
             self.load(buf.as_ptr().add(k))
         }
+    }
+
+    /// Whether [`Simd::lookup`] is one instruction on this path (AVX-512 `f32`: a two-source
+    /// permute), cheap enough to fetch a polynomial's coefficients per lane.
+    const FAST_LOOKUP: bool = false;
+
+    /// A table lookup per lane: lane `i` gets entry `(bits(key_i) >> SHIFT) mod 2 LANES` of the
+    /// table whose entries `0..LANES` are the lanes of `lo` and `LANES..2 LANES` those of `hi`.
+    /// With `SHIFT = MANTISSA_BITS - 2` a positive key's entry follows its binade and the top two
+    /// bits of its mantissa: quarter-octave pieces of a piecewise function. AVX-512 overrides
+    /// the default (which goes through memory) for `f32`.
+    #[inline(always)]
+    fn lookup<const SHIFT: u32>(self, lo: Self::V, hi: Self::V, key: Self::V) -> Self::V {
+        let mut table = [T::ZERO; 2 * MAX_LANES];
+        let mut keys = [T::ZERO; MAX_LANES];
+        let l = Self::LANES;
+        self.store_partial(&mut table[..l], lo);
+        self.store_partial(&mut table[l..2 * l], hi);
+        self.store_partial(&mut keys[..l], key);
+        for v in keys.iter_mut().take(l) {
+            *v = table[(v.to_bits_u64() >> SHIFT) as usize % (2 * l)];
+        }
+        self.load_partial(&keys[..l], T::ZERO)
     }
 
     /// Sum of the lanes (fixed order: deterministic for a given ISA).

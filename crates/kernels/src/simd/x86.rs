@@ -404,6 +404,7 @@ impl Simd<f32> for Avx2 {
     fn mul_add(self, a: __m256, b: __m256, c: __m256) -> __m256 {
         intrinsic!(_mm256_fmadd_ps(a, b, c))
     }
+    const FUSED_MUL_ADD: bool = true;
     #[inline(always)]
     unsafe fn transpose(
         self,
@@ -572,6 +573,7 @@ impl Simd<f64> for Avx2 {
     fn mul_add(self, a: __m256d, b: __m256d, c: __m256d) -> __m256d {
         intrinsic!(_mm256_fmadd_pd(a, b, c))
     }
+    const FUSED_MUL_ADD: bool = true;
     #[inline(always)]
     unsafe fn transpose(
         self,
@@ -732,6 +734,7 @@ impl Simd<f32> for Avx512 {
     fn mul_add(self, a: __m512, b: __m512, c: __m512) -> __m512 {
         intrinsic!(_mm512_fmadd_ps(a, b, c))
     }
+    const FUSED_MUL_ADD: bool = true;
     #[inline(always)]
     fn sqrt(self, a: __m512) -> __m512 {
         intrinsic!(_mm512_sqrt_ps(a))
@@ -855,6 +858,13 @@ impl Simd<f32> for Avx512 {
     fn scalef(self, y: __m512, n: __m512) -> __m512 {
         intrinsic!(_mm512_scalef_ps(y, n))
     }
+    const FAST_LOOKUP: bool = true;
+    #[inline(always)]
+    fn lookup<const SHIFT: u32>(self, lo: __m512, hi: __m512, key: __m512) -> __m512 {
+        // The permute reads the low 5 bits of each index: entry (bits >> SHIFT) mod 32.
+        let idx = intrinsic!(_mm512_srli_epi32::<SHIFT>(_mm512_castps_si512(key)));
+        intrinsic!(_mm512_permutex2var_ps(lo, idx, hi))
+    }
     const FAST_FUNNEL: bool = true;
     #[inline(always)]
     fn funnel(self, lo: __m512, hi: __m512, k: usize) -> __m512 {
@@ -936,6 +946,7 @@ impl Simd<f64> for Avx512 {
     fn mul_add(self, a: __m512d, b: __m512d, c: __m512d) -> __m512d {
         intrinsic!(_mm512_fmadd_pd(a, b, c))
     }
+    const FUSED_MUL_ADD: bool = true;
     #[inline(always)]
     fn sqrt(self, a: __m512d) -> __m512d {
         intrinsic!(_mm512_sqrt_pd(a))

@@ -1,0 +1,159 @@
+//! The `Simd` trait's less obvious operations on every instruction-set path, against their
+//! definitions written out with plain arrays: `funnel`, `lookup`, and what `FUSED_MUL_ADD`
+//! promises.
+
+use nabla_kernels::Element;
+use nabla_kernels::isa::{self, Isa};
+use nabla_kernels::simd::{MAX_LANES, Simd, SimdOp};
+
+/// Runs `f` on every path this CPU has.
+fn on_every_path(mut f: impl FnMut(Isa)) {
+    for path in isa::test_paths() {
+        isa::with_isa(path, || f(path)).unwrap();
+    }
+}
+
+/// Lanes `k..` of `lo`, then lanes `..k` of `hi`, for every `k`.
+#[test]
+fn funnel_joins_two_vectors() {
+    struct Funnel<T>(usize, core::marker::PhantomData<T>);
+    impl<T: Element> SimdOp<T> for Funnel<T> {
+        type Output = (usize, Vec<T>, Vec<T>);
+        #[inline(always)]
+        fn run<S: Simd<T>>(self, s: S) -> Self::Output {
+            let l = S::LANES;
+            let all: Vec<T> = (0..2 * l).map(|i| T::from_f64(i as f64 + 0.5)).collect();
+            let (lo, hi) = (
+                s.load_partial(&all[..l], T::NAN),
+                s.load_partial(&all[l..], T::NAN),
+            );
+            let mut got = [T::ZERO; MAX_LANES];
+            s.store_partial(&mut got[..l], s.funnel(lo, hi, self.0.min(l)));
+            (l, got[..l].to_vec(), all[self.0.min(l)..][..l].to_vec())
+        }
+    }
+    fn check<T: Element>(path: Isa) {
+        for k in 0..=MAX_LANES {
+            let (l, got, want) = T::dispatch(isa::active(), Funnel::<T>(k, Default::default()));
+            if k <= l {
+                assert_eq!(got, want, "{path} {} k={k}", T::NAME);
+            }
+        }
+    }
+    on_every_path(|path| {
+        check::<f32>(path);
+        check::<f64>(path);
+    });
+}
+
+/// Each lane gets entry `(bits(key) >> SHIFT) mod 2 LANES` of the table `lo ++ hi`, for keys
+/// that reach every entry (and NaN, infinities, negative and subnormal keys).
+#[test]
+fn lookup_reads_the_entry_the_key_bits_name() {
+    struct Lookup<T>(Vec<T>, core::marker::PhantomData<T>);
+    impl<T: Element> SimdOp<T> for Lookup<T> {
+        type Output = Vec<(T, T, T)>;
+        #[inline(always)]
+        fn run<S: Simd<T>>(self, s: S) -> Self::Output {
+            let l = S::LANES;
+            let table: Vec<T> = (0..2 * l)
+                .map(|i| T::from_f64(i as f64 * 1.25 - 7.0))
+                .collect();
+            let (lo, hi) = (
+                s.load_partial(&table[..l], T::NAN),
+                s.load_partial(&table[l..], T::NAN),
+            );
+            // The shift that `gelu` uses for `f32`, and one for `f64`'s layout.
+            let shift = T::MANTISSA_BITS - 2;
+            let mut out = Vec::new();
+            for keys in self.0.chunks(l) {
+                let key = s.load_partial(keys, T::ZERO);
+                let mut got = [T::ZERO; MAX_LANES];
+                let v = if shift == 21 {
+                    s.lookup::<21>(lo, hi, key)
+                } else {
+                    s.lookup::<50>(lo, hi, key)
+                };
+                s.store_partial(&mut got[..l], v);
+                for (i, &k) in keys.iter().enumerate() {
+                    let want = table[(k.to_bits_u64() >> shift) as usize % (2 * l)];
+                    out.push((k, got[i], want));
+                }
+            }
+            out
+        }
+    }
+    fn check<T: Element>(path: Isa) {
+        let mut keys: Vec<T> = (0..400)
+            .map(|i| T::from_f64(2f64.powf(i as f64 / 16.0 - 10.0)))
+            .collect();
+        keys.extend([
+            T::NAN,
+            T::INFINITY,
+            T::NEG_INFINITY,
+            T::ZERO,
+            T::MIN_POSITIVE,
+        ]);
+        keys.extend((1..40).map(|i| T::from_f64(-(i as f64) * 0.37)));
+        for (k, got, want) in T::dispatch(isa::active(), Lookup::<T>(keys, Default::default())) {
+            assert_eq!(
+                got.to_bits_u64(),
+                want.to_bits_u64(),
+                "{path} {} key {k:?}",
+                T::NAME
+            );
+        }
+    }
+    on_every_path(|path| {
+        check::<f32>(path);
+        check::<f64>(path);
+    });
+}
+
+/// Where `FUSED_MUL_ADD` is claimed, `mul_add(a, b, -(a b))` is the exact error of the product
+/// (checked in `f64` for `f32`, by an exact split for `f64`); where it is not, `mul_add` rounds
+/// the product first, which gives 0 there.
+#[test]
+fn fused_mul_add_means_one_rounding() {
+    struct Residual<T>(T, T);
+    impl<T: Element> SimdOp<T> for Residual<T> {
+        type Output = (bool, T, T);
+        #[inline(always)]
+        fn run<S: Simd<T>>(self, s: S) -> Self::Output {
+            let (a, b) = (s.splat(self.0), s.splat(self.1));
+            let p = s.mul(a, b);
+            let r = s.mul_add(a, b, s.sub(s.splat(T::ZERO), p));
+            let mut out = [T::ZERO; MAX_LANES];
+            s.store_partial(&mut out[..S::LANES], p);
+            let p0 = out[0];
+            s.store_partial(&mut out[..S::LANES], r);
+            (S::FUSED_MUL_ADD, p0, out[0])
+        }
+    }
+    /// `a b - p` exactly, by Dekker's split (no fused operation involved).
+    fn exact_residual(a: f64, b: f64, p: f64) -> f64 {
+        let split = |x: f64| {
+            let c = 134_217_729.0 * x;
+            let hi = c - (c - x);
+            (hi, x - hi)
+        };
+        let ((ah, al), (bh, bl)) = (split(a), split(b));
+        ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    }
+    on_every_path(|path| {
+        let (a, b) = (1.0 + f32::EPSILON, 1.0 - f32::EPSILON);
+        let (fused, p, r) = f32::dispatch(isa::active(), Residual(a, b));
+        let want = if fused {
+            (a as f64 * b as f64 - p as f64) as f32
+        } else {
+            0.0
+        };
+        assert!(want != 0.0 || !fused);
+        assert_eq!(r, want, "{path} f32 (fused: {fused})");
+        let (a, b) = (1.0 + 3.0 * f64::EPSILON, 1.0 - 5.0 * f64::EPSILON);
+        let (fused, p, r) = f64::dispatch(isa::active(), Residual(a, b));
+        let want = if fused { exact_residual(a, b, p) } else { 0.0 };
+        assert!(want != 0.0 || !fused);
+        assert_eq!(r, want, "{path} f64 (fused: {fused})");
+    });
+}
