@@ -850,7 +850,8 @@ const GELU_K2_F64_MAP: (f64, f64) = (0.112_953_367_875_647_66, 11.488_095_238_09
 /// near the middle for the one whose `K(c)` rounds with the least error; the first piece has
 /// `c = 0` and a zero constant term, so `K` keeps its relative accuracy down to 0. Reference
 /// `K = a erfcx(a / sqrt 2) / 2` (scipy). Relative error of the rounded coefficients: at most
-/// 2^-27.0 (the piece `[4, 5)`), 2^-27.7 or better elsewhere.
+/// 2^-27.0 (the piece `[4, 5)`), 2^-27.7 or better elsewhere. `fits/gelu_pieces.py` (in this
+/// crate; numpy and scipy) computes these tables and prints them as they stand here.
 const GELU_CENTERS_F32: [f64; 32] = [
     2.2502077,
     2.749397,
@@ -1319,9 +1320,9 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// vector whose lanes lie in different pieces still evaluates one polynomial of degree 5, and
 /// nothing divides. `cargo xtask perf --filter gelu/f32` (inputs uniform in `[-8, 8)`, one
 /// core, two interleaved pairs): `gelu/f32/l2` 13.6-13.8 -> 8.0-8.1 us (2.4 -> 4.0-4.1 Gelem/s),
-/// `gelu/f32/dram` 7.5 -> 4.4 ms (46% -> 76-79% of the copy roof). Its results differ from the other paths' in the last bit
-/// at times; the accuracy sweep measured at most 1.82 ULP from the exact value (2.06 on the
-/// scalar path).
+/// `gelu/f32/dram` 7.5 -> 4.4 ms (46% -> 76-79% of the copy roof). Its results differ from
+/// the other paths' in the last bit at times; the accuracy sweep measured at most 1.82 ULP from
+/// the exact value (2.06 on the scalar path).
 ///
 /// ```
 /// use nabla_kernels::{isa, math, simd::{Simd, SimdOp}, Element};

@@ -1,0 +1,108 @@
+"""Fits the 32 pieces of `GELU_TABLE_F32` (crates/kernels/src/math.rs) and prints them as Rust.
+
+K(a) = a e^(a^2/2) Phi(-a) = a erfcx(a / sqrt 2) / 2 on [0, 14), one piece per value of
+(bits(a) >> 21) mod 32 for a in [2^-4, 14): quarter octaves. The piece of [2^-4, 1.25 * 2^-4)
+is fitted on [0, 0.078125) with center 0 and a zero constant term (every a < 2^-4 is looked up
+there), so that K keeps its relative accuracy down to 0. The slot of [14, 16), never reached
+below the cap of 13.15, repeats [12, 14).
+
+Each piece: a polynomial of degree D in u = a - c (c an f32 near the middle of the piece, the
+one whose K(c) rounds to f32 with the least relative error, so the constant term is nearly
+exact), fitted for relative error (Lawson-reweighted least squares on Chebyshev nodes), the
+coefficients rounded to f32 one at a time from the constant term up, the rest refitted.
+
+Run: python3 gelu_pieces.py [D]   (numpy and scipy; D = 5 is what math.rs holds)
+"""
+import struct
+import sys
+
+import numpy as np
+from scipy.special import erfcx
+
+D = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+
+
+def K(a):
+    return a * erfcx(a / np.sqrt(2.0)) / 2.0
+
+
+def f32(x):
+    return float(np.float32(x))
+
+
+def slot_of(a):
+    return (struct.unpack("<I", struct.pack("<f", a))[0] >> 21) % 32
+
+
+def fit_piece(lo, hi, c, zero):
+    m = 400
+    t = np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    a = (lo + hi) / 2 + (hi - lo) / 2 * t
+    if zero:
+        a = a[a > 0]
+    u = a - c
+    y = K(a)
+    w = 1.0 / y
+    powers = list(range(1 if zero else 0, D + 1))
+    fixed = {} if zero else {0: f32(K(c))}
+    while any(p not in fixed for p in powers):
+        free = [p for p in powers if p not in fixed]
+        r = y - sum(fixed[p] * u**p for p in fixed)
+        A = np.stack([u**p * w for p in free], axis=1)
+        coef, *_ = np.linalg.lstsq(A, r * w, rcond=None)
+        for _ in range(30):
+            res = np.abs(A @ coef - r * w)
+            ww = np.sqrt(res / res.sum() * len(res))
+            coef, *_ = np.linalg.lstsq(A * ww[:, None], r * w * ww, rcond=None)
+        fixed[free[0]] = f32(coef[0])
+    aa = np.linspace(max(lo, 1e-6), hi, 20001)
+    uu = aa - c
+    approx = sum(fixed[p] * uu**p for p in fixed)
+    err = np.max(np.abs(approx / K(aa) - 1))
+    return [fixed.get(p, 0.0) for p in range(D, -1, -1)], err
+
+
+def best_center(c):
+    cands = (np.float32(c) + np.arange(-3000, 3001) * np.spacing(np.float32(c))).astype(np.float64)
+    kv = K(cands)
+    rel = np.abs(kv.astype(np.float32).astype(np.float64) / kv - 1)
+    return float(cands[np.argmin(rel)])
+
+
+def rust(v):
+    f = np.float32(v)
+    s = np.format_float_positional(f, unique=True, trim="-") if abs(f) >= 1e-4 or f == 0 \
+        else np.format_float_scientific(f, unique=True, trim="-")
+    assert np.float32(float(s)) == f
+    return s if ("e" in s or "." in s) else s + ".0"
+
+
+tables = [[0.0] * 32 for _ in range(D + 1)]
+centers = [0.0] * 32
+for e in range(-4, 4):
+    for j in range(4):
+        lo, hi = 2.0**e * (1 + j / 4), 2.0**e * (1 + (j + 1) / 4)
+        slot = slot_of(lo)
+        zero = e == -4 and j == 0
+        if zero:
+            lo, c = 0.0, 0.0
+        elif e == 3 and j == 3:
+            lo, hi, c = 12.0, 14.0, best_center(13.0)
+        else:
+            c = best_center(2.0**e * (1 + (j + 0.5) / 4))
+        coefs, err = fit_piece(lo, hi, c, zero)
+        print(f"// slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g}: relative error 2^{np.log2(err):.1f}")
+        centers[slot] = c
+        for i, v in enumerate(coefs):
+            tables[i][slot] = v
+print("const GELU_CENTERS_F32: [f64; 32] = [")
+for v in centers:
+    print(f"    {rust(v)},")
+print("];")
+print(f"const GELU_TABLE_F32: [[f64; 32]; {D + 1}] = [")
+for t in tables:
+    print("    [")
+    for v in t:
+        print(f"        {rust(v)},")
+    print("    ],")
+print("];")
