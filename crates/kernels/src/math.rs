@@ -1343,7 +1343,7 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// ```
 #[inline(always)]
 pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    if is_f32::<T>() && S::FAST_LOOKUP {
+    if is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16 {
         return gelu_by_lookup(s, x);
     }
     let a = abs(s, x);
