@@ -1,4 +1,5 @@
-"""Fits the 32 pieces of `GELU_TABLE_F32` (crates/kernels/src/math.rs) and prints them as Rust.
+"""Fits the 32 pieces of `GELU_TABLE_F32` and `GELU_DERIVATIVE_TABLE_F32`
+(crates/kernels/src/math.rs) and prints them as Rust.
 
 K(a) = a e^(a^2/2) Phi(-a) = a erfcx(a / sqrt 2) / 2 on [0, 14), one piece per value of
 (bits(a) >> 21) mod 32 for a in [2^-4, 14): quarter octaves. The piece of [2^-4, 1.25 * 2^-4)
@@ -10,6 +11,10 @@ Each piece: a polynomial of degree D in u = a - c (c an f32 near the middle of t
 one whose K(c) rounds to f32 with the least relative error, so the constant term is nearly
 exact), fitted for relative error (Lawson-reweighted least squares on Chebyshev nodes), the
 coefficients rounded to f32 one at a time from the constant term up, the rest refitted.
+
+The derivative's table holds M(a) = K(a)/a - a/sqrt(2 pi) (gelu'(-a) = e^(-a^2/2) M(a)) on the
+same pieces and centers, fitted for error relative to the larger of its two terms (M has a zero
+near a = 0.7518, where the derivative has one), every piece with a constant term.
 
 Run: python3 gelu_pieces.py [D]   (numpy and scipy; D = 5 is what math.rs holds)
 """
@@ -26,6 +31,16 @@ def K(a):
     return a * erfcx(a / np.sqrt(2.0)) / 2.0
 
 
+def M(a):
+    """The derivative's factor: gelu'(-a) = e^(-a^2/2) M(a), M(a) = K(a)/a - a/sqrt(2 pi)."""
+    return erfcx(a / np.sqrt(2.0)) / 2.0 - a / np.sqrt(2.0 * np.pi)
+
+
+def M_scale(a):
+    """The larger of M's two terms: the scale its error is measured against (M has a zero)."""
+    return np.maximum(erfcx(a / np.sqrt(2.0)) / 2.0, a / np.sqrt(2.0 * np.pi))
+
+
 def f32(x):
     return float(np.float32(x))
 
@@ -34,17 +49,17 @@ def slot_of(a):
     return (struct.unpack("<I", struct.pack("<f", a))[0] >> 21) % 32
 
 
-def fit_piece(lo, hi, c, zero):
+def fit_piece(lo, hi, c, zero, f=K, scale=K):
     m = 400
     t = np.cos(np.pi * (np.arange(m) + 0.5) / m)
     a = (lo + hi) / 2 + (hi - lo) / 2 * t
     if zero:
         a = a[a > 0]
     u = a - c
-    y = K(a)
-    w = 1.0 / y
+    y = f(a)
+    w = 1.0 / scale(a)
     powers = list(range(1 if zero else 0, D + 1))
-    fixed = {} if zero else {0: f32(K(c))}
+    fixed = {} if zero else {0: f32(f(c))}
     while any(p not in fixed for p in powers):
         free = [p for p in powers if p not in fixed]
         r = y - sum(fixed[p] * u**p for p in fixed)
@@ -58,7 +73,7 @@ def fit_piece(lo, hi, c, zero):
     aa = np.linspace(max(lo, 1e-6), hi, 20001)
     uu = aa - c
     approx = sum(fixed[p] * uu**p for p in fixed)
-    err = np.max(np.abs(approx / K(aa) - 1))
+    err = np.max(np.abs((approx - f(aa)) / scale(aa)))
     return [fixed.get(p, 0.0) for p in range(D, -1, -1)], err
 
 
@@ -78,6 +93,7 @@ def rust(v):
 
 
 tables = [[0.0] * 32 for _ in range(D + 1)]
+dtables = [[0.0] * 32 for _ in range(D + 1)]
 centers = [0.0] * 32
 for e in range(-4, 4):
     for j in range(4):
@@ -91,16 +107,27 @@ for e in range(-4, 4):
         else:
             c = best_center(2.0**e * (1 + (j + 0.5) / 4))
         coefs, err = fit_piece(lo, hi, c, zero)
-        print(f"// slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g}: relative error 2^{np.log2(err):.1f}")
+        dcoefs, derr = fit_piece(lo, hi, c, False, M, M_scale)
+        print(f"// slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g}: K relative error "
+              f"2^{np.log2(err):.1f}, M error 2^{np.log2(derr):.1f} of its larger term")
         centers[slot] = c
         for i, v in enumerate(coefs):
             tables[i][slot] = v
+        for i, v in enumerate(dcoefs):
+            dtables[i][slot] = v
 print("const GELU_CENTERS_F32: [f64; 32] = [")
 for v in centers:
     print(f"    {rust(v)},")
 print("];")
 print(f"const GELU_TABLE_F32: [[f64; 32]; {D + 1}] = [")
 for t in tables:
+    print("    [")
+    for v in t:
+        print(f"        {rust(v)},")
+    print("    ],")
+print("];")
+print(f"const GELU_DERIVATIVE_TABLE_F32: [[f64; 32]; {D + 1}] = [")
+for t in dtables:
     print("    [")
     for v in t:
         print(f"        {rust(v)},")
