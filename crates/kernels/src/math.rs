@@ -1442,9 +1442,8 @@ fn neg_square<T: Element, S: Simd<T>>(s: S, x: S::V, c: f64) -> (S::V, S::V) {
 /// `bias` is 0 for `f32`, 64 for `f64` (it keeps the values normal up to the cap).
 #[inline(always)]
 fn normal_tail<T: Element, S: Simd<T>>(s: S, a: S::V) -> (S::V, S::V) {
-    let (hi, lo) = square_pair(s, a);
-    let half = k(s, -0.5);
-    let (pm1, t) = exp_pair(s, s.mul(hi, half), s.mul(lo, half));
+    let (hi, lo) = neg_square(s, a, -0.5);
+    let (pm1, t) = exp_pair(s, hi, lo);
     let t = if is_f32::<T>() {
         t
     } else {
@@ -1701,8 +1700,8 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let cdf_far = s.select(s.lt(x, zero), w, s.sub(k(s, 1.0), w));
     let cdf = s.select(s.le(a, half), cdf_near, cdf_far);
     // e^(-x^2/2) for all lanes (the tail pieces were evaluated at max(a, 1/2)).
-    let (hi, lo) = square_pair(s, s.min(capv, a));
-    let (pm1, t) = exp_pair(s, s.mul(hi, k(s, -0.5)), s.mul(lo, k(s, -0.5)));
+    let (hi, lo) = neg_square(s, s.min(capv, a), -0.5);
+    let (pm1, t) = exp_pair(s, hi, lo);
     let pdf = s.mul(
         s.mul_add(pm1, k(s, FRAC_1_SQRT_2PI), k(s, FRAC_1_SQRT_2PI)),
         s.shl_mantissa(t),
