@@ -1,5 +1,5 @@
-"""Fits the 32 pieces of `GELU_TABLE_F32` and `GELU_DERIVATIVE_TABLE_F32`
-(crates/kernels/src/math.rs) and prints them as Rust.
+"""Fits the 32 quarter-octave pieces of `GELU_TABLE_F32`, `GELU_DERIVATIVE_TABLE_F32` and
+`TANH_TABLE_F32` (crates/kernels/src/math.rs) and prints them as Rust.
 
 K(a) = a e^(a^2/2) Phi(-a) = a erfcx(a / sqrt 2) / 2 on [0, 14), one piece per value of
 (bits(a) >> 21) mod 32 for a in [2^-4, 14): quarter octaves. The piece of [2^-4, 1.25 * 2^-4)
@@ -16,7 +16,9 @@ The derivative's table holds M(a) = K(a)/a - a/sqrt(2 pi) (gelu'(-a) = e^(-a^2/2
 same pieces and centers, fitted for error relative to the larger of its two terms (M has a zero
 near a = 0.7518, where the derivative has one), every piece with a constant term.
 
-Run: python3 gelu_pieces.py [D]   (numpy and scipy; D = 5 is what math.rs holds)
+The tanh pieces are described where they are fitted, below.
+
+Run: python3 quarter_octave_pieces.py [D]   (numpy and scipy; D = 5 is what math.rs holds)
 """
 import struct
 import sys
@@ -77,9 +79,9 @@ def fit_piece(lo, hi, c, zero, f=K, scale=K):
     return [fixed.get(p, 0.0) for p in range(D, -1, -1)], err
 
 
-def best_center(c):
+def best_center(c, f=K):
     cands = (np.float32(c) + np.arange(-3000, 3001) * np.spacing(np.float32(c))).astype(np.float64)
-    kv = K(cands)
+    kv = f(cands)
     rel = np.abs(kv.astype(np.float32).astype(np.float64) / kv - 1)
     return float(cands[np.argmin(rel)])
 
@@ -128,6 +130,55 @@ for t in tables:
 print("];")
 print(f"const GELU_DERIVATIVE_TABLE_F32: [[f64; 32]; {D + 1}] = [")
 for t in dtables:
+    print("    [")
+    for v in t:
+        print(f"        {rust(v)},")
+    print("    ],")
+print("];")
+
+# tanh on [0, 16) (1 in f32 from 9.01 on): all 32 quarter-octave pieces, the first fitted on
+# [0, 0.078125) with center 0 and no constant term (tanh a = a (1 - a^2/3 + ...)). From 0.5 on a
+# piece holds tanh(a) - 1 = -2 / (e^(2a) + 1) (its base is 1), so that tanh = 1 + p is exact
+# and rounds to 1 exactly where it should.
+def tanh_minus(base):
+    if base == 0:
+        return np.tanh
+    return lambda a: -2.0 / (np.exp(2.0 * a) + 1.0)
+
+
+ttables = [[0.0] * 32 for _ in range(D + 1)]
+tcenters = [0.0] * 32
+tbase = [0.0] * 32
+for e in range(-4, 4):
+    for j in range(4):
+        lo, hi = 2.0**e * (1 + j / 4), 2.0**e * (1 + (j + 1) / 4)
+        slot = slot_of(lo)
+        zero = e == -4 and j == 0
+        base = 1.0 if lo >= 0.5 else 0.0
+        g = tanh_minus(base)
+        # Error relative to tanh itself (the result), not to the small tanh - 1.
+        scale = np.tanh if base else (lambda a, g=g: np.abs(g(a)))
+        if zero:
+            lo, c = 0.0, 0.0
+        else:
+            c = best_center(2.0**e * (1 + (j + 0.5) / 4), g)
+        coefs, err = fit_piece(lo, hi, c, zero, g, scale)
+        print(f"// tanh slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g} base {base:.0f}: error "
+              f"2^{np.log2(err):.1f} of tanh")
+        tcenters[slot] = c
+        tbase[slot] = base
+        for i, v in enumerate(coefs):
+            ttables[i][slot] = v
+print("const TANH_CENTERS_F32: [f64; 32] = [")
+for v in tcenters:
+    print(f"    {rust(v)},")
+print("];")
+print("const TANH_BASE_F32: [f64; 32] = [")
+for v in tbase:
+    print(f"    {rust(v)},")
+print("];")
+print(f"const TANH_TABLE_F32: [[f64; 32]; {D + 1}] = [")
+for t in ttables:
     print("    [")
     for v in t:
         print(f"        {rust(v)},")
