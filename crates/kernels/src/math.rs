@@ -1918,6 +1918,22 @@ fn scale_by_exp_pair<T: Element, S: Simd<T>>(s: S, v: S::V, t: S::V) -> S::V {
     }
 }
 
+/// `e^(-a^2/2) P(a)` at `a = |x|`, with `P` the pieces `table` (on [`GELU_CENTERS_F32`]), 0
+/// past the cap of [`gelu`] (and at +-inf), NaN for NaN: the shared tail of the lookup routes
+/// of [`gelu`] (`P = K`) and [`gelu_derivative`] (`P = M`).
+#[inline(always)]
+fn gaussian_tail_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V, table: &[[f64; 32]; 6]) -> S::V {
+    let a = abs(s, x);
+    let capv = k(s, gelu_cap::<T>());
+    // NaN stays NaN through `min`/`max` (they return their second operand).
+    let ac = s.min(capv, a);
+    let p = by_pieces(s, ac, pieces_key(s, ac), &GELU_CENTERS_F32, table);
+    let (hi, lo) = neg_square(s, ac, -0.5);
+    let (pm1, t) = exp_pair(s, hi, lo);
+    let v = scale_by_exp_pair(s, s.mul_add(p, pm1, p), t);
+    s.select(s.lt(capv, a), k(s, 0.0), v)
+}
+
 /// [`gelu`] for `f32` where [`Simd::lookup`] is fast (AVX-512): one formula for every lane,
 /// with `a = |x|` capped at 13.15 and `tail = a Phi(-a) = K(a) e^(-a^2/2)`: `-tail` for
 /// `x < 0`, `x - tail` otherwise (`tail <= x/2`: no cancellation). `K` comes from the 32
@@ -1926,17 +1942,8 @@ fn scale_by_exp_pair<T: Element, S: Simd<T>>(s: S, v: S::V, t: S::V) -> S::V {
 /// same 2 ULP as the other paths' (`tests/math_accuracy.rs`), not bit-identical to them.
 #[inline(always)]
 fn gelu_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    let zero = k(s, 0.0);
-    let a = abs(s, x);
-    let capv = k(s, gelu_cap::<T>());
-    // NaN stays NaN through `min`/`max` (they return their second operand).
-    let ac = s.min(capv, a);
-    let kk = by_pieces(s, ac, pieces_key(s, ac), &GELU_CENTERS_F32, &GELU_TABLE_F32);
-    let (hi, lo) = neg_square(s, ac, -0.5);
-    let (pm1, t) = exp_pair(s, hi, lo);
-    let tail = scale_by_exp_pair(s, s.mul_add(kk, pm1, kk), t);
-    // Past the cap: gelu is x, or -0 below the smallest normal.
-    let tail = s.select(s.lt(capv, a), zero, tail);
+    // Past the cap the tail is 0: gelu is x, or -0 below the smallest normal.
+    let tail = gaussian_tail_by_lookup(s, x, &GELU_TABLE_F32);
     // `max(-0, x) - tail`: `x - tail` for `x >= +0`, `-tail` (`-0` for `tail = 0`) for
     // `x <= -0`; `max` returns NaN for NaN `x` (its second operand).
     s.sub(s.max(k(s, -0.0), x), tail)
@@ -1994,24 +2001,9 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// exponential instead of two, no division, no second polynomial.
 #[inline(always)]
 fn gelu_derivative_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    let zero = k(s, 0.0);
-    let a = abs(s, x);
-    let capv = k(s, gelu_cap::<T>());
-    // NaN stays NaN through `min`/`max` (they return their second operand).
-    let ac = s.min(capv, a);
-    let m = by_pieces(
-        s,
-        ac,
-        pieces_key(s, ac),
-        &GELU_CENTERS_F32,
-        &GELU_DERIVATIVE_TABLE_F32,
-    );
-    let (hi, lo) = neg_square(s, ac, -0.5);
-    let (pm1, t) = exp_pair(s, hi, lo);
-    let d = scale_by_exp_pair(s, s.mul_add(m, pm1, m), t);
-    // Past the cap (and at +-inf): 0 below, 1 above.
-    let d = s.select(s.lt(capv, a), zero, d);
-    s.select(s.lt(x, zero), d, s.sub(k(s, 1.0), d))
+    // Past the cap (and at +-inf) D is 0: the derivative is 0 below, 1 above.
+    let d = gaussian_tail_by_lookup(s, x, &GELU_DERIVATIVE_TABLE_F32);
+    s.select(s.lt(x, k(s, 0.0)), d, s.sub(k(s, 1.0), d))
 }
 
 /// `1 / sqrt(2 pi)`.
