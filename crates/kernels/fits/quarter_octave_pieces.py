@@ -94,47 +94,56 @@ def rust(v):
     return s if ("e" in s or "." in s) else s + ".0"
 
 
-tables = [[0.0] * 32 for _ in range(D + 1)]
-dtables = [[0.0] * 32 for _ in range(D + 1)]
-centers = [0.0] * 32
-for e in range(-4, 4):
-    for j in range(4):
-        lo, hi = 2.0**e * (1 + j / 4), 2.0**e * (1 + (j + 1) / 4)
-        slot = slot_of(lo)
-        zero = e == -4 and j == 0
-        if zero:
-            lo, c = 0.0, 0.0
-        elif e == 3 and j == 3:
-            lo, hi, c = 12.0, 14.0, best_center(13.0)
-        else:
-            c = best_center(2.0**e * (1 + (j + 0.5) / 4))
-        coefs, err = fit_piece(lo, hi, c, zero)
-        dcoefs, derr = fit_piece(lo, hi, c, False, M, M_scale)
-        print(f"// slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g}: K relative error "
-              f"2^{np.log2(err):.1f}, M error 2^{np.log2(derr):.1f} of its larger term")
-        centers[slot] = c
-        for i, v in enumerate(coefs):
-            tables[i][slot] = v
-        for i, v in enumerate(dcoefs):
-            dtables[i][slot] = v
-print("const GELU_CENTERS_F32: [f64; 32] = [")
-for v in centers:
-    print(f"    {rust(v)},")
-print("];")
-print(f"const GELU_TABLE_F32: [[f64; 32]; {D + 1}] = [")
-for t in tables:
-    print("    [")
-    for v in t:
-        print(f"        {rust(v)},")
-    print("    ],")
-print("];")
-print(f"const GELU_DERIVATIVE_TABLE_F32: [[f64; 32]; {D + 1}] = [")
-for t in dtables:
-    print("    [")
-    for v in t:
-        print(f"        {rust(v)},")
-    print("    ],")
-print("];")
+def pieces():
+    """(slot, lo, hi, first) of the 32 quarter octaves of [2^-4, 16); `first` is the piece of
+    [2^-4, 1.25 * 2^-4), fitted from 0 (its `lo` is given as 0)."""
+    for e in range(-4, 4):
+        for j in range(4):
+            lo, hi = 2.0**e * (1 + j / 4), 2.0**e * (1 + (j + 1) / 4)
+            first = e == -4 and j == 0
+            yield slot_of(lo), 0.0 if first else lo, hi, first
+
+
+def print_vector(name, values):
+    print(f"const {name}: [f64; 32] = [")
+    for v in values:
+        print(f"    {rust(v)},")
+    print("];")
+
+
+def print_table(name, rows):
+    print(f"const {name}: [[f64; 32]; {D + 1}] = [")
+    for row in rows:
+        print("    [")
+        for v in row:
+            print(f"        {rust(v)},")
+        print("    ],")
+    print("];")
+
+
+def new_table():
+    return [[0.0] * 32 for _ in range(D + 1)]
+
+
+tables, dtables, centers = new_table(), new_table(), [0.0] * 32
+for slot, lo, hi, first in pieces():
+    if first:
+        c = 0.0
+    elif lo == 14.0:
+        lo, hi, c = 12.0, 14.0, best_center(13.0)
+    else:
+        c = best_center((lo + hi) / 2)
+    coefs, err = fit_piece(lo, hi, c, first)
+    dcoefs, derr = fit_piece(lo, hi, c, False, M, M_scale)
+    print(f"// slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g}: K relative error "
+          f"2^{np.log2(err):.1f}, M error 2^{np.log2(derr):.1f} of its larger term")
+    centers[slot] = c
+    for i in range(D + 1):
+        tables[i][slot], dtables[i][slot] = coefs[i], dcoefs[i]
+print_vector("GELU_CENTERS_F32", centers)
+print_table("GELU_TABLE_F32", tables)
+print_table("GELU_DERIVATIVE_TABLE_F32", dtables)
+
 
 # tanh on [0, 16) (1 in f32 from 9.01 on): all 32 quarter-octave pieces, the first fitted on
 # [0, 0.078125) with center 0 and no constant term (tanh a = a (1 - a^2/3 + ...)). From 0.5 on a
@@ -146,41 +155,19 @@ def tanh_minus(base):
     return lambda a: -2.0 / (np.exp(2.0 * a) + 1.0)
 
 
-ttables = [[0.0] * 32 for _ in range(D + 1)]
-tcenters = [0.0] * 32
-tbase = [0.0] * 32
-for e in range(-4, 4):
-    for j in range(4):
-        lo, hi = 2.0**e * (1 + j / 4), 2.0**e * (1 + (j + 1) / 4)
-        slot = slot_of(lo)
-        zero = e == -4 and j == 0
-        base = 1.0 if lo >= 0.5 else 0.0
-        g = tanh_minus(base)
-        # Error relative to tanh itself (the result), not to the small tanh - 1.
-        scale = np.tanh if base else (lambda a, g=g: np.abs(g(a)))
-        if zero:
-            lo, c = 0.0, 0.0
-        else:
-            c = best_center(2.0**e * (1 + (j + 0.5) / 4), g)
-        coefs, err = fit_piece(lo, hi, c, zero, g, scale)
-        print(f"// tanh slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g} base {base:.0f}: error "
-              f"2^{np.log2(err):.1f} of tanh")
-        tcenters[slot] = c
-        tbase[slot] = base
-        for i, v in enumerate(coefs):
-            ttables[i][slot] = v
-print("const TANH_CENTERS_F32: [f64; 32] = [")
-for v in tcenters:
-    print(f"    {rust(v)},")
-print("];")
-print("const TANH_BASE_F32: [f64; 32] = [")
-for v in tbase:
-    print(f"    {rust(v)},")
-print("];")
-print(f"const TANH_TABLE_F32: [[f64; 32]; {D + 1}] = [")
-for t in ttables:
-    print("    [")
-    for v in t:
-        print(f"        {rust(v)},")
-    print("    ],")
-print("];")
+ttables, tcenters, tbase = new_table(), [0.0] * 32, [0.0] * 32
+for slot, lo, hi, first in pieces():
+    base = 1.0 if lo >= 0.5 else 0.0
+    g = tanh_minus(base)
+    # Error relative to tanh itself (the result), not to the small tanh - 1.
+    scale = np.tanh if base else (lambda a, g=g: np.abs(g(a)))
+    c = 0.0 if first else best_center((lo + hi) / 2, g)
+    coefs, err = fit_piece(lo, hi, c, first, g, scale)
+    print(f"// tanh slot {slot:2} [{lo:.6g}, {hi:.6g}) c = {c:.9g} base {base:.0f}: error "
+          f"2^{np.log2(err):.1f} of tanh")
+    tcenters[slot], tbase[slot] = c, base
+    for i in range(D + 1):
+        ttables[i][slot] = coefs[i]
+print_vector("TANH_CENTERS_F32", tcenters)
+print_vector("TANH_BASE_F32", tbase)
+print_table("TANH_TABLE_F32", ttables)
