@@ -253,6 +253,32 @@ fn wavy(a: Vec<f64>, b: Vec<f64>) -> impl Objective {
     })
 }
 
+/// The case `more_thuente_returns_a_strong_wolfe_step` found in CI at stop 20: the noise-level
+/// acceptance took a step whose `f` was 1.5e-3 above the sufficient-decrease bound.
+#[test]
+fn more_thuente_does_not_take_a_short_decrease_for_noise() {
+    let f = wavy(
+        vec![2.6150407859700544, 1.7934590733440725, -2.2747828187216137],
+        vec![2.665284043171196, 3.456760307132911, 3.523044758643639],
+    );
+    let start = Point::at(
+        &f,
+        vec![-1.7613352484197269, 1.951060363027833, -0.3813393207477304],
+    );
+    let d: Vec<f64> = start.grad.iter().map(|g| -g).collect();
+    let slope: f64 = start.grad.iter().zip(&d).map(|(g, d)| g * d).sum();
+    let p = more_thuente(&f, &start, &d, 9.829919008137313, 0.9).unwrap();
+    let alpha = (p.x[0] - start.x[0]) / d[0];
+    assert!(
+        p.f <= start.f + C1 * alpha * slope,
+        "{} vs {}",
+        p.f,
+        start.f + C1 * alpha * slope
+    );
+    let new_slope: f64 = p.grad.iter().zip(&d).map(|(g, d)| g * d).sum();
+    assert!(new_slope.abs() <= 0.9 * slope.abs());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
