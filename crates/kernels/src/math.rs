@@ -563,7 +563,7 @@ fn with_sign_of<T: Element, S: Simd<T>>(s: S, mag: S::V, sign: S::V) -> S::V {
 /// 1.06 ULP from the exact value there.
 #[inline(always)]
 pub fn tanh<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    if is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16 {
+    if by_lookup::<T, S>() {
         // The pieces of `TANH_TABLE_F32`, then the base (1 from 1/2 on) and the sign.
         let ac = s.min(k(s, 15.5), abs(s, x));
         let key = pieces_key(s, ac);
@@ -1772,7 +1772,7 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let (pm1, t) = exp_pair(s, hi, lo);
     // erfc a = 2 Phi(-a sqrt 2) = e^(-a^2) K(a') 2/a', a' = a sqrt 2.
     let a2 = s.mul(ac, k(s, core::f64::consts::SQRT_2));
-    let kk = if is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16 {
+    let kk = if by_lookup::<T, S>() {
         // `a'` in `[1.41, 5.66]`: the pieces of `gelu`'s `K` (one polynomial per vector, no
         // division for `1/a'`).
         by_pieces(s, a2, pieces_key(s, a2), &GELU_CENTERS_F32, &GELU_TABLE_F32)
@@ -1829,7 +1829,7 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// ```
 #[inline(always)]
 pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    if is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16 {
+    if by_lookup::<T, S>() {
         return gelu_by_lookup(s, x);
     }
     let a = abs(s, x);
@@ -1857,6 +1857,13 @@ pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let neg = s.bit_xor(t, s.splat_bits(sign_bits::<T>()));
     let pos = s.mul(x, s.sub(k(s, 1.0), w));
     s.select(near, y_near, s.select(s.lt(x, zero), neg, pos))
+}
+
+/// Whether the `f32` functions take their quarter-octave pieces ([`by_pieces`]) on this path:
+/// a fast [`Simd::lookup`] over 16 lanes, which the 32-entry tables (two vectors) assume.
+#[inline(always)]
+fn by_lookup<T: Element, S: Simd<T>>() -> bool {
+    is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16
 }
 
 /// Half `h` (0 or 1) of a 32-entry table as a vector of `LANES <= 16` (see [`Simd::lookup`]).
@@ -1963,7 +1970,7 @@ fn gelu_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// `f32` epsilons of the larger term on 200 001 points and at every piece boundary.
 #[inline(always)]
 pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    if is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16 {
+    if by_lookup::<T, S>() {
         return gelu_derivative_by_lookup(s, x);
     }
     let a = abs(s, x);
