@@ -85,6 +85,14 @@ pub fn peak_pass(isa: &str, f32_lanes: bool, iters: usize) -> f64 {
         .map_or(0.0, |(_, flops)| flops)
 }
 
+/// The index of the element of `buf` that lies `offset` bytes (a multiple of the element size)
+/// past `buf`'s first cache-line (64-byte) boundary: where a buffer padded by
+/// `(64 + offset) / size_of::<T>()` elements places data on, or just off, a line.
+pub fn line_start<T>(buf: &[T], offset: usize) -> usize {
+    let to_line = buf.as_ptr().align_offset(64).min(64 / size_of::<T>());
+    to_line + offset / size_of::<T>()
+}
+
 /// Read bandwidth over `len` 4-byte values, GB/s: a wrapping integer sum, which the compiler
 /// vectorizes freely (no floating-point order to keep), so it is bound by memory alone and owes
 /// nothing to nabla's own kernels. Compiled for the widest vectors the CPU has, so that an
@@ -93,7 +101,7 @@ pub fn peak_pass(isa: &str, f32_lanes: bool, iters: usize) -> f64 {
 /// about 20% slower on the reference machine.
 fn read_gbs(len: usize, reps: usize) -> f64 {
     let buf = vec![1u32; len + 16];
-    let x = &buf[buf.as_ptr().align_offset(64).min(16)..][..len];
+    let x = &buf[line_start(&buf, 0)..][..len];
     // The fastest pass: a roof is what the machine can do, and a busy neighbour only slows it.
     let secs = quantile_secs(reps, 0.0, || {
         black_box(read_pass(black_box(x)));

@@ -179,9 +179,10 @@ where
         // core, unaligned loads -> funnels: `cargo xtask perf` (inputs where the allocator put
         // them, 16 bytes past a line), two interleaved pairs, `sum/f32/dram` 2.07-2.21 ->
         // 1.69-1.90 ms, `dot/f32/dram` 3.79-3.93 -> 3.09-3.25 ms, f64 likewise; the L2 rows
-        // within 1%. 4096 `f32` in L1, 4 elements off a line: `sum` 56-58 -> 76-79 Gelem/s,
-        // `dot` 30 -> 40-41 (line-aligned: 99-105 and 55-57). At some sizes within L2 `dot`
-        // lost up to 6% (32768 `f32`: 25.3 -> 23.7 Gelem/s in one scratch run).
+        // within 1%; `sum|dot/f32/l1_off16` (4096 `f32` 16 bytes past a line), two pairs,
+        // `sum` 68.1-68.9 -> 48.8-49.4 ns, `dot` 125.8-127.0 -> 94.9-95.7 ns (line-aligned: 38
+        // and 69 ns). At some sizes within L2 `dot` lost up to 6% (32768 `f32`: 25.3 -> 23.7
+        // Gelem/s in one run of a scratch program, not kept).
         // `prev[j]` holds slice `j`'s elements `i - offset .. i - offset + LANES` in the lanes
         // from `offset` on (lanes below it are not read).
         let mut prev = [s.splat(T::ZERO); N];

@@ -376,7 +376,7 @@ fn roof_loop(bytes: f64, mem: Mem) -> Box<dyn FnMut()> {
             // roof is what the machine can do; the reductions realign loads themselves
             // (`Simd::funnel`), so rows whose inputs lie where the allocator put them are rated
             // against the bandwidth the hardware gives, not that of a misaligned loop.
-            let x = suite::Input::filled_by(bytes as usize / 4, true, |n| vec![1u32; n]);
+            let x = suite::Input::filled_by(bytes as usize / 4, Some(0), |n| vec![1u32; n]);
             Box::new(move || {
                 black_box(read_pass(black_box(x.get())));
             })

@@ -233,17 +233,29 @@ fn elems<T: Element>(bytes: usize) -> usize {
 }
 
 /// The reductions also run on L1-resident data: 16 KiB per array (the L1 is 48 KiB on the
-/// reference machine, 32 KiB on older ones; dot's two arrays fit either).
-const L1_STREAM: (&str, usize, bool) = ("l1", 16 << 10, true);
+/// reference machine, 32 KiB on older ones; dot's two arrays fit either), starting on a cache
+/// line (`l1`) and 16 bytes past one (`l1_off16`, where a large allocation from glibc starts:
+/// every vector load straddles two lines unless the kernel realigns, see `Simd::funnel`).
+const L1_STREAMS: [(&str, usize, bool); 2] =
+    [("l1", 16 << 10, true), ("l1_off16", 16 << 10, false)];
+
+/// Where a reduction row's input starts: bytes past a cache line, or where the allocator put it
+/// (`None`, the L2 and DRAM rows).
+fn placement(label: &str) -> Option<usize> {
+    match label {
+        "l1" => Some(0),
+        "l1_off16" => Some(16),
+        _ => None,
+    }
+}
 
 /// The input of a reduction row: `len` values of [`data`], shared by nabla and the reference,
-/// on the L1 rows starting on a 64-byte boundary (a cache line). In L1 a vector load that
-/// straddles two lines costs two: one core, 4096 `f32` aligned -> one element off a line,
-/// `sum` 38.4 -> 69.9 ns, `dot` 69.6 -> 130.6 ns (medians of 31 runs). Since the reductions
-/// build such vectors from aligned loads on AVX-512 (`Simd::funnel`) the cost is smaller (4096
-/// `f32` 4 elements off a line: `sum` 76-79 against 99-105 Gelem/s aligned), but an allocation
-/// that lands anywhere would still make those rows measure the allocator's luck. Every read
-/// loop that is a roof starts on a line (`roof_loop`).
+/// placed `Some(offset)` bytes past a cache line or where the allocator put them (`None`). In L1
+/// a vector load that straddles two lines costs two: one core, 4096 `f32` aligned -> one
+/// element off a line, `sum` 38.4 -> 69.9 ns, `dot` 69.6 -> 130.6 ns (medians of 31 runs,
+/// before the reductions realigned their loads; `sum|dot/*/l1_off16` measure that now). An
+/// allocation that lands anywhere would make the L1 rows measure the allocator's luck. Every
+/// read loop that is a roof starts on a line (`roof_loop`).
 #[derive(Clone)]
 pub struct Input<T> {
     values: Rc<Vec<T>>,
@@ -252,18 +264,17 @@ pub struct Input<T> {
 }
 
 impl<T: Element> Input<T> {
-    fn new(len: usize, seed: u64, line_aligned: bool) -> Self {
-        Input::filled_by(len, line_aligned, |n| data(n, seed, 1.0))
+    fn new(len: usize, seed: u64, place: Option<usize>) -> Self {
+        Input::filled_by(len, place, |n| data(n, seed, 1.0))
     }
 }
 
 impl<T> Input<T> {
-    /// `len` elements of `fill(n)`, which makes `n >= len` (padding room to reach a line
-    /// boundary when `line_aligned`).
-    pub fn filled_by(len: usize, line_aligned: bool, fill: impl FnOnce(usize) -> Vec<T>) -> Self {
-        let pad = if line_aligned { 64 / size_of::<T>() } else { 0 };
+    /// `len` elements of `fill(n)`, which makes `n >= len` (padding room to reach the place).
+    pub fn filled_by(len: usize, place: Option<usize>, fill: impl FnOnce(usize) -> Vec<T>) -> Self {
+        let pad = place.map_or(0, |off| (64 + off) / size_of::<T>());
         let values = fill(len + pad);
-        let start = values.as_ptr().align_offset(64).min(pad);
+        let start = place.map_or(0, |off| nabla_benches::roofline::line_start(&values, off));
         Input {
             values: Rc::new(values),
             start,
@@ -278,10 +289,10 @@ impl<T> Input<T> {
 }
 
 fn reduce_entries<T: Element>(out: &mut Vec<Entry>, quick_types: bool) {
-    for &(label, bytes, quick) in std::iter::once(&L1_STREAM).chain(STREAM) {
+    for &(label, bytes, quick) in L1_STREAMS.iter().chain(STREAM) {
         let len = elems::<T>(bytes);
         let mem = match label {
-            "l1" => Mem::L1Read,
+            "l1" | "l1_off16" => Mem::L1Read,
             "dram" => Mem::DramRead,
             _ => Mem::L2Read,
         };
@@ -296,7 +307,7 @@ fn reduce_entries<T: Element>(out: &mut Vec<Entry>, quick_types: bool) {
             },
             reference: "scalar loop",
             make: Box::new(move || {
-                let x = Input::<T>::new(len, 6, label == "l1");
+                let x = Input::<T>::new(len, 6, placement(label));
                 let x2 = x.clone();
                 Case {
                     nabla: Box::new(move || {
@@ -319,8 +330,8 @@ fn reduce_entries<T: Element>(out: &mut Vec<Entry>, quick_types: bool) {
             },
             reference: "scalar loop",
             make: Box::new(move || {
-                let x = Input::<T>::new(len, 6, label == "l1");
-                let y = Input::<T>::new(len, 7, label == "l1");
+                let x = Input::<T>::new(len, 6, placement(label));
+                let y = Input::<T>::new(len, 7, placement(label));
                 let (x2, y2) = (x.clone(), y.clone());
                 Case {
                     nabla: Box::new(move || {
