@@ -1746,9 +1746,10 @@ fn gelu_cap<T: Element>() -> f64 {
 /// Method: `|x| <= 1`: `x + x (q0 + x^2 P(x^2))` with a minimax `P`; beyond, `1 - erfc |x|` with
 /// `erfc a = 2 e^(-a^2) H(a sqrt 2)`, `e^(-a^2)` from an exact split of `a^2` and `H` the
 /// scaled complementary function shared with [`gelu`] (for `f32` on AVX-512 its 32 pieces,
-/// looked up per lane: on 32768 `f32` in `[-8, 8)`, one core, three interleaved pairs of
-/// medians, 2.31-2.33 -> 2.93-2.96 Gelem/s; the exact split of `a^2` in three operations where
-/// multiply-adds are fused gave AVX2 1.02 -> 1.06-1.07).
+/// looked up per lane: `cargo xtask perf --filter erf`, lookup route off -> on, two interleaved
+/// pairs, `erf/f32/l2` 13.1-13.2 -> 10.95-10.98 us, 2.5 -> 3.0 Gelem/s; the exact split of
+/// `a^2` in three operations where multiply-adds are fused gave AVX2, in a scratch program,
+/// 1.02 -> 1.06-1.07 Gelem/s).
 #[inline(always)]
 pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let one = k(s, 1.0);
@@ -1965,8 +1966,9 @@ fn gelu_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 ///
 /// `f32` on AVX-512 evaluates `e^(-a^2/2) M(a)` with `M` from 32 polynomial pieces
 /// (`GELU_DERIVATIVE_TABLE_F32`), as [`gelu`] does its tail: one exponential instead of two, no
-/// division. `gelu_backward` on 32768 `f32` in `[-8, 8)`, one core, three interleaved pairs of
-/// medians: 1.69-1.70 -> 3.80-3.87 Gelem/s. `tests/activation.rs` checks every path within 8
+/// division. `cargo xtask perf --filter gelu_backward`, lookup route off -> on, two interleaved
+/// pairs: `gelu_backward/f32/l2` 17.9-18.4 -> 8.4-8.5 us (1.8 -> 3.8-3.9 Gelem/s; in a scratch
+/// program first, 1.69-1.70 -> 3.80-3.87). `tests/activation.rs` checks every path within 8
 /// `f32` epsilons of the larger term on 200 001 points and at every piece boundary.
 #[inline(always)]
 pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {

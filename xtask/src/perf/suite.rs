@@ -435,6 +435,53 @@ fn activation_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
     }
 }
 
+/// The kernels without a `std` counterpart whose `f32` AVX-512 routes look their polynomials up
+/// per lane (`math::gelu_derivative`, `math::erf`), in L2 (inputs over `[-8, 8)`, as the
+/// activation rows), against the same kernel on the scalar path: `gelu_backward` reads `x` and
+/// `dy` and writes `dx`, `erf` reads `x` and writes `y`. Not in `--quick`.
+fn lookup_entries(out: &mut Vec<Entry>) {
+    use nabla_kernels::isa::{self, Isa};
+    let (label, bytes, _) = STREAM[0];
+    let len = elems::<f32>(bytes);
+    for (name, arrays) in [("gelu_backward", 3.0), ("erf", 2.0)] {
+        out.push(Entry {
+            name: format!("{name}/f32/{label}"),
+            group: Group::Activation,
+            quick: false,
+            work: Work::Stream {
+                elems: len as f64,
+                bytes: arrays * bytes as f64,
+                mem: Mem::L2Copy,
+            },
+            reference: "its scalar path",
+            make: Box::new(move || {
+                let x: Vec<f32> = data(len, 8, 8.0);
+                let dy: Vec<f32> = data(len, 10, 1.0);
+                let mut y = vec![0.0f32; len];
+                let run = move |y: &mut [f32]| {
+                    if name == "erf" {
+                        act::erf(black_box(&x), y);
+                    } else {
+                        act::gelu_backward(black_box(&x), &dy, y);
+                    }
+                };
+                let run2 = run.clone();
+                let mut y2 = y.clone();
+                Case {
+                    nabla: Box::new(move || {
+                        run(&mut y);
+                        black_box(&mut y);
+                    }),
+                    reference: Box::new(move || {
+                        isa::with_isa(Isa::Scalar, || run2(&mut y2)).expect("scalar path");
+                        black_box(&mut y2);
+                    }),
+                }
+            }),
+        });
+    }
+}
+
 /// Row length of the softmax rows.
 const COLS: usize = 1024;
 
@@ -534,6 +581,7 @@ pub fn entries() -> Vec<Entry> {
     reduce_entries::<f64>(&mut v, false);
     activation_entries::<f32>(&mut v, true);
     activation_entries::<f64>(&mut v, false);
+    lookup_entries(&mut v);
     softmax_entries::<f32>(&mut v, true);
     softmax_entries::<f64>(&mut v, false);
     graph_entries(&mut v);
