@@ -1586,23 +1586,45 @@ fn padded<const M: usize>(c: &[f64; M], n: usize, i: usize) -> f64 {
     if i + M >= n { c[i + M - n] } else { 0.0 }
 }
 
-/// Horner's rule with the coefficients chosen per lane: `c(i)` is the vector of coefficients
-/// `i` (of `N`, highest degree first). Lanes that need different polynomials share one
-/// evaluation, one multiply-add per coefficient, instead of each polynomial costing its own
-/// (the per-lane choices are selections, which do not compete for the multiply-add units). A
-/// polynomial padded with leading zeros ([`padded`]) gives the same bits as it would alone:
-/// the accumulator stays an exact zero until its first coefficient.
+/// Horner's rule with the coefficients chosen per lane: coefficient `i` (of `N`, highest degree
+/// first) is `near[i]` in the lanes of `is_near`, else `mid[i]` in the lanes of `is_mid`, else
+/// `far[i]` (`mid` and `far` padded to `N` by [`padded`]). Lanes that need different
+/// polynomials share one evaluation, one multiply-add per coefficient, instead of each
+/// polynomial costing its own (the per-lane choices are selections, which do not compete for
+/// the multiply-add units). A padded polynomial gives the same bits as it would alone: the
+/// accumulator stays an exact zero until its first coefficient. (Tables, not a closure: a
+/// closure LLVM leaves out of line is compiled without the path's target features; and a
+/// counted loop that LLVM unrolls: an iterator over `near` was left rolled, `gelu` `f64` 0.64
+/// -> 0.50 Gelem/s.)
 #[inline(always)]
-fn horner_lanes<T: Element, S: Simd<T>, const N: usize>(
+#[allow(clippy::too_many_arguments)]
+fn horner_lanes<T: Element, S: Simd<T>, const N: usize, const NM: usize, const NF: usize>(
     s: S,
     x: S::V,
-    c: impl Fn(usize) -> S::V,
+    is_near: S::M,
+    near: &[f64; N],
+    is_mid: S::M,
+    mid: &[f64; NM],
+    far: &[f64; NF],
 ) -> S::V {
-    let mut acc = c(0);
+    let pieces = (is_near, near, is_mid, mid, far);
+    let mut acc = lane_coefficient(s, pieces, 0);
     for i in 1..N {
-        acc = s.mul_add(acc, x, c(i));
+        acc = s.mul_add(acc, x, lane_coefficient(s, pieces, i));
     }
     acc
+}
+
+/// Coefficient `i` of [`horner_lanes`]'s pieces, per lane.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn lane_coefficient<T: Element, S: Simd<T>, const N: usize, const NM: usize, const NF: usize>(
+    s: S,
+    (is_near, near, is_mid, mid, far): (S::M, &[f64; N], S::M, &[f64; NM], &[f64; NF]),
+    i: usize,
+) -> S::V {
+    let rest = s.select(is_mid, k(s, padded(mid, N, i)), k(s, padded(far, N, i)));
+    s.select(is_near, k(s, near[i]), rest)
 }
 
 /// `K(a) = a e^(a^2/2) Phi(-a)` for `1/2 <= a <= 38.6` (NaN propagates), given also `v = 1/a`:
@@ -1622,16 +1644,13 @@ fn mills<T: Element, S: Simd<T>>(s: S, a: S::V, v: S::V) -> S::V {
     let near = s.lt(a, two);
     let w = s.sub(a, k(s, 1.0));
     if is_f32::<T>() {
-        let t = || tail_var(s, v, GELU_K_F32_MAP);
         return match (s.any(near), s.any(s.le(two, a))) {
             (true, false) => horner(s, w, &GELU_KM_F32),
-            (false, true) => horner(s, t(), &GELU_K_F32),
+            (false, true) => horner(s, tail_var(s, v, GELU_K_F32_MAP), &GELU_K_F32),
             (true, true) => {
-                const N: usize = GELU_KM_F32.len();
-                horner_lanes::<T, S, N>(s, s.select(near, w, t()), |i| {
-                    let far = padded(&GELU_K_F32, N, i);
-                    s.select(near, k(s, GELU_KM_F32[i]), k(s, far))
-                })
+                let t = tail_var(s, v, GELU_K_F32_MAP);
+                let (x, k) = (s.select(near, w, t), &GELU_K_F32);
+                horner_lanes(s, x, near, &GELU_KM_F32, near, k, k)
             }
             // Only NaN lanes.
             (false, false) => a,
@@ -1640,8 +1659,6 @@ fn mills<T: Element, S: Simd<T>>(s: S, a: S::V, v: S::V) -> S::V {
     let five = k(s, 5.0);
     // `a < 5`, the lanes near 0 included.
     let below5 = s.lt(a, five);
-    let t1 = || tail_var(s, v, GELU_K1_F64_MAP);
-    let t2 = || tail_var(s, v, GELU_K2_F64_MAP);
     let pieces = [
         s.any(near),
         s.any(s.mask_and(below5, s.le(two, a))),
@@ -1649,18 +1666,17 @@ fn mills<T: Element, S: Simd<T>>(s: S, a: S::V, v: S::V) -> S::V {
     ];
     match pieces {
         [true, false, false] => horner(s, w, &GELU_KM_F64),
-        [false, true, false] => horner(s, t1(), &GELU_K1_F64),
-        [false, false, true] => horner(s, t2(), &GELU_K2_F64),
+        [false, true, false] => horner(s, tail_var(s, v, GELU_K1_F64_MAP), &GELU_K1_F64),
+        [false, false, true] => horner(s, tail_var(s, v, GELU_K2_F64_MAP), &GELU_K2_F64),
         // Only NaN lanes.
         [false, false, false] => a,
         _ => {
-            const N: usize = GELU_KM_F64.len();
-            let x = s.select(near, w, s.select(below5, t1(), t2()));
-            horner_lanes::<T, S, N>(s, x, |i| {
-                let (c1, c2) = (padded(&GELU_K1_F64, N, i), padded(&GELU_K2_F64, N, i));
-                let far = s.select(below5, k(s, c1), k(s, c2));
-                s.select(near, k(s, GELU_KM_F64[i]), far)
-            })
+            let (t1, t2) = (
+                tail_var(s, v, GELU_K1_F64_MAP),
+                tail_var(s, v, GELU_K2_F64_MAP),
+            );
+            let x = s.select(near, w, s.select(below5, t1, t2));
+            horner_lanes(s, x, near, &GELU_KM_F64, below5, &GELU_K1_F64, &GELU_K2_F64)
         }
     }
 }
@@ -1864,17 +1880,18 @@ pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// a fast [`Simd::lookup`] over 16 lanes, which the 32-entry tables (two vectors) assume.
 #[inline(always)]
 fn by_lookup<T: Element, S: Simd<T>>() -> bool {
-    is_f32::<T>() && S::FAST_LOOKUP && S::LANES == 16
+    is_f32::<T>() && S::FAST_LOOKUP && S::PART_LANES == 16
 }
 
-/// Half `h` (0 or 1) of a 32-entry table as a vector of `LANES <= 16` (see [`Simd::lookup`]).
+/// Half `h` (0 or 1) of a 32-entry table in every machine vector of `S::V` (see
+/// [`Simd::lookup`]; vectors of `PART_LANES <= 16`).
 #[inline(always)]
 fn table_half<T: Element, S: Simd<T>>(s: S, table: &[f64; 32], h: usize) -> S::V {
     let mut lanes = [T::ZERO; 16];
     for (i, v) in lanes.iter_mut().enumerate() {
         *v = T::from_f64(table[16 * h + i]);
     }
-    s.load_partial(&lanes[..S::LANES.min(16)], T::ZERO)
+    s.splat_part(&lanes[..S::PART_LANES.min(16)])
 }
 
 /// Entry `(bits(key) >> 21) mod 32` of `table` per lane (the quarter-octave pieces of

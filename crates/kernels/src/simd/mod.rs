@@ -12,8 +12,10 @@
 use crate::element::Element;
 use crate::isa::Isa;
 
+mod bundle;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+pub use bundle::{BUNDLE, BUNDLE_MAX_BYTES, Bundle, bundles_pay};
 #[cfg(target_arch = "x86_64")]
 pub use x86::{Avx2, Avx512, Sse2};
 
@@ -66,11 +68,20 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     const LANES: usize;
     /// Architectural vector registers (16, or 32 with AVX-512): sizes GEMM's register tile.
     const REGISTERS: usize = 16;
+    /// Lanes of one machine vector: `LANES` on every path, the path's own for a [`Bundle`] of
+    /// several. The period of [`Simd::lookup`]'s tables and of [`Simd::splat_part`].
+    const PART_LANES: usize = Self::LANES;
 
     /// All lanes `x`.
     fn splat(self, x: T) -> Self::V;
     /// All lanes hold the bit pattern `bits` (low 32 bits for `f32`).
     fn splat_bits(self, bits: u64) -> Self::V;
+    /// `part` (at most [`Simd::PART_LANES`] elements, the lanes after it 0) in every machine
+    /// vector of `V`: a table for [`Simd::lookup`].
+    #[inline(always)]
+    fn splat_part(self, part: &[T]) -> Self::V {
+        self.load_partial(part, T::ZERO)
+    }
     /// Loads `LANES` elements.
     ///
     /// # Safety
@@ -193,7 +204,9 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     const FAST_LOOKUP: bool = false;
 
     /// A table lookup per lane: lane `i` gets entry `(bits(key_i) >> SHIFT) mod 2 LANES` of the
-    /// table whose entries `0..LANES` are the lanes of `lo` and `LANES..2 LANES` those of `hi`.
+    /// table whose entries `0..LANES` are the lanes of `lo` and `LANES..2 LANES` those of `hi`
+    /// (with `LANES` here [`Simd::PART_LANES`]: a [`Bundle`] looks each part up in the same
+    /// part of `lo` and `hi`).
     /// With `SHIFT = MANTISSA_BITS - 2` a positive key's entry follows its binade and the top two
     /// bits of its mantissa: quarter-octave pieces of a piecewise function. AVX-512 overrides
     /// the default (which goes through memory) for `f32`.
