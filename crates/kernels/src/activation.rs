@@ -40,7 +40,7 @@ use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::math;
 use crate::parallel::should_split;
-use crate::simd::{Simd, SimdOp};
+use crate::simd::{BUNDLE, Bundle, Simd, SimdOp, bundles_pay};
 use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
@@ -65,6 +65,8 @@ trait Binary<T: Element>: Copy + Send + Sync {
 /// `y = f(x)` on one block.
 struct MapOp<'a, T, F> {
     f: F,
+    /// Whether to run bundles of vectors (see [`bundles_pay`]).
+    wide: bool,
     x: &'a [T],
     y: &'a mut [T],
 }
@@ -78,9 +80,15 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
         let main = n - n % S::LANES;
         let (xp, yp) = (self.x.as_ptr(), self.y.as_mut_ptr());
         let down = sweep::descending(yp, &[xp]);
-        for i in Starts::new(main / S::LANES, S::LANES, down) {
-            // SAFETY: i + LANES <= main <= n, and both slices hold n elements.
-            unsafe { s.store(yp.add(i), self.f.apply(s, s.load(xp.add(i)))) };
+        let wide = if self.wide {
+            n - n % (BUNDLE * S::LANES)
+        } else {
+            0
+        };
+        // SAFETY: both slices hold `n >= main >= wide` elements.
+        unsafe {
+            map_run(Bundle::<S, BUNDLE>(s), self.f, xp, yp, 0, wide, down);
+            map_run(s, self.f, xp, yp, wide, main, down);
         }
         if main < n {
             let v = self.f.apply(s, s.load_partial(&self.x[main..], T::ONE));
@@ -89,9 +97,35 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
     }
 }
 
+/// `y[i] = f(x[i])` for the whole vectors of `S` in `from..to` (`xp` may equal `yp`: each
+/// vector is loaded before it is stored).
+///
+/// The drivers run bundles of [`BUNDLE`] vectors ([`Bundle`]) first, then single vectors, then
+/// a partial one: the same bits as one vector at a time.
+///
+/// # Safety
+/// `xp` readable and `yp` writable at `from..to`; `to - from` a multiple of `S::LANES`.
+#[inline(always)]
+unsafe fn map_run<T: Element, S: Simd<T>, F: Unary<T>>(
+    s: S,
+    f: F,
+    xp: *const T,
+    yp: *mut T,
+    from: usize,
+    to: usize,
+    down: bool,
+) {
+    for i in Starts::new((to - from) / S::LANES, S::LANES, down) {
+        // SAFETY: the caller's contract.
+        unsafe { s.store(yp.add(from + i), f.apply(s, s.load(xp.add(from + i)))) };
+    }
+}
+
 /// `x = f(x)` on one block.
 struct MapInPlace<'a, T, F> {
     f: F,
+    /// As [`MapOp::wide`].
+    wide: bool,
     x: &'a mut [T],
 }
 
@@ -101,12 +135,17 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapInPlace<'_, T, F> {
     fn run<S: Simd<T>>(self, s: S) {
         let n = self.x.len();
         let main = n - n % S::LANES;
+        let wide = if self.wide {
+            n - n % (BUNDLE * S::LANES)
+        } else {
+            0
+        };
         let p = self.x.as_mut_ptr();
-        let mut i = 0;
-        while i < main {
-            // SAFETY: i + LANES <= main <= n = x.len(); the load completes before the store.
-            unsafe { s.store(p.add(i), self.f.apply(s, s.load(p.add(i)))) };
-            i += S::LANES;
+        // SAFETY: `x` holds `n >= main >= wide` elements; each vector is loaded before it is
+        // stored.
+        unsafe {
+            map_run(Bundle::<S, BUNDLE>(s), self.f, p, p, 0, wide, false);
+            map_run(s, self.f, p, p, wide, main, false);
         }
         if main < n {
             let v = self.f.apply(s, s.load_partial(&self.x[main..], T::ONE));
@@ -118,6 +157,8 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapInPlace<'_, T, F> {
 /// `dx = f(a, dy)` on one block.
 struct ZipOp<'a, T, F> {
     f: F,
+    /// As [`MapOp::wide`].
+    wide: bool,
     a: &'a [T],
     dy: &'a [T],
     dx: &'a mut [T],
@@ -132,18 +173,48 @@ impl<T: Element, F: Binary<T>> SimdOp<T> for ZipOp<'_, T, F> {
         let main = n - n % S::LANES;
         let (ap, gp, dp) = (self.a.as_ptr(), self.dy.as_ptr(), self.dx.as_mut_ptr());
         let down = sweep::descending(dp, &[ap, gp]);
-        for i in Starts::new(main / S::LANES, S::LANES, down) {
-            // SAFETY: i + LANES <= main <= n, and all three slices hold n elements.
-            unsafe {
-                let v = self.f.apply(s, s.load(ap.add(i)), s.load(gp.add(i)));
-                s.store(dp.add(i), v);
-            }
+        let wide = if self.wide {
+            n - n % (BUNDLE * S::LANES)
+        } else {
+            0
+        };
+        // SAFETY: the three slices hold `n >= main >= wide` elements.
+        unsafe {
+            zip_run(Bundle::<S, BUNDLE>(s), self.f, [ap, gp], dp, 0, wide, down);
+            zip_run(s, self.f, [ap, gp], dp, wide, main, down);
         }
         if main < n {
             let a = s.load_partial(&self.a[main..], T::ONE);
             let g = s.load_partial(&self.dy[main..], T::ZERO);
             s.store_partial(&mut self.dx[main..], self.f.apply(s, a, g));
         }
+    }
+}
+
+/// `dx[i] = f(a[i], dy[i])` for the whole vectors of `S` in `from..to`, with `[a, dy]` at
+/// `src`.
+///
+/// # Safety
+/// `src` readable and `dp` writable at `from..to`; `to - from` a multiple of `S::LANES`.
+#[inline(always)]
+unsafe fn zip_run<T: Element, S: Simd<T>, F: Binary<T>>(
+    s: S,
+    f: F,
+    src: [*const T; 2],
+    dp: *mut T,
+    from: usize,
+    to: usize,
+    down: bool,
+) {
+    for i in Starts::new((to - from) / S::LANES, S::LANES, down) {
+        let i = from + i;
+        // SAFETY: the caller's contract.
+        unsafe {
+            s.store(
+                dp.add(i),
+                f.apply(s, s.load(src[0].add(i)), s.load(src[1].add(i))),
+            )
+        };
     }
 }
 
@@ -164,23 +235,25 @@ fn map<T: Element, F: Unary<T>>(
 ) -> Result<(), KernelError> {
     check_len(op, x.len(), y.len())?;
     let isa: Isa = isa::active();
+    let wide = bundles_pay::<T>(x.len(), 2);
     if x.len() > PAR_BLOCK && should_split(x.len(), PAR_THRESHOLD) {
         x.par_chunks(PAR_BLOCK)
             .zip(y.par_chunks_mut(PAR_BLOCK))
-            .for_each(|(x, y)| T::dispatch(isa, MapOp { f, x, y }));
+            .for_each(|(x, y)| T::dispatch(isa, MapOp { f, wide, x, y }));
     } else {
-        T::dispatch(isa, MapOp { f, x, y });
+        T::dispatch(isa, MapOp { f, wide, x, y });
     }
     Ok(())
 }
 
 fn map_inplace<T: Element, F: Unary<T>>(f: F, x: &mut [T]) {
     let isa: Isa = isa::active();
+    let wide = bundles_pay::<T>(x.len(), 2);
     if x.len() > PAR_BLOCK && should_split(x.len(), PAR_THRESHOLD) {
         x.par_chunks_mut(PAR_BLOCK)
-            .for_each(|x| T::dispatch(isa, MapInPlace { f, x }));
+            .for_each(|x| T::dispatch(isa, MapInPlace { f, wide, x }));
     } else {
-        T::dispatch(isa, MapInPlace { f, x });
+        T::dispatch(isa, MapInPlace { f, wide, x });
     }
 }
 
@@ -194,13 +267,14 @@ fn zip<T: Element, F: Binary<T>>(
     check_len(op, a.len(), dy.len())?;
     check_len(op, a.len(), dx.len())?;
     let isa: Isa = isa::active();
+    let wide = bundles_pay::<T>(a.len(), 3);
     if a.len() > PAR_BLOCK && should_split(a.len(), PAR_THRESHOLD) {
         a.par_chunks(PAR_BLOCK)
             .zip(dy.par_chunks(PAR_BLOCK))
             .zip(dx.par_chunks_mut(PAR_BLOCK))
-            .for_each(|((a, dy), dx)| T::dispatch(isa, ZipOp { f, a, dy, dx }));
+            .for_each(|((a, dy), dx)| T::dispatch(isa, ZipOp { f, wide, a, dy, dx }));
     } else {
-        T::dispatch(isa, ZipOp { f, a, dy, dx });
+        T::dispatch(isa, ZipOp { f, wide, a, dy, dx });
     }
     Ok(())
 }

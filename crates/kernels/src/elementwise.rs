@@ -24,7 +24,7 @@ use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::parallel;
 use crate::reduce::{check_len, check_matrix, rows_per_task};
-use crate::simd::{Simd, SimdOp};
+use crate::simd::{BUNDLE, Bundle, Simd, SimdOp};
 use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
@@ -68,7 +68,9 @@ impl<'a, T> Src<'a, T> {
 }
 
 /// `z[i] = op(x[i], y[i])` for every `i` of `z`, on one thread: the one loop behind every kernel
-/// of this module.
+/// of this module. With `wide`, bundles of [`BUNDLE`] vectors first (see [`Bundle`]: the same
+/// bits; worth it for long operations on cached data, see [`bundles_pay`](crate::simd::bundles_pay));
+/// the arithmetic of this module is one operation per element and does not bundle.
 ///
 /// # Panics
 /// If an `In` source is not as long as `z`.
@@ -79,6 +81,7 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
     z: &mut [T],
     x: Src<'_, T>,
     y: Src<'_, T>,
+    wide: bool,
 ) {
     let n = z.len();
     let zp = z.as_mut_ptr();
@@ -93,23 +96,21 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
     let xp = ptr(x);
     let yp = if O::ARITY == 2 { ptr(y) } else { xp };
     let l = S::LANES;
-    const U: usize = 4;
-    // Groups of U vectors, then single vectors, then the partial tail; the groups run descending
-    // when the output lies just ahead of an input (see `crate::sweep`).
-    let groups = n / (U * l);
+    let bundle = Bundle::<S, BUNDLE>(s);
+    // Bundles of BUNDLE vectors (see `Bundle`: the same bits, more of them in flight), then single
+    // vectors, then the partial tail; the bundles run descending when the output lies just ahead
+    // of an input (see `crate::sweep`).
+    let groups = if wide { n / (BUNDLE * l) } else { 0 };
     let down = sweep::descending(zp, &[xp, yp]);
-    // SAFETY (all `map_vec` calls): `i + LANES <= n`; `xp`, `yp` and `zp` address `n` elements
-    // each (`z`, or inputs checked above). An input either is `z` itself, read at `i` before the
-    // store at `i` and never after it, or is a distinct shared slice, which cannot overlap the
-    // `&mut` slice `z`.
-    for g in Starts::new(groups, U * l, down) {
-        for k in 0..U {
-            let k = if down { U - 1 - k } else { k };
-            // SAFETY: see above.
-            unsafe { map_vec(s, op, xp, yp, zp, g + k * l) };
-        }
+    // SAFETY (all `map_vec` calls): `i + LANES <= n` (a bundle's `LANES`: `BUNDLE * l`); `xp`,
+    // `yp` and `zp` address `n` elements each (`z`, or inputs checked above). An input either
+    // is `z` itself, read at `i` before the store at `i` and never after it, or is a distinct
+    // shared slice, which cannot overlap the `&mut` slice `z`.
+    for g in Starts::new(groups, BUNDLE * l, down) {
+        // SAFETY: see above.
+        unsafe { map_vec(bundle, op, xp, yp, zp, g) };
     }
-    let mut i = groups * U * l;
+    let mut i = groups * BUNDLE * l;
     while i + l <= n {
         // SAFETY: see above.
         unsafe { map_vec(s, op, xp, yp, zp, i) };
@@ -173,7 +174,7 @@ impl<T: Element, O: Ew<T>> SimdOp<T> for MapOp<'_, T, O> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
-        map_into(s, self.op, self.z, self.x, self.y);
+        map_into(s, self.op, self.z, self.x, self.y, false);
     }
 }
 
@@ -473,7 +474,7 @@ impl<T: Element, O: Ew<T>> SimdOp<T> for RowsOp<'_, T, O> {
     fn run<S: Simd<T>>(self, s: S) {
         for r in 0..self.rows {
             let row = &mut self.x[r * self.ld..r * self.ld + self.cols];
-            map_into(s, self.op, row, Src::Out, Src::In(self.bias));
+            map_into(s, self.op, row, Src::Out, Src::In(self.bias), false);
         }
     }
 }

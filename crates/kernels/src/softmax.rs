@@ -59,7 +59,7 @@ use crate::reduce::{
     BLOCK, BlockReduce, DotK, SumK, check_len, check_matrix, fold, merge_tree, reduce_blocks,
     rows_per_task,
 };
-use crate::simd::{Cache, MAX_LANES, Simd, SimdOp, prefetch};
+use crate::simd::{BUNDLE, Bundle, Cache, MAX_LANES, Simd, SimdOp, bundles_pay, prefetch};
 use crate::sweep;
 use rayon::prelude::*;
 
@@ -226,7 +226,8 @@ const STORED: u8 = 2;
 ///
 /// `yp` is the output row (null if there is none): written only with `EXP_STORE`, and when it
 /// is not `xp` the elements `ahead` further on are prefetched there too (the rows a later call
-/// will write; see [`prefetch_ahead`]).
+/// will write; see [`prefetch_ahead`]). With `wide` the vectors go in bundles of [`BUNDLE`]
+/// (the same bits; see [`bundles_pay`] for when that pays with stores).
 ///
 /// # Safety
 /// `xp` must be readable for `n` elements; with `EXP_STORE`, `yp` writable for `n` elements
@@ -239,12 +240,13 @@ unsafe fn exp_sum<T: Element, S: Simd<T>, const MODE: u8>(
     n: usize,
     m: T,
     ahead: usize,
+    wide: bool,
 ) -> T {
     if n == 0 {
         return T::ZERO;
     }
     // SAFETY: the function's contract is the one `ExpSumK::new` asks for, for these `n`.
-    let k = unsafe { ExpSumK::<T, MODE>::new(xp, yp, m, ahead) };
+    let k = unsafe { ExpSumK::<T, MODE>::new(xp, yp, m, ahead, wide) };
     reduce_blocks(s, &k, n, 0, n.div_ceil(BLOCK))
 }
 
@@ -277,6 +279,7 @@ struct ExpSumK<T, const MODE: u8> {
     yp: *mut T,
     m: T,
     ahead: usize,
+    wide: bool,
 }
 
 impl<T: Element, const MODE: u8> ExpSumK<T, MODE> {
@@ -285,8 +288,14 @@ impl<T: Element, const MODE: u8> ExpSumK<T, MODE> {
     /// elements; with `EXP_STORE`, `yp` writable for `n` elements and equal to `xp` or not
     /// overlapping it.
     #[inline(always)]
-    unsafe fn new(xp: *const T, yp: *mut T, m: T, ahead: usize) -> Self {
-        ExpSumK { xp, yp, m, ahead }
+    unsafe fn new(xp: *const T, yp: *mut T, m: T, ahead: usize, wide: bool) -> Self {
+        ExpSumK {
+            xp,
+            yp,
+            m,
+            ahead,
+            wide,
+        }
     }
 }
 
@@ -295,17 +304,7 @@ impl<T: Element, const MODE: u8> BlockReduce<T> for ExpSumK<T, MODE> {
     #[inline(always)]
     fn block<S: Simd<T>>(&self, s: S, start: usize, end: usize) -> T {
         // SAFETY: `exp_sum` asks for blocks within its `0..n`, which `new`'s contract covers.
-        unsafe {
-            exp_sum_block::<T, S, MODE>(
-                s,
-                self.xp,
-                self.yp,
-                start,
-                end,
-                s.splat(self.m),
-                self.ahead,
-            )
-        }
+        unsafe { exp_sum_block(s, self, start, end) }
     }
     #[inline(always)]
     fn combine(&self, a: T, b: T) -> T {
@@ -313,25 +312,27 @@ impl<T: Element, const MODE: u8> BlockReduce<T> for ExpSumK<T, MODE> {
     }
 }
 
-/// The partial of [`exp_sum`] for the elements `start..end` (one block).
+/// The partial of [`exp_sum`] for the elements `start..end` (one block) of `k`.
 ///
 /// # Safety
-/// As [`exp_sum`], for the elements `start..end`.
+/// As [`exp_sum`], for the elements `start..end` of `k`'s pointers.
 #[inline(always)]
 unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
     s: S,
-    xp: *const T,
-    yp: *mut T,
+    k: &ExpSumK<T, MODE>,
     start: usize,
     end: usize,
-    mv: S::V,
-    ahead: usize,
 ) -> T {
-    const U: usize = 4;
+    let (xp, yp, ahead, wide) = (k.xp, k.yp, k.ahead, k.wide);
+    let mv = s.splat(k.m);
+    // Accumulator `k` takes vector `k` of each group of `U`, computed as one bundle with `wide`
+    // (see `Bundle`: the same bits as one vector at a time, more of them in flight).
+    const U: usize = BUNDLE;
     let l = S::LANES;
+    let bundle = Bundle::<S, U>(s);
     let zero = s.splat(T::ZERO);
-    // SAFETY (all `exp_vec` calls): `i + LANES <= end`, and the function's contract covers the
-    // pointers.
+    // SAFETY (all `exp_vec` calls): `i + LANES <= end` (a bundle's `LANES`: `U * l`), and the
+    // function's contract covers the pointers.
     let mut acc = [zero; U];
     let mut i = start;
     while i + U * l <= end {
@@ -340,11 +341,17 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
             // separate output to prefetch; `prefetch_ahead` skips it then.
             prefetch_ahead(xp, yp.cast_const(), i + ahead, U * l * size_of::<T>());
         }
-        for (k, a) in acc.iter_mut().enumerate() {
+        if wide {
             // SAFETY: see above.
-            *a = s.add(*a, unsafe {
-                exp_vec::<T, S, MODE>(s, xp, yp, i + k * l, mv)
-            });
+            let e = unsafe { exp_vec::<T, _, MODE>(bundle, xp, yp, i, [mv; U]) };
+            acc = bundle.add(acc, e);
+        } else {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: see above.
+                *a = s.add(*a, unsafe {
+                    exp_vec::<T, S, MODE>(s, xp, yp, i + k * l, mv)
+                });
+            }
         }
         i += U * l;
     }
@@ -481,6 +488,8 @@ struct Forward<'a, T> {
     x: Option<&'a [T]>,
     cols: usize,
     ld: usize,
+    /// Whether the passes that store exponentials run bundles of vectors ([`bundles_pay`]).
+    wide: bool,
 }
 
 impl<T: Element> RowJob<T> for Forward<'_, T> {
@@ -513,24 +522,31 @@ impl<T: Element> RowJob<T> for Forward<'_, T> {
                 let xp = x_row.map_or(yp as *const T, <[T]>::as_ptr);
                 if self.log {
                     // SAFETY: `xp` addresses `n` readable elements (the input row, or `y`).
-                    let sum = unsafe { exp_sum::<T, S, EXP>(s, xp, yp, n, m, ahead) };
-                    map_into(s, ShiftOp { m, c: ln(sum) }, y, src, Src::Out);
+                    let sum = unsafe { exp_sum::<T, S, EXP>(s, xp, yp, n, m, ahead, true) };
+                    map_into(s, ShiftOp { m, c: ln(sum) }, y, src, Src::Out, false);
                 } else {
                     let sum = if sweep::descending(yp, &[xp]) {
                         // `y` just ahead of `x` modulo 4 KiB: one pass that stores and sums
                         // would stall on 4K aliasing (see `crate::sweep`), so the exponentials
                         // are stored by an elementwise map (which runs descending) and summed
                         // from `y` afterwards, in the same order: the same bits.
-                        map_into(s, ExpShiftOp(m), y, src, Src::Out);
+                        map_into(s, ExpShiftOp(m), y, src, Src::Out, self.wide);
                         // SAFETY: `y` holds `n` readable elements; nothing is stored.
-                        unsafe { exp_sum::<T, S, STORED>(s, yp, yp, n, m, 0) }
+                        unsafe { exp_sum::<T, S, STORED>(s, yp, yp, n, m, 0, true) }
                     } else {
                         // SAFETY: `xp` addresses `n` readable elements, `yp` `n` writable
                         // ones; they are equal (in place) or distinct (`x` is shared, `y`
                         // exclusive).
-                        unsafe { exp_sum::<T, S, EXP_STORE>(s, xp, yp, n, m, ahead) }
+                        unsafe { exp_sum::<T, S, EXP_STORE>(s, xp, yp, n, m, ahead, self.wide) }
                     };
-                    map_into(s, WithScalar(MulOp, T::ONE / sum), y, Src::Out, Src::Out);
+                    map_into(
+                        s,
+                        WithScalar(MulOp, T::ONE / sum),
+                        y,
+                        Src::Out,
+                        Src::Out,
+                        false,
+                    );
                 }
             }
         }
@@ -561,7 +577,15 @@ impl<T: Element> RowJob<T> for Lse<'_, T> {
                 // SAFETY: `x` has `x.len()` readable elements; nothing is stored.
                 let sum = unsafe {
                     let ahead = row_ahead::<T>(self.cols, self.ld, lse_rows_ahead::<T>(self.cols));
-                    exp_sum::<T, S, EXP>(s, x.as_ptr(), core::ptr::null_mut(), x.len(), m, ahead)
+                    exp_sum::<T, S, EXP>(
+                        s,
+                        x.as_ptr(),
+                        core::ptr::null_mut(),
+                        x.len(),
+                        m,
+                        ahead,
+                        true,
+                    )
                 };
                 m + ln(sum)
             }
@@ -602,6 +626,8 @@ struct Backward<'a, T> {
     dy: &'a [T],
     cols: usize,
     ld: usize,
+    /// Whether log-softmax's pass (an exponential per element) runs bundles ([`bundles_pay`]).
+    wide: bool,
 }
 
 impl<T: Element> RowJob<T> for Backward<'_, T> {
@@ -613,10 +639,17 @@ impl<T: Element> RowJob<T> for Backward<'_, T> {
         let nb = self.cols.div_ceil(BLOCK);
         if self.log {
             let c = reduce_blocks(s, &SumK { x: dy }, self.cols, 0, nb);
-            map_into(s, LogSoftmaxBwdOp(c), dx, Src::In(y), Src::In(dy));
+            map_into(
+                s,
+                LogSoftmaxBwdOp(c),
+                dx,
+                Src::In(y),
+                Src::In(dy),
+                self.wide,
+            );
         } else {
             let c = reduce_blocks(s, &DotK { x: dy, y }, self.cols, 0, nb);
-            map_into(s, SoftmaxBwdOp(c), dx, Src::In(y), Src::In(dy));
+            map_into(s, SoftmaxBwdOp(c), dx, Src::In(y), Src::In(dy), false);
         }
     }
 }
@@ -675,6 +708,7 @@ pub fn try_softmax<T: Element>(
         x: Some(x),
         cols,
         ld,
+        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
     };
     run_rows(isa::active(), &job, y, rows, cols, cols, ld);
     Ok(())
@@ -711,6 +745,7 @@ pub fn try_softmax_inplace<T: Element>(
         x: None,
         cols,
         ld,
+        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
     };
     run_rows(isa::active(), &job, x, rows, cols, cols, ld);
     Ok(())
@@ -754,6 +789,7 @@ pub fn try_log_softmax<T: Element>(
         x: Some(x),
         cols,
         ld,
+        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
     };
     run_rows(isa::active(), &job, y, rows, cols, cols, ld);
     Ok(())
@@ -784,6 +820,7 @@ pub fn try_log_softmax_inplace<T: Element>(
         x: None,
         cols,
         ld,
+        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
     };
     run_rows(isa::active(), &job, x, rows, cols, cols, ld);
     Ok(())
@@ -916,6 +953,7 @@ pub fn try_softmax_backward<T: Element>(
         dy,
         cols,
         ld,
+        wide: bundles_pay::<T>(rows.saturating_mul(cols), 3),
     };
     run_rows(isa::active(), &job, dx, rows, cols, cols, ld);
     Ok(())
@@ -973,6 +1011,7 @@ pub fn try_log_softmax_backward<T: Element>(
         dy,
         cols,
         ld,
+        wide: bundles_pay::<T>(rows.saturating_mul(cols), 3),
     };
     run_rows(isa::active(), &job, dx, rows, cols, cols, ld);
     Ok(())

@@ -813,3 +813,53 @@ fn gelu_derivative_dense_on_every_path() {
         }
     }
 }
+
+/// Up to `BUNDLE_MAX_BYTES` streamed the kernels run bundles of vectors, beyond it one vector at
+/// a time (`simd::bundles_pay`): both give the same bits, for every activation forward,
+/// backward and in place, on every path. The whole slice is beyond the limit, its pieces
+/// (whose lengths are no multiple of a bundle, so every tail runs too) within it.
+#[test]
+fn bundled_and_unbundled_runs_give_the_same_bits() {
+    use nabla_kernels::simd::{BUNDLE_MAX_BYTES, bundles_pay};
+    let n = BUNDLE_MAX_BYTES / 8 + 4096 + 13;
+    let piece = 4096 + 77;
+    assert!(!bundles_pay::<f32>(n, 2) && bundles_pay::<f32>(piece, 3));
+    let x: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.37).sin() * 12.0).collect();
+    let dy: Vec<f32> = (0..n).map(|i| 1.0 + (i % 5) as f32 * 0.25).collect();
+    let by_pieces = |f: &dyn Fn(&[f32], &[f32], &mut [f32]), x: &[f32]| {
+        let mut out = vec![0.0f32; n];
+        for ((x, g), o) in x
+            .chunks(piece)
+            .zip(dy.chunks(piece))
+            .zip(out.chunks_mut(piece))
+        {
+            f(x, g, o);
+        }
+        out
+    };
+    for path in isa::available() {
+        isa::with_isa(path, || {
+            with_parallelism(Parallelism::Sequential, || {
+                for a in acts() {
+                    let x: Vec<f32> = if matches!(a.name, "log" | "sqrt") {
+                        x.iter().map(|v| v.abs()).collect()
+                    } else {
+                        x.clone()
+                    };
+                    let mut whole = vec![0.0f32; n];
+                    (a.fwd32)(&x, &mut whole);
+                    let pieces = by_pieces(&|x, _, o| (a.fwd32)(x, o), &x);
+                    assert!(same_bits(&whole, &pieces), "{} {path}", a.name);
+                    (a.bwd32)(&x, &dy, &mut whole);
+                    let pieces = by_pieces(&|x, g, o| (a.bwd32)(x, g, o), &x);
+                    assert!(same_bits(&whole, &pieces), "{} backward {path}", a.name);
+                }
+                let mut whole = x.clone();
+                act::gelu_inplace(&mut whole);
+                let pieces = by_pieces(&|x, _, o| act::gelu(x, o), &x);
+                assert!(same_bits(&whole, &pieces), "gelu in place {path}");
+            })
+        })
+        .unwrap();
+    }
+}

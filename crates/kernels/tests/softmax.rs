@@ -802,3 +802,45 @@ fn outputs_just_ahead_of_inputs_give_the_same_bits() {
         });
     }
 }
+
+/// Up to `BUNDLE_MAX_BYTES` streamed the passes that store exponentials run bundles of vectors,
+/// beyond it one vector at a time (`simd::bundles_pay`): softmax, log-softmax and log-softmax's
+/// backward pass give the same bits either way, on every path. The whole matrix is beyond the
+/// limit, blocks of its rows within it.
+#[test]
+fn bundled_and_unbundled_runs_give_the_same_bits() {
+    use nabla_kernels::simd::{BUNDLE_MAX_BYTES, bundles_pay};
+    let cols = 1000 + 7;
+    let rows = BUNDLE_MAX_BYTES / (8 * cols) + 3;
+    let block = 64;
+    assert!(!bundles_pay::<f32>(rows * cols, 2) && bundles_pay::<f32>(block * cols, 3));
+    let n = rows * cols;
+    let x: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.37).sin() * 30.0).collect();
+    let dy: Vec<f32> = (0..n).map(|i| ((i % 7) as f32 - 3.0) * 0.25).collect();
+    type Kernel<'a> = &'a dyn Fn(&[f32], &[f32], usize, &mut [f32]);
+    let kernels: [(&str, Kernel); 3] = [
+        ("softmax", &|x, _, r, y| {
+            nabla_kernels::softmax(x, r, cols, cols, y)
+        }),
+        ("log_softmax", &|x, _, r, y| {
+            nabla_kernels::log_softmax(x, r, cols, cols, y)
+        }),
+        ("log_softmax_backward", &|x, g, r, y| {
+            nabla_kernels::log_softmax_backward(x, g, r, cols, cols, y)
+        }),
+    ];
+    on_every_path(|path| {
+        with_parallelism(Parallelism::Sequential, || {
+            for (name, k) in kernels {
+                let mut whole = vec![0.0f32; n];
+                k(&x, &dy, rows, &mut whole);
+                let mut pieces = vec![0.0f32; n];
+                let w = block * cols;
+                for ((x, g), y) in x.chunks(w).zip(dy.chunks(w)).zip(pieces.chunks_mut(w)) {
+                    k(x, g, x.len() / cols, y);
+                }
+                assert_eq!(bits(&whole), bits(&pieces), "{name} {path}");
+            }
+        })
+    });
+}

@@ -7,7 +7,7 @@
 
 use super::Activation;
 use crate::element::Element;
-use crate::simd::{Cache, MAX_LANES, Simd, prefetch};
+use crate::simd::{BUNDLE, Bundle, Cache, MAX_LANES, Simd, prefetch};
 
 /// How a finished tile is written to C: `C = act(alpha * AB + beta * C + bias)`.
 ///
@@ -304,14 +304,31 @@ unsafe fn activate_rows<T: Element, S: Simd<T>, const MR: usize, const NV: usize
     j0: usize,
     act: Activation,
 ) {
-    for i in 0..MR {
-        for j in 0..NV {
-            // SAFETY: row i0+i, columns j0..j0+NR are inside C (the caller's contract).
-            unsafe {
-                let p = c.ptr.add((i0 + i) * c.rs + j0 + j * S::LANES);
-                s.store(p, activate(s, act, s.load(p)));
-            }
+    // Vector `q` of the tile (row-major order): row `q / NV`, vector `q % NV` of it. Rows
+    // i0.., columns j0..j0+NR are inside C (the caller's contract), so every `q < MR * NV` is.
+    let at = |q: usize| {
+        c.ptr
+            .wrapping_add((i0 + q / NV) * c.rs + j0 + (q % NV) * S::LANES)
+    };
+    // Bundles of `BUNDLE` vectors (the same bits, more of them in flight: see `Bundle`), then
+    // single vectors.
+    let wide = Bundle::<S, BUNDLE>(s);
+    let bundles = MR * NV / BUNDLE;
+    for g in 0..bundles {
+        let mut v = [s.splat(T::ZERO); BUNDLE];
+        for (u, v) in v.iter_mut().enumerate() {
+            // SAFETY: see above.
+            *v = unsafe { s.load(at(g * BUNDLE + u)) };
         }
+        let v = activate(wide, act, v);
+        for (u, v) in v.into_iter().enumerate() {
+            // SAFETY: see above.
+            unsafe { s.store(at(g * BUNDLE + u), v) };
+        }
+    }
+    for q in bundles * BUNDLE..MR * NV {
+        // SAFETY: see above.
+        unsafe { s.store(at(q), activate(s, act, s.load(at(q)))) };
     }
 }
 
