@@ -826,7 +826,8 @@ fn bundled_and_unbundled_runs_give_the_same_bits() {
     assert!(!bundles_pay::<f32>(n, 2) && bundles_pay::<f32>(piece, 3));
     let x: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.37).sin() * 12.0).collect();
     let dy: Vec<f32> = (0..n).map(|i| 1.0 + (i % 5) as f32 * 0.25).collect();
-    let by_pieces = |f: &dyn Fn(&[f32], &[f32], &mut [f32]), x: &[f32]| {
+    type Kernel<'a> = &'a dyn Fn(&[f32], &[f32], &mut [f32]);
+    let by_pieces = |f: Kernel, x: &[f32]| {
         let mut out = vec![0.0f32; n];
         for ((x, g), o) in x
             .chunks(piece)
