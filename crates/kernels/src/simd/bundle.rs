@@ -17,9 +17,11 @@ use crate::element::Element;
 /// program), one vector at a time -> bundles of 2 -> of 4, Gelem/s: `exp` 11.0 -> 11.6 -> 12.4,
 /// `sigmoid` 8.1 -> 8.6 -> 9.4, `tanh` 8.5 -> 9.0 -> 8.5, `gelu` 4.1 -> 4.3 -> 4.3, `silu` 7.1 ->
 /// 7.6 -> 8.3, `softplus` 1.9 -> 2.0 -> 3.0; `f64`: `exp` 3.2 -> 3.5 -> 4.1, `tanh` 2.2 -> 2.4 ->
-/// 2.7, `gelu` 0.62 -> 0.63 -> 0.67. AVX2 (16 registers) gains less and loses on `exp` `f32`
-/// (5.5 -> 5.7 -> 5.0), but gains on the rest (`tanh` 3.4 -> 3.4 -> 3.8, `softplus` 1.0 -> 1.0 ->
-/// 1.3).
+/// 2.7, `gelu` 0.62 -> 0.63 -> 0.67. On AVX2 (16 registers), `cargo xtask perf --filter /l2`
+/// with `NABLA_ISA=avx2`, two interleaved pairs, one vector -> bundles of 4: `exp/f32`
+/// 5.89-5.97 -> 5.55-5.68 us, `sigmoid/f32` 7.74-7.80 -> 7.12-7.25, `exp/f64` 10.2-10.3 ->
+/// 9.4-9.5, `tanh/f64` 14.3-14.9 -> 12.9, `softmax_rows/f32` 9.25-9.29 -> 8.63-8.66 (with 7%
+/// more instructions: the bundle spills), `gelu/f32` within its noise.
 pub const BUNDLE: usize = 4;
 
 /// Elementwise kernels that store their results bundle only when they stream at most this many
