@@ -40,7 +40,7 @@ use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::math;
 use crate::parallel::should_split;
-use crate::simd::{BUNDLE, Bundle, Simd, SimdOp, bundles_pay};
+use crate::simd::{BUNDLE, Bundle, Simd, SimdOp, bundled_len, bundles_pay};
 use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
@@ -80,14 +80,12 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
         let main = n - n % S::LANES;
         let (xp, yp) = (self.x.as_ptr(), self.y.as_mut_ptr());
         let down = sweep::descending(yp, &[xp]);
-        let wide = if self.wide {
-            n - n % (BUNDLE * S::LANES)
-        } else {
-            0
-        };
+        let wide = bundled_len::<T, S>(n, self.wide);
         // SAFETY: both slices hold `n >= main >= wide` elements.
         unsafe {
-            map_run(Bundle::<S, BUNDLE>(s), self.f, xp, yp, 0, wide, down);
+            if S::BUNDLES {
+                map_run(Bundle::<S, BUNDLE>(s), self.f, xp, yp, 0, wide, down);
+            }
             map_run(s, self.f, xp, yp, wide, main, down);
         }
         if main < n {
@@ -100,8 +98,9 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
 /// `y[i] = f(x[i])` for the whole vectors of `S` in `from..to` (`xp` may equal `yp`: each
 /// vector is loaded before it is stored).
 ///
-/// The drivers run bundles of [`BUNDLE`] vectors ([`Bundle`]) first, then single vectors, then
-/// a partial one: the same bits as one vector at a time.
+/// The drivers run bundles of [`BUNDLE`] vectors ([`Bundle`]) first (on paths with
+/// [`Simd::BUNDLES`]), then single vectors, then a partial one: the same bits as one vector at
+/// a time.
 ///
 /// # Safety
 /// `xp` readable and `yp` writable at `from..to`; `to - from` a multiple of `S::LANES`.
@@ -135,16 +134,14 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapInPlace<'_, T, F> {
     fn run<S: Simd<T>>(self, s: S) {
         let n = self.x.len();
         let main = n - n % S::LANES;
-        let wide = if self.wide {
-            n - n % (BUNDLE * S::LANES)
-        } else {
-            0
-        };
+        let wide = bundled_len::<T, S>(n, self.wide);
         let p = self.x.as_mut_ptr();
         // SAFETY: `x` holds `n >= main >= wide` elements; each vector is loaded before it is
         // stored.
         unsafe {
-            map_run(Bundle::<S, BUNDLE>(s), self.f, p, p, 0, wide, false);
+            if S::BUNDLES {
+                map_run(Bundle::<S, BUNDLE>(s), self.f, p, p, 0, wide, false);
+            }
             map_run(s, self.f, p, p, wide, main, false);
         }
         if main < n {
@@ -173,14 +170,12 @@ impl<T: Element, F: Binary<T>> SimdOp<T> for ZipOp<'_, T, F> {
         let main = n - n % S::LANES;
         let (ap, gp, dp) = (self.a.as_ptr(), self.dy.as_ptr(), self.dx.as_mut_ptr());
         let down = sweep::descending(dp, &[ap, gp]);
-        let wide = if self.wide {
-            n - n % (BUNDLE * S::LANES)
-        } else {
-            0
-        };
+        let wide = bundled_len::<T, S>(n, self.wide);
         // SAFETY: the three slices hold `n >= main >= wide` elements.
         unsafe {
-            zip_run(Bundle::<S, BUNDLE>(s), self.f, [ap, gp], dp, 0, wide, down);
+            if S::BUNDLES {
+                zip_run(Bundle::<S, BUNDLE>(s), self.f, [ap, gp], dp, 0, wide, down);
+            }
             zip_run(s, self.f, [ap, gp], dp, wide, main, down);
         }
         if main < n {

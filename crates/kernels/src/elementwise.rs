@@ -24,7 +24,7 @@ use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::parallel;
 use crate::reduce::{check_len, check_matrix, rows_per_task};
-use crate::simd::{BUNDLE, Bundle, Simd, SimdOp};
+use crate::simd::{BUNDLE, Bundle, Simd, SimdOp, bundled_len};
 use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
@@ -68,7 +68,7 @@ impl<'a, T> Src<'a, T> {
 }
 
 /// `z[i] = op(x[i], y[i])` for every `i` of `z`, on one thread: the one loop behind every kernel
-/// of this module. With `wide`, bundles of [`BUNDLE`] vectors first (see [`Bundle`]: the same
+/// of this module. With `wide` (on paths with [`Simd::BUNDLES`]), bundles of [`BUNDLE`] vectors first (see [`Bundle`]: the same
 /// bits; worth it for long operations on cached data, see [`bundles_pay`](crate::simd::bundles_pay));
 /// the arithmetic of this module is one operation per element and does not bundle.
 ///
@@ -100,15 +100,17 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
     // Bundles of BUNDLE vectors (see `Bundle`: the same bits, more of them in flight), then single
     // vectors, then the partial tail; the bundles run descending when the output lies just ahead
     // of an input (see `crate::sweep`).
-    let groups = if wide { n / (BUNDLE * l) } else { 0 };
+    let groups = bundled_len::<T, S>(n, wide) / (BUNDLE * l);
     let down = sweep::descending(zp, &[xp, yp]);
     // SAFETY (all `map_vec` calls): `i + LANES <= n` (a bundle's `LANES`: `BUNDLE * l`); `xp`,
     // `yp` and `zp` address `n` elements each (`z`, or inputs checked above). An input either
     // is `z` itself, read at `i` before the store at `i` and never after it, or is a distinct
     // shared slice, which cannot overlap the `&mut` slice `z`.
-    for g in Starts::new(groups, BUNDLE * l, down) {
-        // SAFETY: see above.
-        unsafe { map_vec(bundle, op, xp, yp, zp, g) };
+    if S::BUNDLES {
+        for g in Starts::new(groups, BUNDLE * l, down) {
+            // SAFETY: see above.
+            unsafe { map_vec(bundle, op, xp, yp, zp, g) };
+        }
     }
     let mut i = groups * BUNDLE * l;
     while i + l <= n {

@@ -326,7 +326,8 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
     let (xp, yp, ahead, wide) = (k.xp, k.yp, k.ahead, k.wide);
     let mv = s.splat(k.m);
     // Accumulator `k` takes vector `k` of each group of `U`, computed as one bundle with `wide`
-    // (see `Bundle`: the same bits as one vector at a time, more of them in flight).
+    // on paths with `Simd::BUNDLES` (see `Bundle`: the same bits as one vector at a time, more
+    // of them in flight).
     const U: usize = BUNDLE;
     let l = S::LANES;
     let bundle = Bundle::<S, U>(s);
@@ -341,7 +342,7 @@ unsafe fn exp_sum_block<T: Element, S: Simd<T>, const MODE: u8>(
             // separate output to prefetch; `prefetch_ahead` skips it then.
             prefetch_ahead(xp, yp.cast_const(), i + ahead, U * l * size_of::<T>());
         }
-        if wide {
+        if S::BUNDLES && wide {
             // SAFETY: see above.
             let e = unsafe { exp_vec::<T, _, MODE>(bundle, xp, yp, i, [mv; U]) };
             acc = bundle.add(acc, e);

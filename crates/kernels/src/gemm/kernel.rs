@@ -313,17 +313,20 @@ unsafe fn activate_rows<T: Element, S: Simd<T>, const MR: usize, const NV: usize
     // Bundles of `BUNDLE` vectors (the same bits, more of them in flight: see `Bundle`), then
     // single vectors.
     let wide = Bundle::<S, BUNDLE>(s);
-    let bundles = MR * NV / BUNDLE;
-    for g in 0..bundles {
-        let mut v = [s.splat(T::ZERO); BUNDLE];
-        for (u, v) in v.iter_mut().enumerate() {
-            // SAFETY: see above.
-            *v = unsafe { s.load(at(g * BUNDLE + u)) };
-        }
-        let v = activate(wide, act, v);
-        for (u, v) in v.into_iter().enumerate() {
-            // SAFETY: see above.
-            unsafe { s.store(at(g * BUNDLE + u), v) };
+    let bundles = if S::BUNDLES { MR * NV / BUNDLE } else { 0 };
+    // `S::BUNDLES` is a constant: a path without bundles never compiles this loop.
+    if S::BUNDLES {
+        for g in 0..bundles {
+            let mut v = [s.splat(T::ZERO); BUNDLE];
+            for (u, v) in v.iter_mut().enumerate() {
+                // SAFETY: see above.
+                *v = unsafe { s.load(at(g * BUNDLE + u)) };
+            }
+            let v = activate(wide, act, v);
+            for (u, v) in v.into_iter().enumerate() {
+                // SAFETY: see above.
+                unsafe { s.store(at(g * BUNDLE + u), v) };
+            }
         }
     }
     for q in bundles * BUNDLE..MR * NV {

@@ -8,10 +8,11 @@
 //! inputs were produced `U` operations earlier, so far fewer wait. Every lane goes through
 //! exactly the operations it would alone, so results are the same bits as one vector at a time.
 
-use super::Simd;
+use super::{Simd, check_funnel};
 use crate::element::Element;
 
-/// How many vectors the elementwise drivers bundle: 4 on every path.
+/// How many vectors the elementwise drivers bundle, on the paths with [`Simd::BUNDLES`]
+/// (AVX-512).
 ///
 /// One core (AVX-512, `f32` in L2, 32768 elements, interleaved medians of 15 runs of a scratch
 /// program), one vector at a time -> bundles of 2 -> of 4, Gelem/s: `exp` 11.0 -> 11.6 -> 12.4,
@@ -21,7 +22,8 @@ use crate::element::Element;
 /// with `NABLA_ISA=avx2`, two interleaved pairs, one vector -> bundles of 4: `exp/f32`
 /// 5.89-5.97 -> 5.55-5.68 us, `sigmoid/f32` 7.74-7.80 -> 7.12-7.25, `exp/f64` 10.2-10.3 ->
 /// 9.4-9.5, `tanh/f64` 14.3-14.9 -> 12.9, `softmax_rows/f32` 9.25-9.29 -> 8.63-8.66 (with 7%
-/// more instructions: the bundle spills), `gelu/f32` within its noise.
+/// more instructions: the bundle spills), `gelu/f32` within its noise; AVX2 does not bundle
+/// for all that (see [`Simd::BUNDLES`]).
 pub const BUNDLE: usize = 4;
 
 /// Elementwise kernels that store their results bundle only when they stream at most this many
@@ -34,6 +36,18 @@ pub const BUNDLE: usize = 4;
 /// the compute-heavy `tanh` `f64` gained at every size: 2^23 values 2.1 -> 2.4 Gelem/s.)
 /// `logsumexp`, which stores nothing, bundles at every size.
 pub const BUNDLE_MAX_BYTES: usize = 8 << 20;
+
+/// The elements at the start of `0..n` that a driver runs in whole bundles of [`BUNDLE`]
+/// vectors of `S` when it bundles (`wide`, on a path with [`Simd::BUNDLES`]):
+/// `n - n % (BUNDLE * S::LANES)`, else none.
+#[inline(always)]
+pub(crate) fn bundled_len<T: Element, S: Simd<T>>(n: usize, wide: bool) -> usize {
+    if S::BUNDLES && wide {
+        n - n % (BUNDLE * S::LANES)
+    } else {
+        0
+    }
+}
 
 /// Whether an elementwise kernel over `elements` elements of `T` in each of `streams` slices
 /// (inputs and outputs) bundles: at most [`BUNDLE_MAX_BYTES`] in all.
@@ -200,11 +214,7 @@ impl<T: Element, S: Simd<T>, const U: usize> Simd<T> for Bundle<S, U> {
     }
     #[inline(always)]
     fn funnel(self, lo: Self::V, hi: Self::V, k: usize) -> Self::V {
-        assert!(
-            k <= Self::LANES,
-            "nabla-kernels: funnel by {k} lanes of {}",
-            Self::LANES
-        );
+        check_funnel(k, Self::LANES);
         // Part `j` of the result starts at part `k / l + j` of `lo` then `hi`.
         let l = S::LANES;
         let mut r = lo;

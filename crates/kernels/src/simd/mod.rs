@@ -15,6 +15,7 @@ use crate::isa::Isa;
 mod bundle;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+pub(crate) use bundle::bundled_len;
 pub use bundle::{BUNDLE, BUNDLE_MAX_BYTES, Bundle, bundles_pay};
 #[cfg(target_arch = "x86_64")]
 pub use x86::{Avx2, Avx512, Sse2};
@@ -167,6 +168,13 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
         self.load_partial(&ys[..Self::LANES], T::ZERO)
     }
 
+    /// Whether the elementwise kernels run this path's long lane functions in [`Bundle`]s of
+    /// [`BUNDLE`] vectors (AVX-512). A constant, tested where the bundled loop is written, so a
+    /// path without it never compiles that loop: bundles on every path nearly doubled the
+    /// time CI spends compiling the tests (10.6-11.4 -> 19.7 minutes), and AVX2 gained only
+    /// 5-10% from them (see [`BUNDLE`]).
+    const BUNDLES: bool = false;
+
     /// Whether [`Simd::funnel`] is one instruction on this path (AVX-512's two-source permute),
     /// cheap enough for a loop to build every vector from two aligned loads.
     ///
@@ -185,11 +193,7 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     /// If `k > LANES` (a broken invariant of the caller).
     #[inline(always)]
     fn funnel(self, lo: Self::V, hi: Self::V, k: usize) -> Self::V {
-        assert!(
-            k <= Self::LANES,
-            "nabla-kernels: funnel by {k} lanes of {}",
-            Self::LANES
-        );
+        check_funnel(k, Self::LANES);
         let mut buf = [T::ZERO; 2 * MAX_LANES];
         // SAFETY: `buf` holds 2 MAX_LANES >= 2 LANES elements, and `k + LANES <= 2 LANES`.
         unsafe {
@@ -269,6 +273,14 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
         let n = dst.len();
         dst.copy_from_slice(&buf[..n]);
     }
+}
+
+/// Panics unless `k <= lanes`: the bound of every [`Simd::funnel`] (a broken invariant of its
+/// caller).
+#[inline(always)]
+#[track_caller]
+pub(crate) fn check_funnel(k: usize, lanes: usize) {
+    assert!(k <= lanes, "nabla-kernels: funnel by {k} lanes of {lanes}");
 }
 
 /// A kernel body, generic over the SIMD path: the unit [`dispatch`] runs.

@@ -866,9 +866,10 @@ impl Simd<f32> for Avx512 {
         intrinsic!(_mm512_permutex2var_ps(lo, idx, hi))
     }
     const FAST_FUNNEL: bool = true;
+    const BUNDLES: bool = true;
     #[inline(always)]
     fn funnel(self, lo: __m512, hi: __m512, k: usize) -> __m512 {
-        assert!(k <= 16, "nabla-kernels: funnel by {k} lanes of 16");
+        super::check_funnel(k, 16);
         // Index k + i picks lane k + i of lo (below 16) or lane k + i - 16 of hi.
         let lanes = intrinsic!(_mm512_setr_epi32(
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
@@ -1061,9 +1062,10 @@ impl Simd<f64> for Avx512 {
         intrinsic!(_mm512_scalef_pd(y, n))
     }
     const FAST_FUNNEL: bool = true;
+    const BUNDLES: bool = true;
     #[inline(always)]
     fn funnel(self, lo: __m512d, hi: __m512d, k: usize) -> __m512d {
-        assert!(k <= 8, "nabla-kernels: funnel by {k} lanes of 8");
+        super::check_funnel(k, 8);
         // Index k + i picks lane k + i of lo (below 8) or lane k + i - 8 of hi.
         let lanes = intrinsic!(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
         let idx = intrinsic!(_mm512_add_epi64(lanes, _mm512_set1_epi64(k as i64)));
