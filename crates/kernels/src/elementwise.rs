@@ -24,7 +24,7 @@ use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::parallel;
 use crate::reduce::{check_len, check_matrix, rows_per_task};
-use crate::simd::{BUNDLE, Bundle, Simd, SimdOp, bundled_len};
+use crate::simd::{BUNDLE, Bundle, Simd, SimdOp};
 use crate::sweep::{self, Starts};
 use rayon::prelude::*;
 
@@ -97,19 +97,28 @@ pub(crate) fn map_into<T: Element, S: Simd<T>, O: Ew<T>>(
     let yp = if O::ARITY == 2 { ptr(y) } else { xp };
     let l = S::LANES;
     let bundle = Bundle::<S, BUNDLE>(s);
-    // Bundles of BUNDLE vectors (see `Bundle`: the same bits, more of them in flight), then single
-    // vectors, then the partial tail; the bundles run descending when the output lies just ahead
-    // of an input (see `crate::sweep`).
-    let groups = bundled_len::<T, S>(n, wide) / (BUNDLE * l);
+    // Groups of BUNDLE vectors, each one bundle with `wide` on a path with `Simd::BUNDLES` (see
+    // `Bundle`: the same bits, more of them in flight), else BUNDLE single vectors; then single
+    // vectors, then the partial tail. The groups run descending when the output lies just
+    // ahead of an input (see `crate::sweep`).
+    let groups = n / (BUNDLE * l);
     let down = sweep::descending(zp, &[xp, yp]);
     // SAFETY (all `map_vec` calls): `i + LANES <= n` (a bundle's `LANES`: `BUNDLE * l`); `xp`,
     // `yp` and `zp` address `n` elements each (`z`, or inputs checked above). An input either
     // is `z` itself, read at `i` before the store at `i` and never after it, or is a distinct
     // shared slice, which cannot overlap the `&mut` slice `z`.
-    if S::BUNDLES {
+    if S::BUNDLES && wide {
         for g in Starts::new(groups, BUNDLE * l, down) {
             // SAFETY: see above.
             unsafe { map_vec(bundle, op, xp, yp, zp, g) };
+        }
+    } else {
+        for g in Starts::new(groups, BUNDLE * l, down) {
+            for k in 0..BUNDLE {
+                let k = if down { BUNDLE - 1 - k } else { k };
+                // SAFETY: see above.
+                unsafe { map_vec(s, op, xp, yp, zp, g + k * l) };
+            }
         }
     }
     let mut i = groups * BUNDLE * l;
