@@ -77,17 +77,17 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
     fn run<S: Simd<T>>(self, s: S) {
         let n = self.x.len();
         debug_assert_eq!(n, self.y.len());
-        let main = n - n % S::LANES;
-        let (xp, yp) = (self.x.as_ptr(), self.y.as_mut_ptr());
-        let down = sweep::descending(yp, &[xp]);
-        let wide = bundled_len::<T, S>(n, self.wide);
-        // SAFETY: both slices hold `n >= main >= wide` elements.
-        unsafe {
-            if S::BUNDLES {
-                map_run(Bundle::<S, BUNDLE>(s), self.f, xp, yp, 0, wide, down);
-            }
-            map_run(s, self.f, xp, yp, wide, main, down);
-        }
+        // SAFETY: both slices hold `n` elements.
+        let main = unsafe {
+            map_vectors(
+                s,
+                self.f,
+                self.wide,
+                self.x.as_ptr(),
+                self.y.as_mut_ptr(),
+                n,
+            )
+        };
         if main < n {
             let v = self.f.apply(s, s.load_partial(&self.x[main..], T::ONE));
             s.store_partial(&mut self.y[main..], v);
@@ -95,12 +95,36 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapOp<'_, T, F> {
     }
 }
 
-/// `y[i] = f(x[i])` for the whole vectors of `S` in `from..to` (`xp` may equal `yp`: each
-/// vector is loaded before it is stored).
+/// `y[i] = f(x[i])` for the whole vectors of `S` in `0..n`, returning where they end: bundles
+/// of [`BUNDLE`] vectors first (with `wide`, on paths with [`Simd::BUNDLES`]), then single
+/// vectors, the same bits either way (the drivers then do the partial vector). `xp` may equal
+/// `yp` (in place): each vector is loaded before it is stored, and such a loop ascends.
 ///
-/// The drivers run bundles of [`BUNDLE`] vectors ([`Bundle`]) first (on paths with
-/// [`Simd::BUNDLES`]), then single vectors, then a partial one: the same bits as one vector at
-/// a time.
+/// # Safety
+/// `xp` readable and `yp` writable for `n` elements.
+#[inline(always)]
+unsafe fn map_vectors<T: Element, S: Simd<T>, F: Unary<T>>(
+    s: S,
+    f: F,
+    wide: bool,
+    xp: *const T,
+    yp: *mut T,
+    n: usize,
+) -> usize {
+    let main = n - n % S::LANES;
+    let down = sweep::descending(yp, &[xp]);
+    let bundled = bundled_len::<T, S>(n, wide);
+    // SAFETY: `bundled <= main <= n` (the caller's contract).
+    unsafe {
+        if S::BUNDLES {
+            map_run(Bundle::<S, BUNDLE>(s), f, xp, yp, 0, bundled, down);
+        }
+        map_run(s, f, xp, yp, bundled, main, down);
+    }
+    main
+}
+
+/// `y[i] = f(x[i])` for the whole vectors of `S` in `from..to` (see [`map_vectors`]).
 ///
 /// # Safety
 /// `xp` readable and `yp` writable at `from..to`; `to - from` a multiple of `S::LANES`.
@@ -133,17 +157,9 @@ impl<T: Element, F: Unary<T>> SimdOp<T> for MapInPlace<'_, T, F> {
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
         let n = self.x.len();
-        let main = n - n % S::LANES;
-        let wide = bundled_len::<T, S>(n, self.wide);
         let p = self.x.as_mut_ptr();
-        // SAFETY: `x` holds `n >= main >= wide` elements; each vector is loaded before it is
-        // stored.
-        unsafe {
-            if S::BUNDLES {
-                map_run(Bundle::<S, BUNDLE>(s), self.f, p, p, 0, wide, false);
-            }
-            map_run(s, self.f, p, p, wide, main, false);
-        }
+        // SAFETY: `x` holds `n` elements, read and written through one pointer.
+        let main = unsafe { map_vectors(s, self.f, self.wide, p, p, n) };
         if main < n {
             let v = self.f.apply(s, s.load_partial(&self.x[main..], T::ONE));
             s.store_partial(&mut self.x[main..], v);
@@ -171,7 +187,8 @@ impl<T: Element, F: Binary<T>> SimdOp<T> for ZipOp<'_, T, F> {
         let (ap, gp, dp) = (self.a.as_ptr(), self.dy.as_ptr(), self.dx.as_mut_ptr());
         let down = sweep::descending(dp, &[ap, gp]);
         let wide = bundled_len::<T, S>(n, self.wide);
-        // SAFETY: the three slices hold `n >= main >= wide` elements.
+        // SAFETY: the three slices hold `n >= main >= wide` elements (the partner of
+        // `map_vectors` for two inputs).
         unsafe {
             if S::BUNDLES {
                 zip_run(Bundle::<S, BUNDLE>(s), self.f, [ap, gp], dp, 0, wide, down);

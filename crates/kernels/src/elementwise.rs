@@ -68,9 +68,10 @@ impl<'a, T> Src<'a, T> {
 }
 
 /// `z[i] = op(x[i], y[i])` for every `i` of `z`, on one thread: the one loop behind every kernel
-/// of this module. With `wide` (on paths with [`Simd::BUNDLES`]), bundles of [`BUNDLE`] vectors first (see [`Bundle`]: the same
-/// bits; worth it for long operations on cached data, see [`bundles_pay`](crate::simd::bundles_pay));
-/// the arithmetic of this module is one operation per element and does not bundle.
+/// of this module. With `wide` (on paths with [`Simd::BUNDLES`]), groups of [`BUNDLE`] vectors
+/// run as one [`Bundle`] (the same bits; worth it for long operations on cached data, see
+/// [`bundles_pay`](crate::simd::bundles_pay)); the arithmetic of this module is one operation
+/// per element and does not bundle.
 ///
 /// # Panics
 /// If an `In` source is not as long as `z`.

@@ -1586,45 +1586,46 @@ fn padded<const M: usize>(c: &[f64; M], n: usize, i: usize) -> f64 {
     if i + M >= n { c[i + M - n] } else { 0.0 }
 }
 
-/// Horner's rule with the coefficients chosen per lane: coefficient `i` (of `N`, highest degree
-/// first) is `near[i]` in the lanes of `is_near`, else `mid[i]` in the lanes of `is_mid`, else
-/// `far[i]` (`mid` and `far` padded to `N` by [`padded`]). Lanes that need different
-/// polynomials share one evaluation, one multiply-add per coefficient, instead of each
-/// polynomial costing its own (the per-lane choices are selections, which do not compete for
-/// the multiply-add units). A padded polynomial gives the same bits as it would alone: the
-/// accumulator stays an exact zero until its first coefficient. (Tables, not a closure: a
-/// closure LLVM leaves out of line is compiled without the path's target features; and a
-/// counted loop that LLVM unrolls: an iterator over `near` was left rolled, `gelu` `f64` 0.64
-/// -> 0.50 Gelem/s.)
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn horner_lanes<T: Element, S: Simd<T>, const N: usize, const NM: usize, const NF: usize>(
-    s: S,
-    x: S::V,
-    is_near: S::M,
-    near: &[f64; N],
-    is_mid: S::M,
-    mid: &[f64; NM],
-    far: &[f64; NF],
-) -> S::V {
-    let pieces = (is_near, near, is_mid, mid, far);
-    let mut acc = lane_coefficient(s, pieces, 0);
-    for i in 1..N {
-        acc = s.mul_add(acc, x, lane_coefficient(s, pieces, i));
-    }
-    acc
+/// Up to three polynomials chosen per lane: `near` in the lanes of `is_near`, else `mid` in the
+/// lanes of `is_mid`, else `far` (highest degree first; `mid` and `far` padded to `near`'s `N`
+/// coefficients by [`padded`]).
+#[derive(Clone, Copy)]
+struct LanePieces<'a, M, const N: usize, const NM: usize, const NF: usize> {
+    is_near: M,
+    near: &'a [f64; N],
+    is_mid: M,
+    mid: &'a [f64; NM],
+    far: &'a [f64; NF],
 }
 
-/// Coefficient `i` of [`horner_lanes`]'s pieces, per lane.
-#[inline(always)]
-#[allow(clippy::type_complexity)]
-fn lane_coefficient<T: Element, S: Simd<T>, const N: usize, const NM: usize, const NF: usize>(
-    s: S,
-    (is_near, near, is_mid, mid, far): (S::M, &[f64; N], S::M, &[f64; NM], &[f64; NF]),
-    i: usize,
-) -> S::V {
-    let rest = s.select(is_mid, k(s, padded(mid, N, i)), k(s, padded(far, N, i)));
-    s.select(is_near, k(s, near[i]), rest)
+impl<M: Copy, const N: usize, const NM: usize, const NF: usize> LanePieces<'_, M, N, NM, NF> {
+    /// Coefficient `i`, per lane.
+    #[inline(always)]
+    fn coefficient<T: Element, S: Simd<T, M = M>>(self, s: S, i: usize) -> S::V {
+        let rest = s.select(
+            self.is_mid,
+            k(s, padded(self.mid, N, i)),
+            k(s, padded(self.far, N, i)),
+        );
+        s.select(self.is_near, k(s, self.near[i]), rest)
+    }
+
+    /// Horner's rule at `x` with each lane's coefficients. Lanes that need different
+    /// polynomials share one evaluation, one multiply-add per coefficient, instead of each
+    /// polynomial costing its own (the per-lane choices are selections, which do not compete
+    /// for the multiply-add units). A padded polynomial gives the same bits as it would alone:
+    /// the accumulator stays an exact zero until its first coefficient. (Tables, not a closure:
+    /// a closure LLVM leaves out of line is compiled without the path's target features; and a
+    /// counted loop, which LLVM unrolls: an iterator over `near` was left rolled, `gelu` `f64`
+    /// 0.64 -> 0.50 Gelem/s.)
+    #[inline(always)]
+    fn horner<T: Element, S: Simd<T, M = M>>(self, s: S, x: S::V) -> S::V {
+        let mut acc = self.coefficient(s, 0);
+        for i in 1..N {
+            acc = s.mul_add(acc, x, self.coefficient(s, i));
+        }
+        acc
+    }
 }
 
 /// `K(a) = a e^(a^2/2) Phi(-a)` for `1/2 <= a <= 38.6` (NaN propagates), given also `v = 1/a`:
@@ -1632,7 +1633,7 @@ fn lane_coefficient<T: Element, S: Simd<T>, const N: usize, const NM: usize, con
 /// one beyond).
 ///
 /// A vector whose lanes all need one piece evaluates that piece alone; one that mixes pieces
-/// evaluates a single polynomial with per-lane coefficients ([`horner_lanes`]), bit for bit
+/// evaluates a single polynomial with per-lane coefficients ([`LanePieces::horner`]), bit for bit
 /// what each piece gives alone. Against evaluating each piece some lane needs and selecting,
 /// one core: `cargo xtask perf --filter gelu/`, two interleaved pairs of runs, `gelu/f32/l2`
 /// 14.82 -> 13.03-13.12 us, `gelu/f32/dram` 7.82-7.92 -> 7.04-7.07 ms, `gelu/f64/l2` 32.0-32.2
@@ -1648,9 +1649,15 @@ fn mills<T: Element, S: Simd<T>>(s: S, a: S::V, v: S::V) -> S::V {
             (true, false) => horner(s, w, &GELU_KM_F32),
             (false, true) => horner(s, tail_var(s, v, GELU_K_F32_MAP), &GELU_K_F32),
             (true, true) => {
-                let t = tail_var(s, v, GELU_K_F32_MAP);
-                let (x, k) = (s.select(near, w, t), &GELU_K_F32);
-                horner_lanes(s, x, near, &GELU_KM_F32, near, k, k)
+                // Two pieces: `mid` and `far` are the same polynomial.
+                let pieces = LanePieces {
+                    is_near: near,
+                    near: &GELU_KM_F32,
+                    is_mid: near,
+                    mid: &GELU_K_F32,
+                    far: &GELU_K_F32,
+                };
+                pieces.horner(s, s.select(near, w, tail_var(s, v, GELU_K_F32_MAP)))
             }
             // Only NaN lanes.
             (false, false) => a,
@@ -1676,7 +1683,14 @@ fn mills<T: Element, S: Simd<T>>(s: S, a: S::V, v: S::V) -> S::V {
                 tail_var(s, v, GELU_K2_F64_MAP),
             );
             let x = s.select(near, w, s.select(below5, t1, t2));
-            horner_lanes(s, x, near, &GELU_KM_F64, below5, &GELU_K1_F64, &GELU_K2_F64)
+            let pieces = LanePieces {
+                is_near: near,
+                near: &GELU_KM_F64,
+                is_mid: below5,
+                mid: &GELU_K1_F64,
+                far: &GELU_K2_F64,
+            };
+            pieces.horner(s, x)
         }
     }
 }

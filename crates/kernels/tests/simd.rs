@@ -183,9 +183,9 @@ fn every_function<T: Element, S: Simd<T>>(s: S, x: S::V) -> [S::V; 15] {
 }
 
 /// A `Bundle` of 3 vectors gives, in every function of `math`, the bits its parts give one at a
-/// time (NaN for NaN, whatever its payload), on inputs that send the parts of one bundle down different branches (all lanes near 0,
-/// mixed, all far, NaN, infinities, subnormals); and its partial loads, stores and funnel agree
-/// with their definitions.
+/// time (NaN for NaN, whatever its payload), on inputs that send the parts of one bundle down
+/// different branches (all lanes near 0, mixed, all far, NaN, infinities, subnormals); and its
+/// partial loads, stores and funnel agree with their definitions.
 #[test]
 fn bundle_gives_the_bits_of_its_parts() {
     struct Parts<T>(Vec<T>);

@@ -313,23 +313,24 @@ unsafe fn activate_rows<T: Element, S: Simd<T>, const MR: usize, const NV: usize
     // Bundles of `BUNDLE` vectors (the same bits, more of them in flight: see `Bundle`), then
     // single vectors.
     let wide = Bundle::<S, BUNDLE>(s);
-    let bundles = if S::BUNDLES { MR * NV / BUNDLE } else { 0 };
+    let mut first = 0;
     // `S::BUNDLES` is a constant: a path without bundles never compiles this loop.
     if S::BUNDLES {
-        for g in 0..bundles {
+        while first + BUNDLE <= MR * NV {
             let mut v = [s.splat(T::ZERO); BUNDLE];
             for (u, v) in v.iter_mut().enumerate() {
                 // SAFETY: see above.
-                *v = unsafe { s.load(at(g * BUNDLE + u)) };
+                *v = unsafe { s.load(at(first + u)) };
             }
             let v = activate(wide, act, v);
             for (u, v) in v.into_iter().enumerate() {
                 // SAFETY: see above.
-                unsafe { s.store(at(g * BUNDLE + u), v) };
+                unsafe { s.store(at(first + u), v) };
             }
+            first += BUNDLE;
         }
     }
-    for q in bundles * BUNDLE..MR * NV {
+    for q in first..MR * NV {
         // SAFETY: see above.
         unsafe { s.store(at(q), activate(s, act, s.load(at(q)))) };
     }

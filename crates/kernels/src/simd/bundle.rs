@@ -14,11 +14,13 @@ use crate::element::Element;
 /// How many vectors the elementwise drivers bundle, on the paths with [`Simd::BUNDLES`]
 /// (AVX-512).
 ///
-/// One core (AVX-512, `f32` in L2, 32768 elements, interleaved medians of 15 runs of a scratch
-/// program), one vector at a time -> bundles of 2 -> of 4, Gelem/s: `exp` 11.0 -> 11.6 -> 12.4,
-/// `sigmoid` 8.1 -> 8.6 -> 9.4, `tanh` 8.5 -> 9.0 -> 8.5, `gelu` 4.1 -> 4.3 -> 4.3, `silu` 7.1 ->
-/// 7.6 -> 8.3, `softplus` 1.9 -> 2.0 -> 3.0; `f64`: `exp` 3.2 -> 3.5 -> 4.1, `tanh` 2.2 -> 2.4 ->
-/// 2.7, `gelu` 0.62 -> 0.63 -> 0.67. On AVX2 (16 registers), `cargo xtask perf --filter /l2`
+/// One core, AVX-512, `cargo xtask perf --filter /l2`, two interleaved pairs, one vector at a
+/// time (stop 20) -> bundles of 4: `exp/f32` 2.92-2.93 -> 2.66 us, `sigmoid/f32` 4.03-4.05 ->
+/// 3.51-3.52, `exp/f64` 5.06-5.11 -> 4.00-4.02, `tanh/f64` 7.45-7.55 -> 5.96-5.99,
+/// `logsumexp_rows/f32` 4.44-4.47 -> 3.77-3.83; `tanh/f32` and `gelu/f32` unchanged. Why 4: a
+/// scratch program (32768 `f32` in L2, 15 interleaved runs) gave, one vector -> bundles of 2
+/// -> of 4, Gelem/s, `exp` 11.0 -> 11.6 -> 12.4, `sigmoid` 8.1 -> 8.6 -> 9.4, `tanh` 8.5 ->
+/// 9.0 -> 8.5, `softplus` 1.9 -> 2.0 -> 3.0. On AVX2 (16 registers), `cargo xtask perf --filter /l2`
 /// with `NABLA_ISA=avx2`, two interleaved pairs, one vector -> bundles of 4: `exp/f32`
 /// 5.89-5.97 -> 5.55-5.68 us, `sigmoid/f32` 7.74-7.80 -> 7.12-7.25, `exp/f64` 10.2-10.3 ->
 /// 9.4-9.5, `tanh/f64` 14.3-14.9 -> 12.9, `softmax_rows/f32` 9.25-9.29 -> 8.63-8.66 (with 7%
@@ -28,13 +30,14 @@ pub const BUNDLE: usize = 4;
 
 /// Elementwise kernels that store their results bundle only when they stream at most this many
 /// bytes (inputs and outputs together): beyond the caches the bundle's bursts of loads and
-/// stores cost more than its overlap gains. One core, `y = f(x)` on `n` `f32` (scratch program,
-/// interleaved medians of 41 runs, one vector at a time -> bundles of 4, Gelem/s): `n = 2^20`
-/// (8 MiB streamed) `exp` 9.2-9.6 -> 9.6-10.6, `sigmoid` 7.7-7.8 -> 8.7-8.8; `n = 2^21` `exp`
-/// 6.1-6.5 -> 6.6-6.8, `sigmoid` 6.4-6.5 -> 6.0; `n = 2^24` `exp` 3.6-3.7 -> 3.8-4.1 ms,
-/// `sigmoid` 3.5-3.6 -> 4.2-4.4 ms, `softmax` rows of 1024 likewise 3.7-3.9 -> 4.0-4.2 ms. (Only
-/// the compute-heavy `tanh` `f64` gained at every size: 2^23 values 2.1 -> 2.4 Gelem/s.)
-/// `logsumexp`, which stores nothing, bundles at every size.
+/// stores cost more than its overlap gains. One core, `cargo xtask perf --filter dram` (64 MiB
+/// per array), two interleaved pairs, stop 20 -> bundles at every size: `sigmoid/f32/dram`
+/// 3.40-3.43 -> 3.64-3.71 ms, `softmax_rows/f32/dram` 3.76-3.89 -> 4.05-4.18, `exp/f64/dram`
+/// 3.44-3.53 -> 3.74-3.99 (`logsumexp_rows/f32/dram`, which stores nothing, 2.50-2.52 ->
+/// 2.22-2.23: it bundles at every size). Where between L2 and DRAM: a scratch program (`y =
+/// f(x)` on `n` `f32`, 41 interleaved runs, one vector -> bundles, Gelem/s) still gained at
+/// `n = 2^20` (8 MiB streamed: `exp` 9.2-9.6 -> 9.6-10.6, `sigmoid` 7.7-7.8 -> 8.7-8.8) and was
+/// mixed at `2^21` (`exp` 6.1-6.5 -> 6.6-6.8, `sigmoid` 6.4-6.5 -> 6.0).
 pub const BUNDLE_MAX_BYTES: usize = 8 << 20;
 
 /// The elements at the start of `0..n` that a driver runs in whole bundles of [`BUNDLE`]
