@@ -451,6 +451,51 @@ fn special_rows_follow_the_conventions() {
     });
 }
 
+/// `logsumexp` takes its rows in groups (their logarithms as one vector): over 41 rows (two
+/// whole groups of 16 and a part) with special rows at group edges, every row is what the row
+/// alone gives, bit for bit, and within the accuracy bound of the `f64` reference.
+fn lse_groups_match_single_rows<T: Element>() {
+    let (rows, cols, ld) = (41usize, 37usize, 40usize);
+    let mut x: Vec<T> = (0..rows * ld)
+        .map(|i| T::from_f64(((i * 7919) % 1000) as f64 * 0.03 - 20.0 + (i / ld) as f64))
+        .collect();
+    let (nan, inf) = (T::from_f64(f64::NAN), T::from_f64(f64::INFINITY));
+    x[15 * ld + 3] = nan;
+    x[16 * ld..16 * ld + cols].fill(-inf);
+    x[31 * ld + 36] = inf;
+    x[32 * ld + 5] = -inf;
+    x[40 * ld] = nan;
+    on_every_path(|path| {
+        let mut all = vec![T::ZERO; rows];
+        nabla_kernels::logsumexp(&x, rows, cols, ld, &mut all);
+        for r in 0..rows {
+            let row = &x[r * ld..r * ld + cols];
+            let mut one = [T::ZERO];
+            nabla_kernels::logsumexp(row, 1, cols, cols, &mut one);
+            assert!(
+                bits(&[all[r]]) == bits(&one),
+                "{path} row {r}: {:?} vs {:?}",
+                all[r],
+                one[0]
+            );
+            let rf = reference(&row.iter().map(|v| v.to_f64()).collect::<Vec<_>>());
+            let tol = (rf.lse.abs() + depth(cols) + 3.0) * T::EPSILON.to_f64();
+            let got = all[r].to_f64();
+            assert!(
+                same(got, rounded::<T>(rf.lse)) || (got - rf.lse).abs() <= tol,
+                "{path} row {r}: {got} vs {}",
+                rf.lse
+            );
+        }
+    });
+}
+
+#[test]
+fn logsumexp_row_groups_match_single_rows() {
+    lse_groups_match_single_rows::<f32>();
+    lse_groups_match_single_rows::<f64>();
+}
+
 #[test]
 fn same_bits_on_any_thread_count() {
     let (rows, cols, ld) = (300, 1003, 1010);
