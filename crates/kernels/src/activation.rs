@@ -53,6 +53,19 @@ const PAR_BLOCK: usize = 1 << 14;
 
 /// A lane-wise function of one vector.
 trait Unary<T: Element>: Copy + Send + Sync {
+    /// Whether the function runs in bundles also where [`bundles_pay`] says no (beyond
+    /// [`BUNDLE_MAX_BYTES`](crate::simd::BUNDLE_MAX_BYTES) streamed): its chain of dependent
+    /// operations is so long that one vector at a time leaves the core waiting even while data
+    /// streams from DRAM. A scratch program, 2^23 `f64` (2^24 `f32`) from DRAM, one call (one
+    /// vector at a time) against 16 calls of 8 MiB (bundled), interleaved medians of 15, three
+    /// runs: `softplus` `f64` 12.75-12.86 -> 8.06-8.10 ms, `f32` 8.76-8.81 -> 5.79-5.83;
+    /// `gelu_tanh` `f64` 4.86-4.89 -> 4.35-4.41, `f32` 3.55-3.61 -> 3.29-3.40; `tanh` `f64`
+    /// 3.95-3.96 -> 3.45-3.48; `silu` `f64` 3.66-3.67 -> 3.39-3.43; `expm1` `f64` 3.81 -> 3.45
+    /// (one run). Left unbundled there: `exp` `f64` (11-13% slower bundled), `log` `f64`
+    /// (8-11%), `log1p` `f64` (16%), `silu` `f32` (2%), `gelu`, `erf` and `sigmoid` `f64`
+    /// (between -4% and +5%, either sign), and `tanh` `f32`, its lookup route (`cargo xtask perf
+    /// --filter dram` with every kernel bundled: `tanh/f32/dram` 3.43-3.49 -> 3.78-3.95 ms).
+    const BUNDLED_STREAMING: bool = false;
     fn apply<S: Simd<T>>(self, s: S, x: S::V) -> S::V;
 }
 
@@ -247,7 +260,7 @@ fn map<T: Element, F: Unary<T>>(
 ) -> Result<(), KernelError> {
     check_len(op, x.len(), y.len())?;
     let isa: Isa = isa::active();
-    let wide = bundles_pay::<T>(x.len(), 2);
+    let wide = F::BUNDLED_STREAMING || bundles_pay::<T>(x.len(), 2);
     if x.len() > PAR_BLOCK && should_split(x.len(), PAR_THRESHOLD) {
         x.par_chunks(PAR_BLOCK)
             .zip(y.par_chunks_mut(PAR_BLOCK))
@@ -260,7 +273,7 @@ fn map<T: Element, F: Unary<T>>(
 
 fn map_inplace<T: Element, F: Unary<T>>(f: F, x: &mut [T]) {
     let isa: Isa = isa::active();
-    let wide = bundles_pay::<T>(x.len(), 2);
+    let wide = F::BUNDLED_STREAMING || bundles_pay::<T>(x.len(), 2);
     if x.len() > PAR_BLOCK && should_split(x.len(), PAR_THRESHOLD) {
         x.par_chunks_mut(PAR_BLOCK)
             .for_each(|x| T::dispatch(isa, MapInPlace { f, wide, x }));
@@ -306,15 +319,24 @@ fn keep_nan<T: Element, S: Simd<T>>(s: S, x: S::V, v: S::V) -> S::V {
 
 macro_rules! unary_fn {
     ($name:ident, |$s:ident, $x:ident| $body:expr) => {
+        unary_fn!($name, bundled_streaming: false, |$s, $x| $body);
+    };
+    ($name:ident, bundled_streaming: $streaming:expr, |$s:ident, $x:ident| $body:expr) => {
         #[derive(Clone, Copy)]
         struct $name;
         impl<T: Element> Unary<T> for $name {
+            const BUNDLED_STREAMING: bool = $streaming;
             #[inline(always)]
             fn apply<S: Simd<T>>(self, $s: S, $x: S::V) -> S::V {
                 $body
             }
         }
     };
+}
+
+/// Whether `T` is `f64` (the functions whose `f64` form alone runs bundled while streaming).
+const fn is_f64<T>() -> bool {
+    size_of::<T>() == 8
 }
 
 macro_rules! binary_fn {
@@ -332,18 +354,18 @@ macro_rules! binary_fn {
 
 unary_fn!(ReluF, |s, x| s.max(splat(s, 0.0), x));
 unary_fn!(SigmoidF, |s, x| math::sigmoid(s, x));
-unary_fn!(TanhF, |s, x| math::tanh(s, x));
+unary_fn!(TanhF, bundled_streaming: is_f64::<T>(), |s, x| math::tanh(s, x));
 unary_fn!(GeluF, |s, x| math::gelu(s, x));
-unary_fn!(GeluTanhF, |s, x| math::gelu_tanh(s, x));
-unary_fn!(SiluF, |s, x| math::silu(s, x));
-unary_fn!(SoftplusF, |s, x| math::softplus(s, x));
+unary_fn!(GeluTanhF, bundled_streaming: true, |s, x| math::gelu_tanh(s, x));
+unary_fn!(SiluF, bundled_streaming: is_f64::<T>(), |s, x| math::silu(s, x));
+unary_fn!(SoftplusF, bundled_streaming: true, |s, x| math::softplus(s, x));
 unary_fn!(ExpF, |s, x| math::exp(s, x));
 unary_fn!(LogF, |s, x| math::log(s, x));
 unary_fn!(Log1pF, |s, x| math::log1p(s, x));
 unary_fn!(SqrtF, |s, x| s.sqrt(x));
 unary_fn!(RecipF, |s, x| s.div(splat(s, 1.0), x));
 unary_fn!(ErfF, |s, x| math::erf(s, x));
-unary_fn!(Expm1F, |s, x| math::expm1(s, x));
+unary_fn!(Expm1F, bundled_streaming: is_f64::<T>(), |s, x| math::expm1(s, x));
 
 binary_fn!(ReluB, |s, x, dy| keep_nan(
     s,

@@ -685,6 +685,19 @@ impl<T: Element> RowJob<T> for Lse<'_, T> {
     }
 }
 
+/// Whether a forward job's passes that store exponentials run bundles ([`Forward::wide`]):
+/// where [`bundles_pay`] says so, and for `f64` at every size, like the `f64` activations whose
+/// chains are long (see `activation`'s `Unary::BUNDLED_STREAMING`): the degree-11 polynomial of
+/// its exponential keeps the pass compute-bound even from DRAM. `cargo xtask perf --filter
+/// f64/dram`, three interleaved pairs of runs, one core: `softmax_rows/f64/dram` 4.16-4.36 ->
+/// 3.88-3.93 ms (75-79% -> 81-85% of the copy roof beside it), with `tanh/f64/dram` (bundled
+/// by its flag) 3.76-3.96 -> 3.44-3.74 ms (81-85% -> 87-93%); `exp/f64/dram` and
+/// `sigmoid/f64/dram`, unflagged, unchanged. (`f32` softmax stays unbundled there: 4.03-4.30 ->
+/// 3.91-4.33 ms bundled, within its noise.)
+fn forward_bundles<T>(rows: usize, cols: usize) -> bool {
+    size_of::<T>() == 8 || bundles_pay::<T>(rows.saturating_mul(cols), 2)
+}
+
 // ============================================================================ backward jobs
 
 /// `y * (dy - c)`: softmax backward with `c = sum(dy * y)`.
@@ -800,7 +813,7 @@ pub fn try_softmax<T: Element>(
         x: Some(x),
         cols,
         ld,
-        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
+        wide: forward_bundles::<T>(rows, cols),
     };
     run_rows(isa::active(), &job, y, rows, cols, cols, ld);
     Ok(())
@@ -837,7 +850,7 @@ pub fn try_softmax_inplace<T: Element>(
         x: None,
         cols,
         ld,
-        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
+        wide: forward_bundles::<T>(rows, cols),
     };
     run_rows(isa::active(), &job, x, rows, cols, cols, ld);
     Ok(())
@@ -881,7 +894,7 @@ pub fn try_log_softmax<T: Element>(
         x: Some(x),
         cols,
         ld,
-        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
+        wide: forward_bundles::<T>(rows, cols),
     };
     run_rows(isa::active(), &job, y, rows, cols, cols, ld);
     Ok(())
@@ -912,7 +925,7 @@ pub fn try_log_softmax_inplace<T: Element>(
         x: None,
         cols,
         ld,
-        wide: bundles_pay::<T>(rows.saturating_mul(cols), 2),
+        wide: forward_bundles::<T>(rows, cols),
     };
     run_rows(isa::active(), &job, x, rows, cols, cols, ld);
     Ok(())

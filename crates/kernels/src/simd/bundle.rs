@@ -37,7 +37,10 @@ pub const BUNDLE: usize = 4;
 /// 2.22-2.23: it bundles at every size). Where between L2 and DRAM: a scratch program (`y =
 /// f(x)` on `n` `f32`, 41 interleaved runs, one vector -> bundles, Gelem/s) still gained at
 /// `n = 2^20` (8 MiB streamed: `exp` 9.2-9.6 -> 9.6-10.6, `sigmoid` 7.7-7.8 -> 8.7-8.8) and was
-/// mixed at `2^21` (`exp` 6.1-6.5 -> 6.6-6.8, `sigmoid` 6.4-6.5 -> 6.0).
+/// mixed at `2^21` (`exp` 6.1-6.5 -> 6.6-6.8, `sigmoid` 6.4-6.5 -> 6.0). Functions with long
+/// chains of dependent operations, which stay compute-bound even from DRAM, bundle at every size
+/// instead (the `activation` kernels flagged `BUNDLED_STREAMING`: `softplus`, `gelu_tanh`, and
+/// in `f64` `tanh`, `silu`, `expm1`; and softmax's `f64` exponentials).
 pub const BUNDLE_MAX_BYTES: usize = 8 << 20;
 
 /// The elements at the start of `0..n` that a driver runs in whole bundles of [`BUNDLE`]
