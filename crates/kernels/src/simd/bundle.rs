@@ -40,7 +40,8 @@ pub const BUNDLE: usize = 4;
 /// mixed at `2^21` (`exp` 6.1-6.5 -> 6.6-6.8, `sigmoid` 6.4-6.5 -> 6.0). Functions with long
 /// chains of dependent operations, which stay compute-bound even from DRAM, bundle at every size
 /// instead (the `activation` kernels flagged `BUNDLED_STREAMING`: `softplus`, `gelu_tanh`, and
-/// in `f64` `tanh`, `silu`, `expm1`; and softmax's `f64` exponentials).
+/// in `f64` `tanh`, `silu`, `expm1`; the backward kernels of `gelu_tanh`, `silu`, and of `gelu`
+/// in `f64`; and softmax's `f64` exponentials).
 pub const BUNDLE_MAX_BYTES: usize = 8 << 20;
 
 /// The elements at the start of `0..n` that a driver runs in whole bundles of [`BUNDLE`]
