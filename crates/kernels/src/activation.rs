@@ -35,7 +35,7 @@
 //! assert!(activation::try_sigmoid(&x, &mut short).is_err());
 //! ```
 
-use crate::element::Element;
+use crate::element::{Element, is_f64};
 use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
 use crate::math;
@@ -339,11 +339,6 @@ macro_rules! unary_fn {
             }
         }
     };
-}
-
-/// Whether `T` is `f64` (for the functions whose `f64` form alone runs bundled while streaming).
-const fn is_f64<T>() -> bool {
-    size_of::<T>() == 8
 }
 
 macro_rules! binary_fn {

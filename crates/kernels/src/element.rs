@@ -106,6 +106,11 @@ pub trait Element:
     );
 }
 
+/// Whether `T` is `f64` (a constant: the kernels that choose a schedule per type test it).
+pub(crate) const fn is_f64<T>() -> bool {
+    size_of::<T>() == 8
+}
+
 macro_rules! impl_element {
     ($t:ty, $bits:ty, $mant:expr, $bias:expr, $mm:path) => {
         impl Element for $t {

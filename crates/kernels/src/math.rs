@@ -218,7 +218,7 @@ fn exp_impl<T: Element, S: Simd<T>, const N: usize>(
     let big = s.lt(k(s, c.fast_limit), abs(s, x));
     if !s.any(big) {
         // Common case: 2^n is a normal number. NaN lanes stay NaN through the arithmetic.
-        let (p, t) = exp_reduced(s, x, c, poly);
+        let (p, t) = exp_reduced(s, x, c, poly, false);
         s.mul(p, s.shl_mantissa(t))
     } else {
         exp_wide(s, x, c, poly, false)
@@ -226,19 +226,27 @@ fn exp_impl<T: Element, S: Simd<T>, const N: usize>(
 }
 
 /// The reduction and polynomial of `exp`: returns `(e^r, t)` where `t` carries `n + bias` in its
-/// low mantissa bits (for `shl_mantissa`) and `e^x = e^r * 2^n`.
+/// low mantissa bits (for `shl_mantissa`) and `e^x = e^r * 2^n`. The reduction `r = x - n ln 2`
+/// is Cody-Waite's (`ln2_hi`, then `ln2_lo`), or with `one_constant` a single multiply-add with
+/// `ln 2` rounded to `T` (exact before its one rounding where the path fuses; see
+/// [`exp_summand`] for what that costs in accuracy).
 #[inline(always)]
 fn exp_reduced<T: Element, S: Simd<T>, const N: usize>(
     s: S,
     x: S::V,
     c: &ExpConsts,
     poly: &[f64; N],
+    one_constant: bool,
 ) -> (S::V, S::V) {
     let shift = k(s, c.shift);
     let t = s.mul_add(x, k(s, c.log2e), shift);
     let n = s.sub(t, shift);
-    let r = s.mul_add(n, k(s, -c.ln2_hi), x);
-    let r = s.mul_add(n, k(s, -c.ln2_lo), r);
+    let r = if one_constant {
+        s.mul_add(n, k(s, -core::f64::consts::LN_2), x)
+    } else {
+        let r = s.mul_add(n, k(s, -c.ln2_hi), x);
+        s.mul_add(n, k(s, -c.ln2_lo), r)
+    };
     (horner(s, r, poly), t)
 }
 
@@ -259,7 +267,7 @@ fn exp_wide<T: Element, S: Simd<T>, const N: usize>(
     // `max`/`min` return their second operand for NaN: NaN stays NaN.
     let xc = s.min(k(s, c.hi), s.max(k(s, c.lo), x));
     let shift = k(s, c.shift);
-    let (p, t) = exp_reduced(s, xc, c, poly);
+    let (p, t) = exp_reduced(s, xc, c, poly, false);
     let n = s.sub(t, shift);
     if scalef {
         return s.scalef(p, n);
@@ -289,20 +297,16 @@ pub(crate) fn exp_summand<T: Element, S: Simd<T>>(s: S, d: S::V) -> S::V {
     if !(S::FAST_SCALEF && S::FUSED_MUL_ADD) {
         return exp(s, d);
     }
-    let c = if is_f32::<T>() { &EXP_F32 } else { &EXP_F64 };
     // `max` returns its second operand for NaN: NaN stays NaN. Below `c.lo` the result rounds
-    // to 0, as `exp`'s.
+    // to 0, as `exp`'s. Fused (AVX-512): the one-constant reduction rounds once.
+    let c = if is_f32::<T>() { &EXP_F32 } else { &EXP_F64 };
     let dc = s.max(k(s, c.lo), d);
-    let shift = k(s, c.shift);
-    let n = s.sub(s.mul_add(dc, k(s, c.log2e), shift), shift);
-    // Fused (AVX-512): one rounding of the exact `dc - n ln2_T`.
-    let r = s.mul_add(n, k(s, -core::f64::consts::LN_2), dc);
-    let p = if is_f32::<T>() {
-        horner(s, r, &EXP_POLY_F32)
+    let (p, t) = if is_f32::<T>() {
+        exp_reduced(s, dc, c, &EXP_POLY_F32, true)
     } else {
-        horner(s, r, &EXP_POLY_F64)
+        exp_reduced(s, dc, c, &EXP_POLY_F64, true)
     };
-    s.scalef(p, n)
+    s.scalef(p, s.sub(t, k(s, c.shift)))
 }
 
 /// `e^x` for `x = hi + lo` given as an unevaluated sum (`|lo|` much smaller than `|hi|`), as

@@ -56,7 +56,7 @@
 //! and each is computed in a fixed order, so results never depend on the thread count. A single
 //! row is never split.
 
-use crate::element::Element;
+use crate::element::{Element, is_f64};
 use crate::elementwise::{Ew, MulOp, Src, WithScalar, map_into};
 use crate::error::{KernelError, unwrap_or_panic};
 use crate::isa::{self, Isa};
@@ -695,7 +695,7 @@ impl<T: Element> RowJob<T> for Lse<'_, T> {
 /// `sigmoid/f64/dram`, unflagged, unchanged. (`f32` softmax stays unbundled there: 4.03-4.30 ->
 /// 3.91-4.33 ms bundled, within its noise.)
 fn forward_bundles<T>(rows: usize, cols: usize) -> bool {
-    size_of::<T>() == 8 || bundles_pay::<T>(rows.saturating_mul(cols), 2)
+    is_f64::<T>() || bundles_pay::<T>(rows.saturating_mul(cols), 2)
 }
 
 // ============================================================================ backward jobs
