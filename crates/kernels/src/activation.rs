@@ -61,10 +61,14 @@ trait Unary<T: Element>: Copy + Send + Sync {
     /// runs: `softplus` `f64` 12.75-12.86 -> 8.06-8.10 ms, `f32` 8.76-8.81 -> 5.79-5.83;
     /// `gelu_tanh` `f64` 4.86-4.89 -> 4.35-4.41, `f32` 3.55-3.61 -> 3.29-3.40; `tanh` `f64`
     /// 3.95-3.96 -> 3.45-3.48; `silu` `f64` 3.66-3.67 -> 3.39-3.43; `expm1` `f64` 3.81 -> 3.45
-    /// (one run). Left unbundled there: `exp` `f64` (11-13% slower bundled), `log` `f64`
-    /// (8-11%), `log1p` `f64` (16%), `silu` `f32` (2%), `gelu`, `erf` and `sigmoid` `f64`
-    /// (between -4% and +5%, either sign), and `tanh` `f32`, its lookup route (`cargo xtask perf
-    /// --filter dram` with every kernel bundled: `tanh/f32/dram` 3.43-3.49 -> 3.78-3.95 ms).
+    /// (one run). `cargo xtask perf --filter softplus` (rows added for this), two interleaved
+    /// pairs of runs against the build before: `softplus/f32/dram` 8.50-8.94 -> 5.66-5.71 ms
+    /// (38% -> 56-58% of the copy roof), `softplus/f64/dram` 12.43-12.69 -> 8.13-8.17 ms
+    /// (26-27% -> 40-43%), the `l2` rows unchanged. Left unbundled there: `exp` `f64` (11-13%
+    /// slower bundled), `log` `f64` (8-11%), `log1p` `f64` (16%), `silu` `f32` (2%), `gelu`,
+    /// `erf` and `sigmoid` `f64` (between -4% and +5%, either sign), and `tanh` `f32`, its lookup
+    /// route (`cargo xtask perf --filter dram` with every kernel bundled: `tanh/f32/dram`
+    /// 3.43-3.49 -> 3.78-3.95 ms).
     const BUNDLED_STREAMING: bool = false;
     fn apply<S: Simd<T>>(self, s: S, x: S::V) -> S::V;
 }

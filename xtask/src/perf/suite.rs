@@ -351,14 +351,25 @@ fn reduce_entries<T: Element>(out: &mut Vec<Entry>, quick_types: bool) {
     }
 }
 
-/// A slice activation kernel and the scalar form it is compared with.
-type ActPair<T> = (&'static str, fn(&[T], &mut [T]), fn(T) -> T);
+/// A slice activation kernel, the scalar form it is compared with, and whether it is in
+/// `--quick`.
+type ActPair<T> = (&'static str, fn(&[T], &mut [T]), fn(T) -> T, bool);
 
-/// Scalar references over `std`: `exp`, `1 / (1 + exp(-x))`, `tanh`, and GELU in its tanh form
-/// (`std` has no `erf`; the tanh form costs about what an `erf` would).
+/// Scalar references over `std`: `exp`, `1 / (1 + exp(-x))`, `tanh`, GELU in its tanh form
+/// (`std` has no `erf`; the tanh form costs about what an `erf` would), and softplus as
+/// `max(x, 0) + ln_1p(exp(-|x|))`.
 trait StdFns: Element {
     fn exp_(self) -> Self;
     fn tanh_(self) -> Self;
+    fn ln_1p_(self) -> Self;
+    fn softplus_(self) -> Self {
+        let (pos, abs) = if self > Self::ZERO {
+            (self, self)
+        } else {
+            (Self::ZERO, -self)
+        };
+        pos + (-abs).exp_().ln_1p_()
+    }
     fn sigmoid_(self) -> Self {
         Self::ONE / (Self::ONE + (-self).exp_())
     }
@@ -376,6 +387,9 @@ impl StdFns for f32 {
     fn tanh_(self) -> f32 {
         self.tanh()
     }
+    fn ln_1p_(self) -> f32 {
+        self.ln_1p()
+    }
 }
 impl StdFns for f64 {
     fn exp_(self) -> f64 {
@@ -384,14 +398,20 @@ impl StdFns for f64 {
     fn tanh_(self) -> f64 {
         self.tanh()
     }
+    fn ln_1p_(self) -> f64 {
+        self.ln_1p()
+    }
 }
 
 fn activation_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
-    let kernels: [ActPair<T>; 4] = [
-        ("exp", act::exp::<T>, T::exp_),
-        ("sigmoid", act::sigmoid::<T>, T::sigmoid_),
-        ("tanh", act::tanh::<T>, T::tanh_),
-        ("gelu", act::gelu::<T>, T::gelu_),
+    // softplus (added at stop 22, for the bundling of long chains at DRAM sizes) runs in full
+    // runs only, so that `--quick` and its baseline keep their rows.
+    let kernels: [ActPair<T>; 5] = [
+        ("exp", act::exp::<T>, T::exp_, true),
+        ("sigmoid", act::sigmoid::<T>, T::sigmoid_, true),
+        ("tanh", act::tanh::<T>, T::tanh_, true),
+        ("gelu", act::gelu::<T>, T::gelu_, true),
+        ("softplus", act::softplus::<T>, T::softplus_, false),
     ];
     for &(label, bytes, quick) in STREAM {
         let len = elems::<T>(bytes);
@@ -400,11 +420,11 @@ fn activation_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
         } else {
             Mem::L2Copy
         };
-        for (name, kernel, scalar) in kernels {
+        for (name, kernel, scalar, in_quick) in kernels {
             out.push(Entry {
                 name: format!("{name}/{}/{label}", T::NAME),
                 group: Group::Activation,
-                quick: quick && quick_types,
+                quick: quick && quick_types && in_quick,
                 work: Work::Stream {
                     elems: len as f64,
                     bytes: 2.0 * bytes as f64,
