@@ -192,12 +192,15 @@ fn gemm_spans_several_blocks() {
     check_plain::<f64>(((70, 60, 48), (cm, rm, rm)), (0.5, 1.0), 24);
     check_plain::<f64>(((70, 60, 50), (rm, rm, rm)), (1.0, 0.0), 28);
     check_plain::<f64>(((75, 40, 512), (rm, rm, rm)), (-1.0, 0.0), 25);
-    // Sequentially: a 520-deep block, just past the limit, through the packing pass; and 1300
-    // deep, a 1024-deep block through the pass, then a 276-deep one packed as read, its sums
-    // added to the first's in C.
+    // Sequentially: a 520-deep block, just past the depth limit, and 1300 deep, a 1024-deep
+    // block then a 276-deep one whose sums are added to the first's in C, all packed as read
+    // (A has 2 or 3 blocks, at most PACK_AS_READ_MAX_A_BLOCKS); f64 1100 deep with 9 A blocks
+    // of 32 rows on AVX-512: the 1024-deep block through the packing pass, the 76-deep one
+    // packed as read, a ragged last panel.
     with_parallelism(Parallelism::Sequential, || {
         check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26);
         check_plain::<f32>(((130, 1300, 96), (rm, rm, rm)), (1.0, 0.5), 30);
+        check_plain::<f64>(((260, 1100, 40), (rm, rm, rm)), (1.0, 0.5), 31);
     });
     // A read in place in blocks sized by the product's depth (f64, 500 deep: 64-row blocks on
     // AVX-512, the third ragged; B packed as read by the first block).

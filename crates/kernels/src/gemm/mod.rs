@@ -560,9 +560,12 @@ fn run<T: Element>(
                 let tasks = m_blocks * n_chunks;
                 let sequential = tasks == 1 || threads == 1;
                 // Run one after another, the first task sweeps every panel (`n_chunks == 1`), so
-                // it can pack a row-major B as its first tiles read it (PACK_AS_READ_MAX_DEPTH).
-                let pack_as_read =
-                    !direct && sequential && b.cs == 1 && kc <= PACK_AS_READ_MAX_DEPTH;
+                // it can pack a row-major B as its first tiles read it (PACK_AS_READ_MAX_DEPTH,
+                // PACK_AS_READ_MAX_A_BLOCKS).
+                let pack_as_read = !direct
+                    && sequential
+                    && b.cs == 1
+                    && (kc <= PACK_AS_READ_MAX_DEPTH || m_blocks <= PACK_AS_READ_MAX_A_BLOCKS);
                 // Panels packed as read: the whole ones (a ragged last one goes through the
                 // packing pass below).
                 let full_panels = if pack_as_read { nc / bl.nr } else { 0 };
@@ -718,7 +721,7 @@ const DIRECT_B_MAX_PANELS: usize = 8;
 
 /// A row-major B is packed by the first tile of each panel as it reads it (see
 /// `kernel::product`), instead of in a pass of its own, when the depth block is at most this
-/// deep and the tasks run one after another (the first task then sweeps every panel before the
+/// deep (or A has few blocks: [`PACK_AS_READ_MAX_A_BLOCKS`]) and the tasks run one after another (the first task then sweeps every panel before the
 /// others read them). The pass read all of B once more, and the tiles after the first now find
 /// their panel just written rather than packed a whole B earlier. A ragged last panel is packed
 /// by the pass, alone; a transposed B keeps the pass.
@@ -733,6 +736,19 @@ const DIRECT_B_MAX_PANELS: usize = 8;
 /// 1024^3 +0.7%; f64 `256x784x512` +3.7%, 1024^3 +1.4% (why, I did not establish: a software
 /// prefetch of B ahead of the first tile did not change it).
 const PACK_AS_READ_MAX_DEPTH: usize = 512;
+
+/// Deeper blocks are packed as read too when A has at most this many blocks
+/// ([`A_BLOCK_BYTES`] each): the packing pass reads and writes all of B once more, a cost each
+/// sweep of B by an A block shares, so with few blocks it is a large part of the product. Median
+/// times in one process, both settings alternating, one core, AVX-512, at most 512 deep -> also
+/// deeper with at most 8 A blocks: f32 `128x784x512` 412 -> 406 us and 407 -> 396 us (the MLP's
+/// first layer), `256x784x512` -3.8%, `128x1024x1024` 1198 -> 1086 us (81.6% -> 90.0% of the
+/// FMA peak), `A^T B` at `128x1024x1024` -8.5%, `256x1024x256` -1.7%, `200x1000x300` -2.8%, and
+/// `512x784x512` (7 blocks) between +2.0% and -2.1% over six runs; f64 `128x784x512` -3.6%,
+/// `256x784x512` -2.6%, `128x1024x1024` -3.2%, `256x1024x256` -3.1%, `200x1000x300` -1.4%.
+/// With 16 blocks and more the pass stayed ahead: f32 1024^3 +0.4% and +1.2%, f64 1024^3
+/// +0.3% and +1.0%, f64 `500x1000x500` +1.2%.
+const PACK_AS_READ_MAX_A_BLOCKS: usize = 8;
 
 /// B rows a multiple of this many bytes apart map to the same few L1 sets: read in place only
 /// up to half of [`DIRECT_B_MAX_PANELS`].
