@@ -232,6 +232,40 @@ fn gemm_spans_several_blocks() {
 }
 
 #[test]
+fn few_rows_against_a_transposed_weight() {
+    // `A W^T` with few rows for the depth: dot products of rows, no packing (gemm/dot.rs).
+    // Ragged row and column groups, depths that leave a partial last vector, beta = 1 reading
+    // C, a padded A, a column-major C (computed as C^T = W A^T, still few rows), 32 rows.
+    let rm = ROW;
+    let cm = Layout { pad: 1, ..COL };
+    let rm_pad = Layout { pad: 3, ..rm };
+    check_plain::<f32>(((8, 403, 37), (rm, cm, rm)), (1.0, 0.0), 40);
+    check_plain::<f64>(((5, 260, 10), (rm_pad, cm, rm)), (-0.5, 1.0), 41);
+    check_plain::<f32>(((3, 1000, 20), (rm, cm, cm)), (2.0, 0.5), 42);
+    check_plain::<f32>(((32, 1300, 40), (rm, cm, rm)), (1.0, 0.0), 43);
+    // Split across threads by blocks of columns: the same bits as on one thread.
+    let (m, k, n) = (8, 2000, 600);
+    let a: Vec<f32> = (0..m * k).map(|i| val(9, i) as f32).collect();
+    let w: Vec<f32> = (0..n * k).map(|i| val(10, i) as f32).collect();
+    let (one, many) = one_and_three_threads(|| {
+        let mut c = vec![0.0f32; m * n];
+        gemm::gemm(
+            1.0,
+            MatRef::row_major(&a, m, k),
+            MatRef::row_major(&w, n, k).t(),
+            0.0,
+            MatMut::row_major(&mut c, m, n),
+        );
+        c
+    });
+    assert!(
+        one.iter()
+            .zip(&many)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    );
+}
+
+#[test]
 fn beta_zero_never_reads_c_and_alpha_zero_never_reads_ab() {
     for_each_path(|path| {
         let (m, k, n) = (19, 23, 37);

@@ -23,6 +23,10 @@
 //!   strided `x` is copied once. Same contract as above (accuracy bound, `beta == 0` never
 //!   reads C, thread-count independence: rows go in fixed blocks of 256). On the 1000 x 100
 //!   f64 product this is about 4x matrixmultiply, near the L2 read bandwidth.
+//! * Few rows against a transposed weight: `A W^T` with A row-major, `W` row-major, at most
+//!   32 rows and a depth of at least 40 per row (no bias or activation) is computed as dot
+//!   products of A's rows with `W`'s rows (`dot.rs`), without the transposing pack of `W`: the
+//!   `dY W^T` of a small batch. Same contract; `8x4096x4096` `f32` 6.7 -> 3.7 ms.
 //! * Threads: blocks are fixed by the shape and ISA, never by the thread count, so results are
 //!   bit-identical on 1 or many threads. Work under [`PAR_THRESHOLD_FLOPS`] never touches the
 //!   rayon pool; [`crate::parallel`] controls the rest.
@@ -37,6 +41,7 @@
 //! ```
 
 mod copy;
+mod dot;
 mod gemv;
 mod kernel;
 mod pack;
@@ -471,7 +476,8 @@ fn run<T: Element>(
     }
     if matches!(bias, Bias::None)
         && act == Activation::Identity
-        && gemv::try_gemv(isa, alpha, &a, &b, beta, cptr, m, n)
+        && (gemv::try_gemv(isa, alpha, &a, &b, beta, cptr, m, n)
+            || dot::try_dot(isa, alpha, &a, &b, beta, cptr, m, n))
     {
         return;
     }
@@ -1043,6 +1049,31 @@ mod tests {
             )
         });
         assert_eq!(c, want);
+    }
+
+    #[test]
+    fn dot_products_match_a_naive_product() {
+        // A W^T with 5 rows (a ragged row group on every path), 7 rows of W (a ragged column
+        // group), a depth of 203 (a partial last vector for every vector width); small
+        // integers, so every sum is exact.
+        let (m, k, n) = (5, 203, 7);
+        let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
+        let w: Vec<f64> = (0..n * k).map(|i| (i % 5) as f64 - 2.0).collect();
+        let (a_view, b_view) = (MatRef::row_major(&a, m, k), MatRef::row_major(&w, n, k).t());
+        let want = naive(m, k, n, &a_view, &b_view);
+        for isa in [Isa::Scalar, isa::active()] {
+            for beta in [0.0, 1.0] {
+                let mut c = vec![if beta == 0.0 { f64::NAN } else { 1.0 }; m * n];
+                let cp = CPtr {
+                    ptr: c.as_mut_ptr(),
+                    rs: n,
+                    cs: 1,
+                };
+                assert!(dot::try_dot(isa, 1.0, &a_view, &b_view, beta, cp, m, n));
+                let want: Vec<f64> = want.iter().map(|v| v + beta).collect();
+                assert_eq!(c, want, "{isa}, beta {beta}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,266 @@
+//! `C = alpha * A B^T + beta * C` with few rows of A, as dot products along the depth: the GEMM
+//! driver's path when A's rows and B's columns are both unit-stride (`A` row-major, `op(B) =
+//! W^T` with `W` row-major: the `dY W^T` of a linear layer's backward pass) and A has few rows
+//! for the depth ([`DOT_DEPTH_PER_ROW`]).
+//!
+//! The micro-kernel path would pack `W^T`, a transpose of all of `W` (a 16 x 16 register block
+//! at a time), and with few rows of A each packed element then serves only a few tiles, so the
+//! transpose is a large part of the product. Here no operand is packed: a register tile of
+//! `R` rows of A by `Q` rows of `W` holds `R * Q` vector accumulators along the depth, each depth
+//! vector loading `R + Q` vectors for `R * Q` multiply-adds, and ends with one horizontal sum per
+//! accumulator. The `Q` rows of `W` stay in L1 while every group of A's rows passes them, so `W`
+//! is read once.
+//!
+//! Each `C[i][j]` is the sum of its `k` products accumulated in `T` in a fixed order (lane-wise
+//! along the depth, a masked last vector, then the horizontal sum), so GEMM's bound
+//! `k * eps * sum |a||b|` holds and the result does not depend on the thread count: columns are
+//! cut into blocks of [`COLS_PER_BLOCK`], computed by the same code on one thread or many.
+//! `beta == 0` never reads C.
+
+use super::kernel::CPtr;
+use super::{MatRef, PAR_THRESHOLD_FLOPS};
+use crate::element::Element;
+use crate::isa::Isa;
+use crate::parallel::should_split;
+use crate::simd::{MAX_LANES, Simd, SimdOp};
+use rayon::prelude::*;
+
+/// A's rows at most.
+const DOT_MAX_ROWS: usize = 32;
+
+/// Depth per row of A at least, and depth at least: the dot products pay when `k / m` exceeds
+/// about 30. The packed path's transpose of `W` costs per element of `W`, shared by A's `m`
+/// rows; the dot products' depth loop runs slower than the micro-kernel (for 32 rows, A no
+/// longer fits L1 beside the rows of `W` and streams from L2 for every group of them; summing
+/// a tile's 16 accumulators by a tree of shuffles instead of one horizontal sum each changed
+/// nothing, nor did prefetching the next rows of `W`). Median times in one process, both paths
+/// alternating with an 8 MiB sweep between runs, one core, AVX-512, `f32` `m x k x n` with
+/// `n = 512` unless given, packed -> dots, by `k / m`: 16: `8x128` +26.9%, `32x512` +25.3% and
+/// +27.3%; 24.5: `32x784` +12.5%; 32: `8x256` -3.3%, `16x512` +2.7% and +0.1%; 42: `12x512`
+/// -31.9%; 64: `8x512` 40.2 -> 28.6 us, `32x2048x2048` -19.8%; 98: `8x784` -21.7%; 512:
+/// `8x4096x4096` 6678 -> 3679 us; 1024: `4x2048x8192` -46.6%. `f64`: `32x512` +22.5%, `8x512`
+/// -28.1%, `8x4096x4096` 15.3 -> 6.9 ms.
+const DOT_DEPTH_PER_ROW: usize = 40;
+const DOT_MIN_DEPTH: usize = 128;
+
+/// Columns of C (rows of `W`) per block: the unit of work and of splitting across threads.
+const COLS_PER_BLOCK: usize = 64;
+
+/// Runs the product as dot products when its layout and size suit (see the module docs;
+/// after the driver's checks: `k > 0`, `alpha != 0`, no epilogue). Returns whether it did.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn try_dot<T: Element>(
+    isa: Isa,
+    alpha: T,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    beta: T,
+    c: CPtr<T>,
+    m: usize,
+    n: usize,
+) -> bool {
+    let k = a.cols;
+    if a.cs != 1 || b.rs != 1 || m > DOT_MAX_ROWS || k < DOT_MIN_DEPTH.max(DOT_DEPTH_PER_ROW * m) {
+        return false;
+    }
+    let blocks = n.div_ceil(COLS_PER_BLOCK);
+    let op = |b0: usize, b1: usize| Dots {
+        a,
+        b,
+        alpha,
+        beta,
+        c,
+        j0: b0 * COLS_PER_BLOCK,
+        j1: (b1 * COLS_PER_BLOCK).min(n),
+    };
+    if blocks > 1 && should_split(2 * m * n * k, PAR_THRESHOLD_FLOPS) {
+        (0..blocks)
+            .into_par_iter()
+            .for_each(|j| T::dispatch(isa, op(j, j + 1)));
+    } else {
+        T::dispatch(isa, op(0, blocks));
+    }
+    true
+}
+
+/// Columns `j0..j1` of C (all its rows).
+struct Dots<'a, 'm, T> {
+    a: &'a MatRef<'m, T>,
+    b: &'a MatRef<'m, T>,
+    alpha: T,
+    beta: T,
+    c: CPtr<T>,
+    j0: usize,
+    j1: usize,
+}
+
+impl<T: Element> SimdOp<T> for Dots<'_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        if S::REGISTERS >= 32 {
+            self.sweep::<S, 4, 4>(s)
+        } else {
+            self.sweep::<S, 2, 4>(s)
+        }
+    }
+}
+
+impl<T: Element> Dots<'_, '_, T> {
+    /// Groups of `Q` rows of `W` (columns of C), each against every group of `R` rows of A;
+    /// ragged groups one row at a time.
+    #[inline(always)]
+    fn sweep<S: Simd<T>, const R: usize, const Q: usize>(&self, s: S) {
+        let (m, k) = (self.a.rows, self.a.cols);
+        let mask = tail_mask(s, k);
+        let mut j = self.j0;
+        while j + Q <= self.j1 {
+            self.rows_against::<S, R, Q>(s, j, m, mask);
+            j += Q;
+        }
+        while j < self.j1 {
+            self.rows_against::<S, R, 1>(s, j, m, mask);
+            j += 1;
+        }
+    }
+
+    /// Every row of A against rows `j..j + Q` of `W`.
+    #[inline(always)]
+    fn rows_against<S: Simd<T>, const R: usize, const Q: usize>(
+        &self,
+        s: S,
+        j: usize,
+        m: usize,
+        mask: Option<S::M>,
+    ) {
+        let mut w: [&[T]; Q] = [&[]; Q];
+        for (q, row) in w.iter_mut().enumerate() {
+            *row = self.w_row(j + q);
+        }
+        let mut i = 0;
+        while i + R <= m {
+            let mut a: [&[T]; R] = [&[]; R];
+            for (r, row) in a.iter_mut().enumerate() {
+                *row = self.a_row(i + r);
+            }
+            let v = dot_tile::<T, S, R, Q>(s, a, w, mask);
+            self.put(i, j, &v);
+            i += R;
+        }
+        while i < m {
+            let v = dot_tile::<T, S, 1, Q>(s, [self.a_row(i)], w, mask);
+            self.put(i, j, &v);
+            i += 1;
+        }
+    }
+
+    /// Row `i` of A (unit-stride, `k` long).
+    #[inline(always)]
+    fn a_row(&self, i: usize) -> &[T] {
+        &self.a.data[i * self.a.rs..][..self.a.cols]
+    }
+
+    /// Column `j` of `op(B)`, a row of `W` (unit-stride, `k` long).
+    #[inline(always)]
+    fn w_row(&self, j: usize) -> &[T] {
+        &self.b.data[j * self.b.cs..][..self.b.rows]
+    }
+
+    /// `C[i + r][j + q] = alpha * v[r][q] + beta * C[..]` (`beta == 0` does not read C).
+    #[inline(always)]
+    fn put<const R: usize, const Q: usize>(&self, i: usize, j: usize, v: &[[T; Q]; R]) {
+        for (r, row) in v.iter().enumerate() {
+            for (q, &x) in row.iter().enumerate() {
+                // SAFETY: `i + r < m` and `j + q < n` (the callers' loops): inside C, whose
+                // columns `j0..j1` this task alone writes.
+                let p = unsafe { self.c.ptr.add((i + r) * self.c.rs + (j + q) * self.c.cs) };
+                // SAFETY: as above.
+                unsafe {
+                    *p = if self.beta == T::ZERO {
+                        self.alpha * x
+                    } else {
+                        self.alpha * x + self.beta * *p
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// The lanes of the vector ending at depth `k` that the whole vectors before it did not cover
+/// (the last `k % LANES`), or `None` when `k` is a whole number of vectors.
+#[inline(always)]
+fn tail_mask<T: Element, S: Simd<T>>(s: S, k: usize) -> Option<S::M> {
+    let (l, r) = (S::LANES, k % S::LANES);
+    if r == 0 {
+        return None;
+    }
+    let mut idx = [T::ZERO; MAX_LANES];
+    for (j, v) in idx.iter_mut().enumerate() {
+        *v = T::from_f64(j as f64);
+    }
+    // SAFETY: `idx` holds MAX_LANES >= LANES elements.
+    let idx = unsafe { s.load(idx.as_ptr()) };
+    Some(s.le(s.splat(T::from_f64((l - r) as f64)), idx))
+}
+
+/// The `R x Q` dot products of rows `a` with rows `w` (all `k >= LANES` long): one vector
+/// accumulator per pair over the whole vectors, the last partial vector (the one ending at `k`,
+/// its lanes already summed masked to zero in both operands, so nothing is read twice or out
+/// of bounds), then one horizontal sum per pair.
+#[inline(always)]
+fn dot_tile<T: Element, S: Simd<T>, const R: usize, const Q: usize>(
+    s: S,
+    a: [&[T]; R],
+    w: [&[T]; Q],
+    mask: Option<S::M>,
+) -> [[T; Q]; R] {
+    let l = S::LANES;
+    let k = w[0].len();
+    assert!(
+        k >= l,
+        "dot products shorter than a vector (broken invariant)"
+    );
+    for row in a.iter().chain(&w) {
+        assert_eq!(row.len(), k, "rows of one depth (broken invariant)");
+    }
+    let zero = s.splat(T::ZERO);
+    let mut acc = [[zero; Q]; R];
+    let mut p = 0;
+    while p + l <= k {
+        let mut wv = [zero; Q];
+        for q in 0..Q {
+            // SAFETY: p + LANES <= k, the length of every row.
+            wv[q] = unsafe { s.load(w[q].as_ptr().add(p)) };
+        }
+        for r in 0..R {
+            // SAFETY: as above.
+            let av = unsafe { s.load(a[r].as_ptr().add(p)) };
+            for q in 0..Q {
+                acc[r][q] = s.mul_add(av, wv[q], acc[r][q]);
+            }
+        }
+        p += l;
+    }
+    if let Some(mask) = mask {
+        let mut wv = [zero; Q];
+        for q in 0..Q {
+            // SAFETY: k >= LANES: the vector ending at k lies inside every row.
+            wv[q] = s.select(mask, unsafe { s.load(w[q].as_ptr().add(k - l)) }, zero);
+        }
+        for r in 0..R {
+            // SAFETY: as above.
+            let av = s.select(mask, unsafe { s.load(a[r].as_ptr().add(k - l)) }, zero);
+            for q in 0..Q {
+                acc[r][q] = s.mul_add(av, wv[q], acc[r][q]);
+            }
+        }
+    }
+    let mut out = [[T::ZERO; Q]; R];
+    for r in 0..R {
+        for q in 0..Q {
+            out[r][q] = s.reduce_add(acc[r][q]);
+        }
+    }
+    out
+}
