@@ -17,13 +17,12 @@
 //! cut into blocks of [`COLS_PER_BLOCK`], computed by the same code on one thread or many.
 //! `beta == 0` never reads C.
 
+use super::MatRef;
+use super::gemv::{run_blocks, tail_mask, update_element};
 use super::kernel::CPtr;
-use super::{MatRef, PAR_THRESHOLD_FLOPS};
 use crate::element::Element;
 use crate::isa::Isa;
-use crate::parallel::should_split;
-use crate::simd::{Cache, MAX_LANES, Simd, SimdOp, prefetch};
-use rayon::prelude::*;
+use crate::simd::{Cache, Simd, SimdOp, prefetch};
 
 /// A's rows at most.
 const DOT_MAX_ROWS: usize = 32;
@@ -82,13 +81,7 @@ pub(super) fn try_dot<T: Element>(
         j0: b0 * COLS_PER_BLOCK,
         j1: (b1 * COLS_PER_BLOCK).min(n),
     };
-    if blocks > 1 && should_split(2 * m * n * k, PAR_THRESHOLD_FLOPS) {
-        (0..blocks)
-            .into_par_iter()
-            .for_each(|j| T::dispatch(isa, op(j, j + 1)));
-    } else {
-        T::dispatch(isa, op(0, blocks));
-    }
+    run_blocks::<T, _>(isa, blocks, 2 * m * n * k, op);
     true
 }
 
@@ -182,35 +175,13 @@ impl<T: Element> Dots<'_, '_, T> {
             for (q, &x) in row.iter().enumerate() {
                 // SAFETY: `i + r < m` and `j + q < n` (the callers' loops): inside C, whose
                 // columns `j0..j1` this task alone writes.
-                let p = unsafe { self.c.ptr.add((i + r) * self.c.rs + (j + q) * self.c.cs) };
-                // SAFETY: as above.
                 unsafe {
-                    *p = if self.beta == T::ZERO {
-                        self.alpha * x
-                    } else {
-                        self.alpha * x + self.beta * *p
-                    }
-                };
+                    let p = self.c.ptr.add((i + r) * self.c.rs + (j + q) * self.c.cs);
+                    update_element(p, self.alpha, self.beta, x);
+                }
             }
         }
     }
-}
-
-/// The lanes of the vector ending at depth `k` that the whole vectors before it did not cover
-/// (the last `k % LANES`), or `None` when `k` is a whole number of vectors.
-#[inline(always)]
-fn tail_mask<T: Element, S: Simd<T>>(s: S, k: usize) -> Option<S::M> {
-    let (l, r) = (S::LANES, k % S::LANES);
-    if r == 0 {
-        return None;
-    }
-    let mut idx = [T::ZERO; MAX_LANES];
-    for (j, v) in idx.iter_mut().enumerate() {
-        *v = T::from_f64(j as f64);
-    }
-    // SAFETY: `idx` holds MAX_LANES >= LANES elements.
-    let idx = unsafe { s.load(idx.as_ptr()) };
-    Some(s.le(s.splat(T::from_f64((l - r) as f64)), idx))
 }
 
 /// The `R x Q` dot products of rows `a` with rows `w` (all `k >= LANES` long): one vector

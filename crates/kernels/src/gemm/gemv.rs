@@ -118,13 +118,7 @@ fn gemv<T: Element>(
             r0: b0 * ROWS_PER_BLOCK,
             r1: (b1 * ROWS_PER_BLOCK).min(m),
         };
-        if blocks > 1 && should_split(2 * m * k, PAR_THRESHOLD_FLOPS) {
-            (0..blocks)
-                .into_par_iter()
-                .for_each(|b| T::dispatch(isa, op(b, b + 1)));
-        } else {
-            T::dispatch(isa, op(0, blocks));
-        }
+        run_blocks::<T, _>(isa, blocks, 2 * m * k, op);
     };
     if xs == 1 || k == 1 {
         with_x(&x[..k]);
@@ -135,6 +129,25 @@ fn gemv<T: Element>(
             }
             with_x(buf);
         });
+    }
+}
+
+/// Runs `op(b0, b1)`, the work of blocks `b0..b1`, for all `blocks`: one block per rayon task
+/// when there are several and the product's `flops` reach [`PAR_THRESHOLD_FLOPS`], else all in
+/// one call. The blocks are fixed by the caller, so the result does not depend on the thread
+/// count.
+pub(super) fn run_blocks<T: Element, O: SimdOp<T, Output = ()> + Send>(
+    isa: Isa,
+    blocks: usize,
+    flops: usize,
+    op: impl Fn(usize, usize) -> O + Sync,
+) {
+    if blocks > 1 && should_split(flops, PAR_THRESHOLD_FLOPS) {
+        (0..blocks)
+            .into_par_iter()
+            .for_each(|b| T::dispatch(isa, op(b, b + 1)));
+    } else {
+        T::dispatch(isa, op(0, blocks));
     }
 }
 
@@ -174,15 +187,7 @@ impl<T: Element> Rows<'_, '_, T> {
     fn put(&self, i: usize, v: T) {
         // SAFETY: `i < mat.rows`, the length of y; this block's rows are written by this task
         // only (blocks are disjoint).
-        let p = unsafe { self.y.ptr.add(i * self.y.rs) };
-        // SAFETY: as above.
-        unsafe {
-            *p = if self.beta == T::ZERO {
-                self.alpha * v
-            } else {
-                self.alpha * v + self.beta * *p
-            }
-        };
+        unsafe { update_element(self.y.ptr.add(i * self.y.rs), self.alpha, self.beta, v) };
     }
 
     /// Row `i` of a view whose rows are unit-stride (or one element long).
@@ -344,14 +349,28 @@ impl<T: Element> Rows<'_, '_, T> {
     }
 }
 
-/// The last, partial vector of the dot form: lanes `LANES - r ..` of the vector ending at `k`
-/// are the `r = k % (LANES)` elements not yet summed (the mask), and `x` there (zero elsewhere).
-/// `None` when `k` is a whole number of vectors or shorter than one.
+/// `*p = alpha * v + beta * *p`; `beta == 0` does not read `*p` (it may hold NaN).
+///
+/// # Safety
+/// `p` is valid for reads and writes, and no other thread accesses it now.
 #[inline(always)]
-fn dot_tail<T: Element, S: Simd<T>>(s: S, x: &[T]) -> Option<(S::M, S::V)> {
-    let (l, k) = (S::LANES, x.len());
-    let r = k % l;
-    if r == 0 || k < l {
+pub(super) unsafe fn update_element<T: Element>(p: *mut T, alpha: T, beta: T, v: T) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        *p = if beta == T::ZERO {
+            alpha * v
+        } else {
+            alpha * v + beta * *p
+        }
+    };
+}
+
+/// The lanes of the vector ending at depth `k` that the whole vectors before it did not cover
+/// (the last `k % LANES`), or `None` when `k` is a whole number of vectors.
+#[inline(always)]
+pub(super) fn tail_mask<T: Element, S: Simd<T>>(s: S, k: usize) -> Option<S::M> {
+    let (l, r) = (S::LANES, k % S::LANES);
+    if r == 0 {
         return None;
     }
     let mut idx = [T::ZERO; MAX_LANES];
@@ -360,11 +379,22 @@ fn dot_tail<T: Element, S: Simd<T>>(s: S, x: &[T]) -> Option<(S::M, S::V)> {
     }
     // SAFETY: `idx` holds MAX_LANES >= LANES elements.
     let idx = unsafe { s.load(idx.as_ptr()) };
-    let mask = s.le(s.splat(T::from_f64((l - r) as f64)), idx);
-    let zero = s.splat(T::ZERO);
+    Some(s.le(s.splat(T::from_f64((l - r) as f64)), idx))
+}
+
+/// The last, partial vector of the dot form: lanes `LANES - r ..` of the vector ending at `k`
+/// are the `r = k % (LANES)` elements not yet summed (the mask, [`tail_mask`]), and `x` there
+/// (zero elsewhere). `None` when `k` is a whole number of vectors or shorter than one.
+#[inline(always)]
+fn dot_tail<T: Element, S: Simd<T>>(s: S, x: &[T]) -> Option<(S::M, S::V)> {
+    let (l, k) = (S::LANES, x.len());
+    if k < l {
+        return None;
+    }
+    let mask = tail_mask(s, k)?;
     // SAFETY: k >= LANES: the LANES elements ending at k are inside x.
     let xt = unsafe { s.load(x.as_ptr().add(k - l)) };
-    Some((mask, s.select(mask, xt, zero)))
+    Some((mask, s.select(mask, xt, s.splat(T::ZERO))))
 }
 
 /// The dot products of `R` rows (each `x.len()` long) with `x`: two vector accumulators per
