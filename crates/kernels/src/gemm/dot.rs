@@ -32,8 +32,10 @@ const DOT_MAX_ROWS: usize = 32;
 /// rows; the dot products' depth loop runs slower than the micro-kernel (for 32 rows, A no
 /// longer fits L1 beside the rows of `W` and streams from L2 for every group of them; summing
 /// a tile's 16 accumulators by a tree of shuffles instead of one horizontal sum each changed
-/// nothing, nor did prefetching the next rows of `W`). Median times in one process, both paths
-/// alternating with an 8 MiB sweep between runs, one core, AVX-512, `f32` `m x k x n` with
+/// nothing, nor did prefetching the next group's rows of `W` from a group's first or last
+/// tile). Measured before the prefetch of [`PREFETCH_BYTES`] was added: median times in one
+/// process, both paths alternating with an 8 MiB sweep between runs, one core, AVX-512, `f32`
+/// `m x k x n` with
 /// `n = 512` unless given, packed -> dots, by `k / m`: 16: `8x128` +26.9%, `32x512` +25.3% and
 /// +27.3%; 24.5: `32x784` +12.5%; 32: `8x256` -3.3%, `16x512` +2.7% and +0.1%; 42: `12x512`
 /// -31.9%; 64: `8x512` 40.2 -> 28.6 us, `32x2048x2048` -19.8%; 98: `8x784` -21.7%; 512:

@@ -727,8 +727,8 @@ const DIRECT_B_MAX_PANELS: usize = 8;
 
 /// A row-major B is packed by the first tile of each panel as it reads it (see
 /// `kernel::product`), instead of in a pass of its own, when the depth block is at most this
-/// deep (or A has few blocks: [`PACK_AS_READ_MAX_A_BLOCKS`]) and the tasks run one after another (the first task then sweeps every panel before the
-/// others read them). The pass read all of B once more, and the tiles after the first now find
+/// deep (or A has few blocks: [`PACK_AS_READ_MAX_A_BLOCKS`]) and the tasks run one after
+/// another (the first task then sweeps every panel before the others read them). The pass read all of B once more, and the tiles after the first now find
 /// their panel just written rather than packed a whole B earlier. A ragged last panel is packed
 /// by the pass, alone; a transposed B keeps the pass.
 ///
