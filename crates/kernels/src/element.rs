@@ -5,10 +5,33 @@ use crate::simd::{self, SimdOp};
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
+/// Seals [`Element`] and holds the kernels compiled once, here, for each element type.
+///
+/// A generic function is compiled by every crate that calls it with a concrete type, and with
+/// optimizations on (the test profile too) crates do not share those copies: before this, each
+/// test binary, example and dependent crate that multiplied matrices compiled its own GEMM, its
+/// whole driver, on every SIMD path, for `f32` and `f64` (a one-line example calling `gemm`
+/// took 25 s to build in the test profile; the tests of `cargo test --workspace` held about
+/// forty such copies). A method of a trait implemented for a concrete type is compiled where the
+/// impl is, once: the public generic functions are thin and call these.
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+    use crate::gemm::{Epilogue, MatMut, MatRef};
+    use crate::isa::Isa;
+
+    pub trait Sealed: Sized {
+        /// `C = act(alpha op(A) op(B) + beta C + bias)` on `isa`, shapes already checked:
+        /// [`crate::gemm::run_checked`].
+        #[allow(clippy::too_many_arguments)]
+        fn gemm(
+            isa: Isa,
+            alpha: Self,
+            a: MatRef<'_, Self>,
+            b: MatRef<'_, Self>,
+            beta: Self,
+            c: MatMut<'_, Self>,
+            epilogue: Epilogue<'_, Self>,
+        );
+    }
 }
 
 /// A floating-point element type: `f32` or `f64` (sealed).
@@ -113,6 +136,20 @@ pub(crate) const fn is_f64<T>() -> bool {
 
 macro_rules! impl_element {
     ($t:ty, $bits:ty, $mant:expr, $bias:expr, $mm:path) => {
+        impl sealed::Sealed for $t {
+            fn gemm(
+                isa: Isa,
+                alpha: Self,
+                a: crate::gemm::MatRef<'_, Self>,
+                b: crate::gemm::MatRef<'_, Self>,
+                beta: Self,
+                c: crate::gemm::MatMut<'_, Self>,
+                epilogue: crate::gemm::Epilogue<'_, Self>,
+            ) {
+                crate::gemm::run_checked(isa, alpha, a, b, beta, c, epilogue)
+            }
+        }
+
         impl Element for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;

@@ -176,9 +176,23 @@ pub fn try_gemm_with<T: Element>(
     epilogue: Epilogue<'_, T>,
 ) -> Result<(), KernelError> {
     check_shapes("gemm", &a, &b, &c, epilogue.bias)?;
-    let bias = epilogue.bias.map_or(Bias::None, Bias::PerColumn);
-    run(isa::active(), alpha, a, b, beta, c, bias, epilogue.act);
+    T::gemm(isa::active(), alpha, a, b, beta, c, epilogue);
     Ok(())
+}
+
+/// The product after [`check_shapes`], for [`Element`]'s per-type instance (so the driver is
+/// compiled once, in this crate: see the `sealed` module of `element.rs`).
+pub(crate) fn run_checked<T: Element>(
+    isa: Isa,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    epilogue: Epilogue<'_, T>,
+) {
+    let bias = epilogue.bias.map_or(Bias::None, Bias::PerColumn);
+    run(isa, alpha, a, b, beta, c, bias, epilogue.act);
 }
 
 /// `C_t = alpha * op(A_t) * op(B_t) + beta * C_t` for `t < batch`, where matrix `t` of each
@@ -260,15 +274,14 @@ pub fn try_gemm_batched<T: Element>(
             rs: c_strides.0,
             cs: c_strides.1,
         };
-        run(
+        T::gemm(
             isa,
             alpha,
             view(&a, t, a_stride),
             view(&b, t, b_stride),
             beta,
             ct,
-            Bias::None,
-            Activation::Identity,
+            Epilogue::none(),
         );
     };
     let cdata = c.data;
