@@ -265,12 +265,12 @@ pub(crate) fn scalar<T: Element>(inp: &mut Input, allow_zero: bool) -> T {
 
 /// `a` and `b` are the same value: equal bits, or both NaN (NaN payloads and signs are not
 /// specified).
-pub(crate) fn same<T: Element>(a: T, b: T) -> bool {
+pub fn same<T: Element>(a: T, b: T) -> bool {
     (a.is_nan() && b.is_nan()) || a.to_bits_u64() == b.to_bits_u64()
 }
 
 /// The spacing of `T` values at magnitude `|v|` (the subnormal spacing below the normal range).
-pub(crate) fn ulp_at<T: Element>(v: f64) -> f64 {
+pub fn ulp_at<T: Element>(v: f64) -> f64 {
     let min_sub = T::MIN_POSITIVE.to_f64() * T::EPSILON.to_f64();
     let a = v.abs();
     if a < T::MIN_POSITIVE.to_f64() {
@@ -305,25 +305,4 @@ pub(crate) fn nsum(terms: impl Iterator<Item = f64> + Clone) -> f64 {
 #[track_caller]
 pub(crate) fn mismatch(what: &str, path: Isa, detail: String) -> ! {
     panic!("nabla-fuzz: {what} on the {path} path: {detail}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_input_decodes() {
-        for t in TARGETS {
-            (t.1)(&[]);
-            (t.1)(&[0xff; 7]);
-        }
-    }
-
-    #[test]
-    fn ulps() {
-        assert_eq!(ulp_at::<f32>(1.0), f32::EPSILON as f64);
-        assert_eq!(ulp_at::<f32>(1e-45), 2f64.powi(-149));
-        assert!(same(f32::NAN, -f32::NAN));
-        assert!(!same(0.0f32, -0.0));
-    }
 }

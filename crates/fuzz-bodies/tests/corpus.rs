@@ -31,6 +31,25 @@ fn corpus_dirs_name_targets() {
     }
 }
 
+/// Every target takes any input, including one too short to decode: it does nothing then.
+#[test]
+fn every_input_decodes() {
+    for t in nabla_fuzz::TARGETS {
+        (t.1)(&[]);
+        (t.1)(&[0xff; 7]);
+    }
+}
+
+/// The comparison helpers the bodies use: the spacing of values and NaN-tolerant equality.
+#[test]
+fn ulps() {
+    use nabla_fuzz::{same, ulp_at};
+    assert_eq!(ulp_at::<f32>(1.0), f32::EPSILON as f64);
+    assert_eq!(ulp_at::<f32>(1e-45), 2f64.powi(-149));
+    assert!(same(f32::NAN, -f32::NAN));
+    assert!(!same(0.0f32, -0.0));
+}
+
 /// One test per target, so a failure names it.
 macro_rules! replay {
     ($name:ident) => {
