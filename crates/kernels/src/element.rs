@@ -15,22 +15,21 @@ use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 /// forty such copies). A method of a trait implemented for a concrete type is compiled where the
 /// impl is, once: the public generic functions are thin and call these.
 mod sealed {
+    use crate::KernelError;
     use crate::gemm::{Epilogue, MatMut, MatRef};
-    use crate::isa::Isa;
 
     pub trait Sealed: Sized {
-        /// `C = act(alpha op(A) op(B) + beta C + bias)` on `isa`, shapes already checked:
-        /// [`crate::gemm::run_checked`].
-        #[allow(clippy::too_many_arguments)]
+        /// `C = act(alpha op(A) op(B) + beta C + bias)` on the active path, shapes checked:
+        /// [`crate::gemm::try_gemm_with`]. (A generic caller outside this crate can reach this
+        /// method, so it must stay as safe as the public function.)
         fn gemm(
-            isa: Isa,
             alpha: Self,
             a: MatRef<'_, Self>,
             b: MatRef<'_, Self>,
             beta: Self,
             c: MatMut<'_, Self>,
             epilogue: Epilogue<'_, Self>,
-        );
+        ) -> Result<(), KernelError>;
     }
 }
 
@@ -138,15 +137,14 @@ macro_rules! impl_element {
     ($t:ty, $bits:ty, $mant:expr, $bias:expr, $mm:path) => {
         impl sealed::Sealed for $t {
             fn gemm(
-                isa: Isa,
                 alpha: Self,
                 a: crate::gemm::MatRef<'_, Self>,
                 b: crate::gemm::MatRef<'_, Self>,
                 beta: Self,
                 c: crate::gemm::MatMut<'_, Self>,
                 epilogue: crate::gemm::Epilogue<'_, Self>,
-            ) {
-                crate::gemm::run_checked(isa, alpha, a, b, beta, c, epilogue)
+            ) -> Result<(), crate::KernelError> {
+                crate::gemm::checked(alpha, a, b, beta, c, epilogue)
             }
         }
 

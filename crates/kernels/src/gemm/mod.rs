@@ -175,24 +175,24 @@ pub fn try_gemm_with<T: Element>(
     c: MatMut<'_, T>,
     epilogue: Epilogue<'_, T>,
 ) -> Result<(), KernelError> {
-    check_shapes("gemm", &a, &b, &c, epilogue.bias)?;
-    T::gemm(isa::active(), alpha, a, b, beta, c, epilogue);
-    Ok(())
+    T::gemm(alpha, a, b, beta, c, epilogue)
 }
 
-/// The product after [`check_shapes`], for [`Element`]'s per-type instance (so the driver is
-/// compiled once, in this crate: see the `sealed` module of `element.rs`).
-pub(crate) fn run_checked<T: Element>(
-    isa: Isa,
+/// [`try_gemm_with`]'s body, for [`Element`]'s per-type instance (so that the driver is
+/// compiled once, in this crate: see the `sealed` module of `element.rs`). It checks the
+/// shapes itself, since that method can be reached from outside through a generic `T`.
+pub(crate) fn checked<T: Element>(
     alpha: T,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     beta: T,
     c: MatMut<'_, T>,
     epilogue: Epilogue<'_, T>,
-) {
+) -> Result<(), KernelError> {
+    check_shapes("gemm", &a, &b, &c, epilogue.bias)?;
     let bias = epilogue.bias.map_or(Bias::None, Bias::PerColumn);
-    run(isa, alpha, a, b, beta, c, bias, epilogue.act);
+    run(isa::active(), alpha, a, b, beta, c, bias, epilogue.act);
+    Ok(())
 }
 
 /// `C_t = alpha * op(A_t) * op(B_t) + beta * C_t` for `t < batch`, where matrix `t` of each
@@ -274,15 +274,16 @@ pub fn try_gemm_batched<T: Element>(
             rs: c_strides.0,
             cs: c_strides.1,
         };
+        // Each entry's views were checked above (the per-entry check is a few comparisons).
         T::gemm(
-            isa,
             alpha,
             view(&a, t, a_stride),
             view(&b, t, b_stride),
             beta,
             ct,
             Epilogue::none(),
-        );
+        )
+        .expect("batch entries checked above (broken invariant)");
     };
     let cdata = c.data;
     let per_matrix = 2 * m * n * k;
