@@ -381,7 +381,11 @@ struct Blocking {
 ///   FMA peak, 16 x 1 -> 8 x 2: 64^3 75.4% -> 89.3%, 256^3 80.3% -> 93.6%, 1024^3 81.2% ->
 ///   91.5%, `256x784x512` `A*B^T` 88.0% -> 94.3%. 16 x 1 (one broadcast per FMA) ran out of
 ///   load slots; 12 x 2 leaves ragged tiles at 64 to 512 rows (73-92%). f64 measured 8 x 2 best
-///   of 8x1, 8x2, 12x1, 16x1 and 24x1 on an earlier machine.
+///   of 8x1, 8x2, 12x1, 16x1 and 24x1 on an earlier machine; on this one (builds alternated,
+///   fraction of the FMA peak, caches swept between runs) 12 x 2 lost (1024^3 90.6-91.4% ->
+///   87.8-88.6%, 256^3 93.7-94.6% -> 90.8-91.5%, 64^3 72-76% -> 61-65%) and 8 x 3 tied at
+///   1024^3, gained 1-2% at 512^3, and lost at 256^3 (-> 90.2-90.4%) and 64^3 (-> 54-55%),
+///   though both load fewer bytes of A or B per multiply-add.
 /// * 16 registers (AVX2, SSE2, scalar): 6 rows x 2 vectors = 12 accumulators.
 const fn tile_shape(registers: usize) -> (usize, usize) {
     if registers >= 32 { (8, 2) } else { (6, 2) }
@@ -408,7 +412,9 @@ impl<T: Element> SimdOp<T> for ShapeOf {
 /// cost about 1.5%.
 const C_PREFETCH_BYTES: usize = 1 << 20;
 
-/// Target size of a packed A block (bytes).
+/// Target size of a packed A block (bytes). 512 KiB (64 `f64` rows of a 1024-deep block, so
+/// each B panel brought from L3 serves twice the tiles) measured no better: `f64` 1024^3 equal,
+/// 512^3 and `256x784x512` within +-2% (interleaved medians, one core).
 const A_BLOCK_BYTES: usize = 256 << 10;
 
 /// Depth of a block: each micro-kernel call multiplies `KC` depths. Deep blocks make few passes
