@@ -5,7 +5,8 @@ use crate::simd::{self, SimdOp};
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// Seals [`Element`] and holds the kernels compiled once, here, for each element type.
+/// Seals [`Element`] and holds the code compiled once, here, for each element type (GEMM's
+/// driver).
 ///
 /// A generic function is compiled by every crate that calls it with a concrete type, and with
 /// optimizations on (the test profile too) crates do not share those copies: before this, each
