@@ -6,7 +6,7 @@ use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
 /// Seals [`Element`] and holds the code compiled once, here, for each element type (GEMM's
-/// driver).
+/// driver, behind the plain and the batched entry points).
 ///
 /// A generic function is compiled by every crate that calls it with a concrete type, and with
 /// optimizations on (the test profile too) crates do not share those copies: before this, each
@@ -30,6 +30,20 @@ mod sealed {
             beta: Self,
             c: MatMut<'_, Self>,
             epilogue: Epilogue<'_, Self>,
+        ) -> Result<(), KernelError>;
+
+        /// The batched product, all checks included: [`crate::gemm::try_gemm_batched`].
+        #[allow(clippy::too_many_arguments)]
+        fn gemm_batched(
+            batch: usize,
+            alpha: Self,
+            a: MatRef<'_, Self>,
+            a_stride: usize,
+            b: MatRef<'_, Self>,
+            b_stride: usize,
+            beta: Self,
+            c: MatMut<'_, Self>,
+            c_stride: usize,
         ) -> Result<(), KernelError>;
     }
 }
@@ -145,7 +159,22 @@ macro_rules! impl_element {
                 c: crate::gemm::MatMut<'_, Self>,
                 epilogue: crate::gemm::Epilogue<'_, Self>,
             ) -> Result<(), crate::KernelError> {
-                crate::gemm::checked(alpha, a, b, beta, c, epilogue)
+                crate::gemm::checked_gemm(alpha, a, b, beta, c, epilogue)
+            }
+            fn gemm_batched(
+                batch: usize,
+                alpha: Self,
+                a: crate::gemm::MatRef<'_, Self>,
+                a_stride: usize,
+                b: crate::gemm::MatRef<'_, Self>,
+                b_stride: usize,
+                beta: Self,
+                c: crate::gemm::MatMut<'_, Self>,
+                c_stride: usize,
+            ) -> Result<(), crate::KernelError> {
+                crate::gemm::checked_gemm_batched(
+                    batch, alpha, a, a_stride, b, b_stride, beta, c, c_stride,
+                )
             }
         }
 

@@ -66,9 +66,8 @@ pub(super) fn try_dot<T: Element>(
     b: &MatRef<'_, T>,
     beta: T,
     c: CPtr<T>,
-    m: usize,
-    n: usize,
 ) -> bool {
+    let (m, n) = (a.rows, b.cols);
     let k = a.cols;
     if a.cs != 1 || b.rs != 1 || m > DOT_MAX_ROWS || k < DOT_MIN_DEPTH.max(DOT_DEPTH_PER_ROW * m) {
         return false;

@@ -59,9 +59,8 @@ pub(super) fn try_gemv<T: Element>(
     b: &MatRef<'_, T>,
     beta: T,
     c: CPtr<T>,
-    m: usize,
-    n: usize,
 ) -> bool {
+    let (m, n) = (a.rows, b.cols);
     let (mat, x, xs, y, ys) = if n == 1 {
         // Column 0 of C = op(A) times column 0 of op(B).
         (*a, b.data, b.rs, c.ptr, c.rs)

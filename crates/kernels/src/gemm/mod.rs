@@ -181,7 +181,7 @@ pub fn try_gemm_with<T: Element>(
 /// [`try_gemm_with`]'s body, for [`Element`]'s per-type instance (so that the driver is
 /// compiled once, in this crate: see the `sealed` module of `element.rs`). It checks the
 /// shapes itself, since that method can be reached from outside through a generic `T`.
-pub(crate) fn checked<T: Element>(
+pub(crate) fn checked_gemm<T: Element>(
     alpha: T,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
@@ -205,6 +205,22 @@ pub(crate) fn checked<T: Element>(
 /// reaches past its slice; [`KernelError::Invalid`] when C's stride makes batch entries overlap.
 #[allow(clippy::too_many_arguments)]
 pub fn try_gemm_batched<T: Element>(
+    batch: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    a_stride: usize,
+    b: MatRef<'_, T>,
+    b_stride: usize,
+    beta: T,
+    c: MatMut<'_, T>,
+    c_stride: usize,
+) -> Result<(), KernelError> {
+    T::gemm_batched(batch, alpha, a, a_stride, b, b_stride, beta, c, c_stride)
+}
+
+/// [`try_gemm_batched`]'s body, for [`Element`]'s per-type instance (see [`checked_gemm`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn checked_gemm_batched<T: Element>(
     batch: usize,
     alpha: T,
     a: MatRef<'_, T>,
@@ -274,16 +290,16 @@ pub fn try_gemm_batched<T: Element>(
             rs: c_strides.0,
             cs: c_strides.1,
         };
-        // Each entry's views were checked above (the per-entry check is a few comparisons).
-        T::gemm(
+        run(
+            isa,
             alpha,
             view(&a, t, a_stride),
             view(&b, t, b_stride),
             beta,
             ct,
-            Epilogue::none(),
-        )
-        .expect("batch entries checked above (broken invariant)");
+            Bias::None,
+            Activation::Identity,
+        );
     };
     let cdata = c.data;
     let per_matrix = 2 * m * n * k;
@@ -496,8 +512,8 @@ fn run<T: Element>(
     }
     if matches!(bias, Bias::None)
         && act == Activation::Identity
-        && (gemv::try_gemv(isa, alpha, &a, &b, beta, cptr, m, n)
-            || dot::try_dot(isa, alpha, &a, &b, beta, cptr, m, n))
+        && (gemv::try_gemv(isa, alpha, &a, &b, beta, cptr)
+            || dot::try_dot(isa, alpha, &a, &b, beta, cptr))
     {
         return;
     }
@@ -748,9 +764,10 @@ const DIRECT_B_MAX_PANELS: usize = 8;
 /// A row-major B is packed by the first tile of each panel as it reads it (see
 /// `kernel::product`), instead of in a pass of its own, when the depth block is at most this
 /// deep (or A has few blocks: [`PACK_AS_READ_MAX_A_BLOCKS`]) and the tasks run one after
-/// another (the first task then sweeps every panel before the others read them). The pass read all of B once more, and the tiles after the first now find
-/// their panel just written rather than packed a whole B earlier. A ragged last panel is packed
-/// by the pass, alone; a transposed B keeps the pass.
+/// another (the first task then sweeps every panel before the others read them). The pass read
+/// all of B once more, and the tiles after the first now find their panel just written rather
+/// than packed a whole B earlier. A ragged last panel is packed by the pass, alone; a
+/// transposed B keeps the pass.
 ///
 /// Median times in one process, both ways alternating (41 runs each), one core, AVX-512,
 /// packing pass -> packed as read: f32 `128x512x1024` 635 -> 582 us, `200x512x640` 564 -> 527
@@ -1089,7 +1106,7 @@ mod tests {
                     rs: n,
                     cs: 1,
                 };
-                assert!(dot::try_dot(isa, 1.0, &a_view, &b_view, beta, cp, m, n));
+                assert!(dot::try_dot(isa, 1.0, &a_view, &b_view, beta, cp));
                 let want: Vec<f64> = want.iter().map(|v| v + beta).collect();
                 assert_eq!(c, want, "{isa}, beta {beta}");
             }
