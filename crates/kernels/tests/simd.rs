@@ -63,8 +63,8 @@ fn lookup_reads_the_entry_the_key_bits_name() {
                 s.load_partial(&table[..l], T::NAN),
                 s.load_partial(&table[l..], T::NAN),
             );
-            // The shift that `gelu` uses for `f32`, and one for `f64`'s layout.
-            let shift = T::MANTISSA_BITS - 2;
+            // The shifts that `gelu` uses: quarter binades for `f32`, half binades for `f64`.
+            let shift = if T::MANTISSA_BITS == 23 { 21 } else { 51 };
             let mut out = Vec::new();
             for keys in self.0.chunks(l) {
                 let key = s.load_partial(keys, T::ZERO);
@@ -72,7 +72,7 @@ fn lookup_reads_the_entry_the_key_bits_name() {
                 let v = if shift == 21 {
                     s.lookup::<21>(lo, hi, key)
                 } else {
-                    s.lookup::<50>(lo, hi, key)
+                    s.lookup::<51>(lo, hi, key)
                 };
                 s.store_partial(&mut got[..l], v);
                 for (i, &k) in keys.iter().enumerate() {

@@ -203,7 +203,7 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
         }
     }
 
-    /// Whether [`Simd::lookup`] is one instruction on this path (AVX-512 `f32`: a two-source
+    /// Whether [`Simd::lookup`] is one instruction on this path (AVX-512: a two-source
     /// permute), cheap enough to fetch a polynomial's coefficients per lane.
     const FAST_LOOKUP: bool = false;
 
@@ -212,8 +212,9 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
     /// (with `LANES` here [`Simd::PART_LANES`]: a [`Bundle`] looks each part up in the same
     /// part of `lo` and `hi`).
     /// With `SHIFT = MANTISSA_BITS - 2` a positive key's entry follows its binade and the top two
-    /// bits of its mantissa: quarter-octave pieces of a piecewise function. AVX-512 overrides
-    /// the default (which goes through memory) for `f32`.
+    /// bits of its mantissa (quarter binades: the `f32` pieces of `math`, 32 entries), with
+    /// `MANTISSA_BITS - 1` its binade and top bit (half binades: the `f64` pieces, 16 entries).
+    /// AVX-512 overrides the default (which goes through memory).
     #[inline(always)]
     fn lookup<const SHIFT: u32>(self, lo: Self::V, hi: Self::V, key: Self::V) -> Self::V {
         let mut table = [T::ZERO; 2 * MAX_LANES];

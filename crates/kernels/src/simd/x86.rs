@@ -1061,6 +1061,13 @@ impl Simd<f64> for Avx512 {
     fn scalef(self, y: __m512d, n: __m512d) -> __m512d {
         intrinsic!(_mm512_scalef_pd(y, n))
     }
+    const FAST_LOOKUP: bool = true;
+    #[inline(always)]
+    fn lookup<const SHIFT: u32>(self, lo: __m512d, hi: __m512d, key: __m512d) -> __m512d {
+        // The permute reads the low 4 bits of each index: entry (bits >> SHIFT) mod 16.
+        let idx = intrinsic!(_mm512_srli_epi64::<SHIFT>(_mm512_castpd_si512(key)));
+        intrinsic!(_mm512_permutex2var_pd(lo, idx, hi))
+    }
     const FAST_FUNNEL: bool = true;
     const BUNDLES: bool = true;
     #[inline(always)]
