@@ -19,7 +19,7 @@
 //! | [`tanh`] | 2 | 2 / 2 |
 //! | [`sigmoid`], [`silu`], [`softplus`] | 2 | 2 / 1 |
 //! | [`erf`] | 2 | 1 / 1 |
-//! | [`gelu`] | 2 | 2 / 1 |
+//! | [`gelu`] | 2 | 2 / 2 (AVX-512: 1) |
 //! | [`gelu_tanh`] | 2 for `x >= -1` (`f32`), `-1/4` (`f64`); grows in the tail | 2 / 1 |
 //!
 //! Where the correctly rounded result is subnormal, the 2-ULP functions are held to an absolute
@@ -1143,6 +1143,329 @@ const GELU_TABLE_F32: [[f64; 32]; 6] = [
     ],
 ];
 
+/// The tail of [`gelu`] for `f64` on `[0, 37.75]` in 16 pieces, for paths with a fast
+/// [`Simd::lookup`] (AVX-512): entry `(bits(a) >> 51) mod 16` is the piece of `a`'s binade and
+/// top mantissa bit (half binades `[2^e, 1.5 2^e)` and `[1.5 2^e, 2^(e+1))` from `1/4` to `48`;
+/// `a < 1/4` uses the first, and the entry of `[48, 64)`, never reached below the cap, repeats
+/// `[32, 48)`). Below `1/2` a piece holds the tail `T(a) = a Phi(-a)` itself (the first, fitted
+/// on `[0, 3/8)`, with `c = 0` and a zero constant term, so that `T` keeps its relative
+/// accuracy down to 0); from `1/2` on, `K(a) = a e^(a^2/2) Phi(-a)`. Each piece is a degree-15
+/// polynomial in `u = a - c` (exact: `c` is an `f64` in the piece), coefficients highest degree
+/// first, fitted for relative error in 50-digit arithmetic, the center chosen among the `f64`s
+/// near the middle for the one whose value rounds with the least error. Relative error of the
+/// rounded coefficients: at most 2^-56.4 (the piece `[8, 12)`), 2^-56.8 or better elsewhere.
+/// `fits/half_binade_pieces_f64.py` (in this crate; mpmath) computes these tables and prints
+/// them as they stand here, with each piece's error.
+const GELU_CENTERS_F64: [f64; 16] = [
+    2.500000149011612,
+    3.499999956227839,
+    5.000000029802322,
+    7.000000283122063,
+    10.000000389292836,
+    14.00000013411045,
+    19.9999987334013,
+    27.999999538064003,
+    35.00000157952309,
+    35.00000157952309,
+    0.0,
+    0.4374999972060323,
+    0.6249999749707058,
+    0.8749999665888026,
+    1.2500000249128789,
+    1.7499999401625246,
+];
+/// The pieces' coefficients: `GELU_TABLE_F64[i][slot]` is coefficient `i`, highest degree first.
+const GELU_TABLE_F64: [[f64; 16]; 16] = [
+    [
+        1.271699956477079e-10,
+        1.9051499113309827e-12,
+        1.8135779708471637e-13,
+        2.7753783637494362e-15,
+        2.003570003805772e-17,
+        1.1092135578012508e-19,
+        4.076373228746883e-22,
+        1.4379020460136318e-24,
+        1.0772024103777163e-26,
+        1.0772024103777163e-26,
+        3.963405853365111e-06,
+        554.1865381557265,
+        0.06092211321640126,
+        -0.025621204691347748,
+        1.1482404042527448e-06,
+        4.6223421408095244e-07,
+    ],
+    [
+        -6.358314509564151e-10,
+        -4.843912052938029e-11,
+        -1.2288649466584126e-12,
+        -2.2586450076982036e-14,
+        -2.1212068052915166e-16,
+        -1.5585124530382458e-18,
+        -7.793331287652611e-21,
+        -4.0017674479361556e-23,
+        -8.493756528964925e-23,
+        -8.493756528964925e-23,
+        -1.09500903902291e-05,
+        -7.736983990831252,
+        -9.681598129184166e-05,
+        -0.001330651167958838,
+        -2.5123506048132636e-07,
+        -1.041665425850845e-08,
+    ],
+    [
+        3.1171181217626404e-09,
+        2.329146831257286e-10,
+        7.557556478335769e-12,
+        1.745109233093353e-13,
+        1.9456316317488243e-15,
+        2.0305367214859468e-17,
+        1.2558792374103326e-19,
+        9.400816451179846e-22,
+        3.576736472049749e-23,
+        3.576736472049749e-23,
+        1.2030912194854186e-05,
+        -8.363889514616941,
+        -0.0036073187986613805,
+        0.0015484547104444508,
+        -1.5056758417446182e-07,
+        -8.120233731691398e-08,
+    ],
+    [
+        -1.5297176931047625e-08,
+        -1.255272730637953e-09,
+        -4.9767519649941614e-11,
+        -1.4124925914439306e-12,
+        -2.0494500469610317e-14,
+        -2.82939108773322e-16,
+        -2.4261017366926923e-18,
+        -2.4818362811568362e-20,
+        1.4913483471785538e-21,
+        1.4913483471785538e-21,
+        1.1381756214606309e-06,
+        0.09977386281478144,
+        -1.2377338917186124e-06,
+        6.908064941543817e-05,
+        -5.097459486199573e-07,
+        -1.2248561593613156e-07,
+    ],
+    [
+        7.27744320466048e-08,
+        6.8086384426234685e-09,
+        3.2153009876067934e-10,
+        1.1241485677366776e-11,
+        2.1452382646331783e-13,
+        3.9093024574441816e-15,
+        4.694566500697416e-17,
+        6.569876021563588e-19,
+        3.7600206543904054e-20,
+        3.7600206543904054e-20,
+        3.752825540724076e-06,
+        0.05057178004546769,
+        0.00010116100744407036,
+        -3.0427931643527246e-05,
+        2.271959157918771e-06,
+        5.417579061101167e-07,
+    ],
+    [
+        -3.350781875412504e-07,
+        -3.57350742772066e-08,
+        -2.022876029512343e-09,
+        -8.769195681404871e-11,
+        -2.193673520563344e-12,
+        -5.32879393194914e-14,
+        -8.875042776507465e-16,
+        -1.7139279151971713e-17,
+        -1.2520955373271178e-18,
+        -1.2520955373271178e-18,
+        -0.00011659895639133441,
+        -0.0005197004222408803,
+        -5.5575800462777986e-05,
+        -2.74221266874523e-05,
+        -8.700729023607912e-06,
+        -2.209301508856034e-06,
+    ],
+    [
+        1.4892695948545013e-06,
+        1.8180297975424277e-07,
+        1.2409249224784325e-08,
+        6.704365143369511e-10,
+        2.2081189290087696e-11,
+        7.172774432843189e-13,
+        1.6597404630323987e-14,
+        4.4277031251476337e-16,
+        3.917402682198516e-17,
+        3.917402682198516e-17,
+        2.532947691594553e-07,
+        -0.0005066790630496238,
+        0.00018718225560951412,
+        9.167262914501245e-05,
+        3.231707665940899e-05,
+        8.82889034032262e-06,
+    ],
+    [
+        -6.3665620185708945e-06,
+        -8.942731759140703e-07,
+        -7.404631817160718e-08,
+        -5.012962512215904e-09,
+        -2.1846904852787502e-10,
+        -9.517273062655459e-12,
+        -3.067394332886449e-13,
+        -1.1312020241601956e-14,
+        -1.2447521547801843e-15,
+        -1.2447521547801843e-15,
+        0.0011872894455935887,
+        0.0003522358860451106,
+        -0.0006059179500616895,
+        -0.0003052839410601045,
+        -0.00011462916175102935,
+        -3.378942089993301e-05,
+    ],
+    [
+        2.606207529183594e-05,
+        4.236604684826167e-06,
+        4.283691683972054e-07,
+        3.6555268838172815e-08,
+        2.1186083680190753e-09,
+        1.2417543193950668e-10,
+        5.585984986007765e-12,
+        2.8508643357005533e-13,
+        3.9045281097438236e-14,
+        3.9045281097438236e-14,
+        4.126261019100133e-09,
+        0.0031090744409327793,
+        0.0018423393895821705,
+        0.0009671260398352243,
+        0.00038591417472877567,
+        0.00012319641963054177,
+    ],
+    [
+        -0.00010157672624289052,
+        -1.923451672301616e-05,
+        -2.3924397700566155e-06,
+        -2.589917739775765e-07,
+        -2.00671138581413e-08,
+        -1.5877699825544205e-09,
+        -9.990191330302345e-11,
+        -7.063801943555995e-12,
+        -1.2044771104668901e-12,
+        -1.2044771104668901e-12,
+        -0.009973557306966243,
+        -0.004439738760359316,
+        -0.0052489486978183125,
+        -0.0028775527994936282,
+        -0.0012244988732405737,
+        -0.0004251704540359543,
+    ],
+    [
+        0.00037403687795703,
+        8.312317775208823e-05,
+        1.2823528270148844e-05,
+        1.7732823175096957e-06,
+        1.847154789578896e-07,
+        1.9798292545938268e-08,
+        1.7461198014022797e-09,
+        1.7124175924218753e-10,
+        3.636856749452544e-11,
+        3.636856749452544e-11,
+        1.3744502778480264e-11,
+        -0.02105674062719727,
+        0.01386593299685418,
+        0.007960939165833314,
+        0.0036274479094182445,
+        0.0013769341002449016,
+    ],
+    [
+        -0.0012871271734983835,
+        -0.00033861518218800823,
+        -6.539356688825567e-05,
+        -1.1639106139346334e-05,
+        -1.6396312827311208e-06,
+        -2.3891893182222024e-07,
+        -2.9601504401876287e-08,
+        -4.03095999182446e-09,
+        -1.0667723145009139e-09,
+        -1.0667723145009139e-09,
+        0.0664903800665298,
+        0.04073643657741163,
+        -0.03346658333912563,
+        -0.020192614840345065,
+        -0.009901085997166291,
+        -0.004133881097750025,
+    ],
+    [
+        0.004070402012267215,
+        0.0012806152092696495,
+        0.00031286838220398965,
+        7.227212628687976e-05,
+        1.3855912693096297e-05,
+        2.755085232223793e-06,
+        4.806085200348172e-07,
+        9.097846937158146e-08,
+        3.001510045113712e-08,
+        3.001510045113712e-08,
+        5.174832890339432e-15,
+        0.10067883514869973,
+        0.07219702307538121,
+        0.04597858646984003,
+        0.024410877834473373,
+        0.011295169740617169,
+    ],
+    [
+        -0.011493385748396093,
+        -0.004377460428859627,
+        -0.0013694371409278898,
+        -0.00041434599677061455,
+        -0.00010883824309311284,
+        -2.9645152010930253e-05,
+        -7.297931857178298e-06,
+        -1.9226407052602964e-06,
+        -7.910967393465e-07,
+        -7.910967393465e-07,
+        -0.3989422804014327,
+        -0.3278368422300643,
+        -0.13424210322860228,
+        -0.09075129074033195,
+        -0.052588456417525714,
+        -0.027226553070903967,
+    ],
+    [
+        0.027296448080293155,
+        0.012775304624804593,
+        0.005190527261375488,
+        0.002078158982376945,
+        0.0007533001409196109,
+        0.0002821982585502829,
+        9.826696897320767e-05,
+        3.607124951150486e-05,
+        1.8518954952011135e-05,
+        1.8518954952011135e-05,
+        0.5,
+        0.17226650116761552,
+        0.20032825358929202,
+        0.14489542385016613,
+        0.09264547022363083,
+        0.05435465031117487,
+    ],
+    [
+        0.35332833251892626,
+        0.3722080371587664,
+        0.38459652502972125,
+        0.39125437767215643,
+        0.3950669413071144,
+        0.3969372474206469,
+        0.39795231284207583,
+        0.39843536027589765,
+        0.3986174075784076,
+        0.3986174075784076,
+        0.0,
+        0.1447575442865776,
+        0.202097600433214,
+        0.24479924414721804,
+        0.2884504039401051,
+        0.3241554099344732,
+    ],
+];
+
 /// The derivative's pieces, on the pieces and centers of [`GELU_TABLE_F32`]: `M(a) = K(a)/a -
 /// a / sqrt(2 pi)`, so that `gelu'(-a) = e^(-a^2/2) M(a)` and `gelu'(a) = 1 - e^(-a^2/2) M(a)`.
 /// Fitted as `K` is (every piece with a constant term: `M(0) = 1/2`), for error relative to the
@@ -1816,7 +2139,9 @@ fn gelu_cap<T: Element>() -> f64 {
 /// looked up per lane: `cargo xtask perf --filter erf`, lookup route off -> on, two interleaved
 /// pairs, `erf/f32/l2` 13.1-13.2 -> 10.95-10.98 us, 2.5 -> 3.0 Gelem/s; the exact split of
 /// `a^2` in three operations where multiply-adds are fused gave AVX2, in a scratch program,
-/// 1.02 -> 1.06-1.07 Gelem/s).
+/// 1.02 -> 1.06-1.07 Gelem/s; for `f64` on AVX-512 the 16 pieces of `GELU_TABLE_F64`: a
+/// scratch program, `erf` on 2^16 values over `[-8, 8)` one vector at a time, three
+/// alternations of the two builds, 0.646-0.648 -> 0.752-0.758 Gelem/s).
 #[inline(always)]
 pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let one = k(s, 1.0);
@@ -1840,10 +2165,14 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let (pm1, t) = exp_pair(s, hi, lo);
     // erfc a = 2 Phi(-a sqrt 2) = e^(-a^2) K(a') 2/a', a' = a sqrt 2.
     let a2 = s.mul(ac, k(s, core::f64::consts::SQRT_2));
-    let kk = if by_lookup::<T, S>() {
-        // `a'` in `[1.41, 5.66]`: the pieces of `gelu`'s `K` (one polynomial per vector, no
-        // division for `1/a'`).
-        by_pieces(s, a2, pieces_key(s, a2), &GELU_CENTERS_F32, &GELU_TABLE_F32)
+    let kk = if pieces_fit::<T, S>() {
+        // `a'` in `[1.41, 5.66]` (`f64`: `[1.41, 8.49]`, where every piece holds `K`): the
+        // pieces of `gelu`'s `K` (one polynomial per vector, no division for `1/a'`).
+        if is_f32::<T>() {
+            by_pieces(s, a2, pieces_key(s, a2), &GELU_CENTERS_F32, &GELU_TABLE_F32)
+        } else {
+            by_pieces(s, a2, pieces_key(s, a2), &GELU_CENTERS_F64, &GELU_TABLE_F64)
+        }
     } else {
         mills(s, a2, s.div(k(s, 1.0), a2))
     };
@@ -1878,6 +2207,18 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// the other paths' in the last bit at times; the accuracy sweep measured at most 1.82 ULP from
 /// the exact value (2.06 on the scalar path).
 ///
+/// `f64` on AVX-512 takes the same route with 16 half-binade pieces of degree 15
+/// (`GELU_TABLE_F64`; below `|x| = 1/2` they hold the tail itself and the exponential is
+/// skipped). It replaces a polynomial near 0, a division and a polynomial of degree 20 whose
+/// coefficients were chosen per lane among three by selections. A permute here costs about as
+/// much as a multiply-add (they share the two multiply-add pipes: a scratch loop of independent
+/// permutes and multiply-adds ran at 1.6 operations per cycle, against 2 for either alone), so
+/// the pieces' 17 permutes and the exponential's 14 multiply-adds are most of the cost.
+/// `cargo xtask perf --filter gelu/f64`, this route off -> on, two interleaved pairs:
+/// `gelu/f64/l2` 23.4-23.7 -> 16.1-16.3 us (0.69-0.70 -> 1.01-1.02 Gelem/s), `gelu/f64/dram`
+/// 13.9 -> 9.0 ms (24-25% -> 35-37% of the copy roof). On the mpmath table (2776 points, dense
+/// at the pieces' boundaries) it measured at most 1 ULP, the other paths 2.
+///
 /// ```
 /// use nabla_kernels::{isa, math, simd::{Simd, SimdOp}, Element};
 ///
@@ -1897,7 +2238,7 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 /// ```
 #[inline(always)]
 pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
-    if by_lookup::<T, S>() {
+    if pieces_fit::<T, S>() {
         return gelu_by_lookup(s, x);
     }
     let a = abs(s, x);
@@ -1927,48 +2268,68 @@ pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     s.select(near, y_near, s.select(s.lt(x, zero), neg, pos))
 }
 
-/// Whether the `f32` functions take their quarter-octave pieces ([`by_pieces`]) on this path:
-/// a fast [`Simd::lookup`] over 16 lanes, which the 32-entry tables (two vectors) assume.
+/// Whether this path has the fast [`Simd::lookup`] that the piece tables assume: 16 lanes per
+/// machine vector for `f32` (32-entry tables, quarter binades), 8 for `f64` (16 entries, half
+/// binades).
+#[inline(always)]
+fn pieces_fit<T: Element, S: Simd<T>>() -> bool {
+    S::FAST_LOOKUP && S::PART_LANES == if is_f32::<T>() { 16 } else { 8 }
+}
+
+/// Whether the `f32` functions take their quarter-octave pieces ([`by_pieces`]) on this path
+/// ([`pieces_fit`]; `f64` has pieces for [`gelu`] and [`erf`] only, which ask
+/// [`pieces_fit`] themselves).
 #[inline(always)]
 fn by_lookup<T: Element, S: Simd<T>>() -> bool {
-    is_f32::<T>() && S::FAST_LOOKUP && S::PART_LANES == 16
+    is_f32::<T>() && pieces_fit::<T, S>()
 }
 
-/// Half `h` (0 or 1) of a 32-entry table in every machine vector of `S::V` (see
-/// [`Simd::lookup`]; vectors of `PART_LANES <= 16`).
+/// Half `h` (0 or 1) of a table of `2 PART_LANES` entries in every machine vector of `S::V`
+/// (see [`Simd::lookup`]).
 #[inline(always)]
-fn table_half<T: Element, S: Simd<T>>(s: S, table: &[f64; 32], h: usize) -> S::V {
+fn table_half<T: Element, S: Simd<T>>(s: S, table: &[f64], h: usize) -> S::V {
+    let l = table.len() / 2;
+    debug_assert_eq!(l, S::PART_LANES, "a piece table has two vectors' entries");
     let mut lanes = [T::ZERO; 16];
-    for (i, v) in lanes.iter_mut().enumerate() {
-        *v = T::from_f64(table[16 * h + i]);
+    for (v, &t) in lanes.iter_mut().zip(&table[l * h..l * (h + 1)]) {
+        *v = T::from_f64(t);
     }
-    s.splat_part(&lanes[..S::PART_LANES.min(16)])
+    s.splat_part(&lanes[..l])
 }
 
-/// Entry `(bits(key) >> 21) mod 32` of `table` per lane (the quarter-octave pieces of
-/// [`GELU_TABLE_F32`]; `f32` paths with 16 lanes).
+/// Entry `(bits(key) >> 21) mod 32` (`f32`) or `(bits(key) >> 51) mod 16` (`f64`) of `table`
+/// per lane: the piece of `key`'s binade and top two mantissa bits (quarter binades, as
+/// [`GELU_TABLE_F32`]) or top bit (half binades, as [`GELU_TABLE_F64`]); paths where
+/// [`pieces_fit`].
 #[inline(always)]
-fn piece<T: Element, S: Simd<T>>(s: S, table: &[f64; 32], key: S::V) -> S::V {
-    s.lookup::<21>(table_half(s, table, 0), table_half(s, table, 1), key)
+fn piece<T: Element, S: Simd<T>>(s: S, table: &[f64], key: S::V) -> S::V {
+    let (lo, hi) = (table_half(s, table, 0), table_half(s, table, 1));
+    if is_f32::<T>() {
+        s.lookup::<21>(lo, hi, key)
+    } else {
+        s.lookup::<51>(lo, hi, key)
+    }
 }
 
-/// The key of `a >= 0` for [`by_pieces`] and [`piece`]: `a` itself, or `2^-4` below it (the
-/// first piece, fitted down to 0); NaN stays NaN (`max` returns it).
+/// The key of `a >= 0` for [`by_pieces`] and [`piece`]: `a` itself, or the start of the first
+/// piece below it (`2^-4` for the `f32` tables, `1/4` for `f64`'s; that piece is fitted down to
+/// 0); NaN stays NaN (`max` returns it).
 #[inline(always)]
 fn pieces_key<T: Element, S: Simd<T>>(s: S, a: S::V) -> S::V {
-    s.max(k(s, 0.0625), a)
+    s.max(k(s, if is_f32::<T>() { 0.0625 } else { 0.25 }), a)
 }
 
-/// The piecewise polynomial `table` (of [`GELU_TABLE_F32`]'s form, with its `centers`) at `a` in
-/// `[0, 16)` (NaN gives NaN), `key = pieces_key(a)`: each lane's coefficients fetched by its own
-/// piece, one Horner evaluation for the vector.
+/// The piecewise polynomial `table` (of [`GELU_TABLE_F32`]'s or [`GELU_TABLE_F64`]'s form, with
+/// its `centers`) at `a` in `[0, 16)` (`f32`) or `[0, 64)` (`f64`; NaN gives NaN),
+/// `key = pieces_key(a)`: each lane's coefficients fetched by its own piece, one Horner
+/// evaluation for the vector.
 #[inline(always)]
-fn by_pieces<T: Element, S: Simd<T>>(
+fn by_pieces<T: Element, S: Simd<T>, const L: usize, const N: usize>(
     s: S,
     a: S::V,
     key: S::V,
-    centers: &[f64; 32],
-    table: &[[f64; 32]; 6],
+    centers: &[f64; L],
+    table: &[[f64; L]; N],
 ) -> S::V {
     let u = s.sub(a, piece(s, centers, key));
     let mut p = piece(s, &table[0], key);
@@ -1994,32 +2355,50 @@ fn scale_by_exp_pair<T: Element, S: Simd<T>>(s: S, v: S::V, t: S::V) -> S::V {
     }
 }
 
-/// `e^(-a^2/2) P(a)` at `a = |x|`, with `P` the pieces `table` (on [`GELU_CENTERS_F32`]), 0
-/// past the cap of [`gelu`] (and at +-inf), NaN for NaN: the shared tail of the lookup routes
-/// of [`gelu`] (`P = K`) and [`gelu_derivative`] (`P = M`).
+/// `e^(-a^2/2) P(a)` at `a = |x|`, with `P` the pieces `table` (on `centers`), 0 past the cap
+/// of [`gelu`] (and at +-inf), NaN for NaN: the shared tail of the lookup routes of [`gelu`]
+/// (`P = K`) and [`gelu_derivative`] (`P = M`). Below `bare` (0 for the `f32` tables, `1/2` for
+/// [`GELU_TABLE_F64`]) the pieces hold the whole product and the exponential is skipped (its
+/// argument set to 0, which gives exactly 1).
 #[inline(always)]
-fn gaussian_tail_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V, table: &[[f64; 32]; 6]) -> S::V {
+fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usize>(
+    s: S,
+    x: S::V,
+    centers: &[f64; L],
+    table: &[[f64; L]; N],
+    bare: f64,
+) -> S::V {
     let a = abs(s, x);
     let capv = k(s, gelu_cap::<T>());
     // NaN stays NaN through `min`/`max` (they return their second operand).
     let ac = s.min(capv, a);
-    let p = by_pieces(s, ac, pieces_key(s, ac), &GELU_CENTERS_F32, table);
-    let (hi, lo) = neg_square(s, ac, -0.5);
+    let p = by_pieces(s, ac, pieces_key(s, ac), centers, table);
+    let e = if bare > 0.0 {
+        s.select(s.lt(ac, k(s, bare)), k(s, 0.0), ac)
+    } else {
+        ac
+    };
+    let (hi, lo) = neg_square(s, e, -0.5);
     let (pm1, t) = exp_pair(s, hi, lo);
     let v = scale_by_exp_pair(s, s.mul_add(p, pm1, p), t);
     s.select(s.lt(capv, a), k(s, 0.0), v)
 }
 
-/// [`gelu`] for `f32` where [`Simd::lookup`] is fast (AVX-512): one formula for every lane,
-/// with `a = |x|` capped at 13.15 and `tail = a Phi(-a) = K(a) e^(-a^2/2)`: `-tail` for
-/// `x < 0`, `x - tail` otherwise (`tail <= x/2`: no cancellation). `K` comes from the 32
-/// pieces of [`GELU_TABLE_F32`], each lane's coefficients fetched by its own piece, so no
-/// vector evaluates more than one polynomial and nothing divides. The results are within the
-/// same 2 ULP as the other paths' (`tests/math_accuracy.rs`), not bit-identical to them.
+/// [`gelu`] where [`Simd::lookup`] is fast (AVX-512, [`pieces_fit`]): one formula for every
+/// lane, with `a = |x|` capped at [`gelu_cap`] and `tail = a Phi(-a) = K(a) e^(-a^2/2)`:
+/// `-tail` for `x < 0`, `x - tail` otherwise (`tail <= x/2`: no cancellation). `K` comes from
+/// the 32 pieces of [`GELU_TABLE_F32`] (`f64`: the 16 of [`GELU_TABLE_F64`], which hold the
+/// tail itself below `1/2`), each lane's coefficients fetched by its own piece, so no vector
+/// evaluates more than one polynomial and nothing divides. The results are within the same
+/// 2 ULP as the other paths' (`tests/math_accuracy.rs`), not bit-identical to them.
 #[inline(always)]
 fn gelu_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     // Past the cap the tail is 0: gelu is x, or -0 below the smallest normal.
-    let tail = gaussian_tail_by_lookup(s, x, &GELU_TABLE_F32);
+    let tail = if is_f32::<T>() {
+        gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F32, &GELU_TABLE_F32, 0.0)
+    } else {
+        gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F64, &GELU_TABLE_F64, 0.5)
+    };
     // `max(-0, x) - tail`: `x - tail` for `x >= +0`, `-tail` (`-0` for `tail = 0`) for
     // `x <= -0`; `max` returns NaN for NaN `x` (its second operand).
     s.sub(s.max(k(s, -0.0), x), tail)
@@ -2079,7 +2458,7 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 #[inline(always)]
 fn gelu_derivative_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     // Past the cap (and at +-inf) D is 0: the derivative is 0 below, 1 above.
-    let d = gaussian_tail_by_lookup(s, x, &GELU_DERIVATIVE_TABLE_F32);
+    let d = gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F32, &GELU_DERIVATIVE_TABLE_F32, 0.0);
     s.select(s.lt(x, k(s, 0.0)), d, s.sub(k(s, 1.0), d))
 }
 
