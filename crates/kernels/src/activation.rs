@@ -64,11 +64,13 @@ trait Unary<T: Element>: Copy + Send + Sync {
     /// (one run). `cargo xtask perf --filter softplus` (rows added for this), two interleaved
     /// pairs of runs against the build before: `softplus/f32/dram` 8.50-8.94 -> 5.66-5.71 ms
     /// (38% -> 56-58% of the copy roof), `softplus/f64/dram` 12.43-12.69 -> 8.13-8.17 ms
-    /// (26-27% -> 40-43%), the `l2` rows unchanged. Left unbundled there: `exp` `f64` (11-13%
-    /// slower bundled), `log` `f64` (8-11%), `log1p` `f64` (16%), `silu` `f32` (2%), `gelu`,
-    /// `erf` and `sigmoid` `f64` (between -4% and +5%, either sign), and `tanh` `f32`, its lookup
-    /// route (`cargo xtask perf --filter dram` with every kernel bundled: `tanh/f32/dram`
-    /// 3.43-3.49 -> 3.78-3.95 ms).
+    /// (26-27% -> 40-43%), the `l2` rows unchanged. `gelu` `f64`, since its lookup route (see
+    /// `math::gelu`): `cargo xtask perf --filter gelu/f64/dram`, two interleaved pairs, 9.10-9.40
+    /// -> 8.68-8.69 ms. Left unbundled there: `exp` `f64` (11-13% slower bundled), `log` `f64`
+    /// (8-11%), `log1p` `f64` (16%), `silu` `f32` (2%), `gelu` `f32`, `erf` and `sigmoid` `f64`
+    /// (between -4% and +5%, either sign, measured before `gelu`'s `f64` lookup route), and
+    /// `tanh` `f32`, its lookup route (`cargo xtask perf --filter dram` with every kernel
+    /// bundled: `tanh/f32/dram` 3.43-3.49 -> 3.78-3.95 ms).
     const BUNDLED_STREAMING: bool = false;
     fn apply<S: Simd<T>>(self, s: S, x: S::V) -> S::V;
 }
@@ -365,7 +367,7 @@ macro_rules! binary_fn {
 unary_fn!(ReluF, |s, x| s.max(splat(s, 0.0), x));
 unary_fn!(SigmoidF, |s, x| math::sigmoid(s, x));
 unary_fn!(TanhF, bundled_streaming: is_f64::<T>(), |s, x| math::tanh(s, x));
-unary_fn!(GeluF, |s, x| math::gelu(s, x));
+unary_fn!(GeluF, bundled_streaming: is_f64::<T>(), |s, x| math::gelu(s, x));
 unary_fn!(GeluTanhF, bundled_streaming: true, |s, x| math::gelu_tanh(s, x));
 unary_fn!(SiluF, bundled_streaming: is_f64::<T>(), |s, x| math::silu(s, x));
 unary_fn!(SoftplusF, bundled_streaming: true, |s, x| math::softplus(s, x));
