@@ -2439,15 +2439,22 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let cdf_near = s.mul_add(x, q, half);
     let cdf_far = s.select(s.lt(x, zero), w, s.sub(k(s, 1.0), w));
     let cdf = s.select(s.le(a, half), cdf_near, cdf_far);
-    // e^(-x^2/2) for all lanes (the tail pieces were evaluated at max(a, 1/2)).
+    // e^(-x^2/2) for all lanes (the tail pieces were evaluated at max(a, 1/2)), times 2^64 for
+    // `f64` as in `normal_tail`: near the cap `2^n` is below the smallest normal, which
+    // `shl_mantissa` cannot build (without the bias `f64` gave -1.7e308 at x = 37.749999...).
     let (hi, lo) = neg_square(s, s.min(capv, a), -0.5);
     let (pm1, t) = exp_pair(s, hi, lo);
+    let t = if is_f32::<T>() {
+        t
+    } else {
+        s.add(t, k(s, 64.0))
+    };
     let pdf = s.mul(
         s.mul_add(pm1, k(s, FRAC_1_SQRT_2PI), k(s, FRAC_1_SQRT_2PI)),
         s.shl_mantissa(t),
     );
     // Past the cap x * pdf is 0 (also for x = +-inf, where the product would be NaN).
-    let xpdf = s.select(out, zero, s.mul(x, pdf));
+    let xpdf = s.select(out, zero, unbias(s, s.mul(x, pdf)));
     s.add(cdf, xpdf)
 }
 

@@ -817,6 +817,48 @@ fn gelu_derivative_dense_on_every_path() {
     }
 }
 
+/// The `f64` GELU derivative on every path against mpmath (`data/f64_reference.txt`: 2264
+/// points over every half-binade piece the AVX-512 path looks its polynomial up by, both signs,
+/// and the `f64`s next to every piece boundary; `fits/f64_piece_points.py`), within 8 `f64`
+/// epsilons of the larger of its two terms (the contract of `math::gelu_derivative`), or of the
+/// smallest normal where the result is subnormal (near `x = -37.7`).
+#[test]
+fn gelu_derivative_f64_against_mpmath_on_every_path() {
+    let table: Vec<(f64, f64)> = include_str!("data/f64_reference.txt")
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            (it.next()? == "gelu_derivative").then(|| {
+                let x = u64::from_str_radix(it.next().unwrap(), 16).unwrap();
+                let y = u64::from_str_radix(it.next().unwrap(), 16).unwrap();
+                (f64::from_bits(x), f64::from_bits(y))
+            })
+        })
+        .collect();
+    assert!(
+        table.len() >= 2000,
+        "missing gelu_derivative reference data"
+    );
+    let xs: Vec<f64> = table.iter().map(|p| p.0).collect();
+    let dy = vec![1.0f64; xs.len()];
+    for path in isa::available() {
+        let mut dx = vec![0.0f64; xs.len()];
+        isa::with_isa(path, || act::gelu_backward(&xs, &dy, &mut dx)).unwrap();
+        let mut worst = 0.0f64;
+        for (&d, &(x, want)) in dx.iter().zip(&table) {
+            let scale = big_phi(x).abs() + (x * phi(x)).abs();
+            assert!(
+                (d - want).abs() <= 8.0 * f64::EPSILON * scale + f64::MIN_POSITIVE,
+                "gelu' f64 {path} at {x:e}: {d:e}, want {want:e}"
+            );
+            if want.abs() >= f64::MIN_POSITIVE {
+                worst = worst.max((d - want).abs() / (f64::EPSILON * scale));
+            }
+        }
+        println!("gelu' f64 {path}: at most {worst:.2} epsilons of the larger term");
+    }
+}
+
 /// Up to `BUNDLE_MAX_BYTES` streamed the kernels run bundles of vectors, beyond it one vector at
 /// a time (`simd::bundles_pay`): both give the same bits, for every activation forward,
 /// backward and in place, on every path. The whole slice is beyond the limit, its pieces
