@@ -1,5 +1,5 @@
-"""Fits the 16 half-binade pieces of `GELU_CENTERS_F64` and `GELU_TABLE_F64`
-(crates/kernels/src/math.rs) and prints them as Rust.
+"""Fits the 16 half-binade pieces of `GELU_CENTERS_F64`, `GELU_TABLE_F64` and
+`GELU_DERIVATIVE_TABLE_F64` (crates/kernels/src/math.rs) and prints them as Rust.
 
 The tail of GELU at a = |x| for f64 on paths with a fast 16-entry lookup (AVX-512): one piece
 per value of (bits(a) >> 51) mod 16, that is per binade and top mantissa bit, for a in
@@ -11,6 +11,11 @@ per value of (bits(a) >> 51) mod 16, that is per binade and top mantissa bit, fo
 - From 1/2 on a piece holds K(a) = a e^(a^2/2) Phi(-a) = a erfcx(a / sqrt 2) / 2, and the
   caller multiplies by e^(-a^2/2). The cap of gelu (37.75) ends the piece of [32, 48); the slot
   of [48, 64), never reached, repeats it.
+
+The derivative's table holds, on the same pieces and centers, M(a) = K(a)/a - a/sqrt(2 pi)
+(gelu'(-a) = e^(-a^2/2) M(a)), below 1/2 the product D(a) = Phi(-a) - a phi(a) itself, fitted
+for error relative to the larger of its two terms (M has a zero near a = 0.7518, where the
+derivative has one), every piece with a constant term.
 
 Each piece: a polynomial of degree D in u = a - c (c an f64 near the middle of the piece, the
 one among 801 neighbours whose value rounds to f64 with the least relative error, so the
@@ -40,6 +45,22 @@ def K(a):
 
 def T(a):
     return a * mp.erfc(a / SQRT2) / 2
+
+
+def M(a):
+    return mp.erfc(a / SQRT2) * mp.exp(a * a / 2) / 2 - a / mp.sqrt(2 * mp.pi)
+
+
+def M_scale(a):
+    return max(mp.erfc(a / SQRT2) * mp.exp(a * a / 2) / 2, a / mp.sqrt(2 * mp.pi))
+
+
+def Dd(a):
+    return mp.erfc(a / SQRT2) / 2 - a * mp.exp(-a * a / 2) / mp.sqrt(2 * mp.pi)
+
+
+def Dd_scale(a):
+    return max(mp.erfc(a / SQRT2) / 2, a * mp.exp(-a * a / 2) / mp.sqrt(2 * mp.pi))
 
 
 def bits(x):
@@ -82,13 +103,14 @@ def lawson(us, r, w, free):
     return x
 
 
-def fit_piece(f, lo, hi, c, zero):
+def fit_piece(f, lo, hi, c, zero, scale=None):
+    scale = scale or (lambda a: abs(f(a)))
     lo, hi, cm = mp.mpf(lo), mp.mpf(hi), mp.mpf(c)
     m = 3 * D + 10
     nodes = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (i + mp.mpf(1) / 2) / m) for i in range(m)]
     ys = [f(a) for a in nodes]
     us = [a - cm for a in nodes]
-    w = [1 / abs(y) for y in ys]
+    w = [1 / scale(a) for a in nodes]
     fixed = {0: 0.0 if zero else float(f(cm))}
     while len(fixed) <= D:
         free = [p for p in range(1, D + 1) if p not in fixed]
@@ -107,13 +129,14 @@ def fit_piece(f, lo, hi, c, zero):
         v = mp.mpf(0)
         for cc in coef:
             v = v * (a - cm) + mp.mpf(cc)
-        err = max(err, abs(v - f(a)) / abs(f(a)))
+        err = max(err, abs(v - f(a)) / scale(a))
     return coef, err
 
 
 def main():
     centers = [0.0] * 16
     table = [[0.0] * 16 for _ in range(D + 1)]
+    derivative = [[0.0] * 16 for _ in range(D + 1)]
     for e in range(-2, 6):
         for p, q in ((1.0, 1.5), (1.5, 2.0)):
             lo, hi = 2.0**e * p, 2.0**e * q
@@ -129,19 +152,25 @@ def main():
             print(f"// slot {s:2}: {name} on [{lo_fit}, {hi_fit}), c = {c!r}, "
                   f"relative error 2^{float(mp.log(err, 2)):.2f}", file=sys.stderr)
             centers[s] = c
+            fd, sd = (Dd, Dd_scale) if f is T else (M, M_scale)
+            dcoef, derr = fit_piece(fd, lo_fit, hi_fit, c, False, sd)
+            print(f"//   derivative: {'D' if f is T else 'M'}, error relative to the larger "
+                  f"term 2^{float(mp.log(derr, 2)):.2f}", file=sys.stderr)
             for j in range(D + 1):
                 table[j][s] = coef[j]
+                derivative[j][s] = dcoef[j]
     # [48, 64) repeats [32, 48).
     centers[slot_of(48.0)] = centers[slot_of(32.0)]
-    for row in table:
+    for row in table + derivative:
         row[slot_of(48.0)] = row[slot_of(32.0)]
     print("const GELU_CENTERS_F64: [f64; 16] = [")
     print("".join(f"    {v!r},\n" for v in centers), end="")
     print("];")
-    print(f"const GELU_TABLE_F64: [[f64; 16]; {D + 1}] = [")
-    for row in table:
-        print("    [" + ", ".join(repr(v) for v in row) + "],")
-    print("];")
+    for name, rows in (("GELU_TABLE_F64", table), ("GELU_DERIVATIVE_TABLE_F64", derivative)):
+        print(f"const {name}: [[f64; 16]; {D + 1}] = [")
+        for row in rows:
+            print("    [" + ", ".join(repr(v) for v in row) + "],")
+        print("];")
 
 
 main()
