@@ -859,6 +859,68 @@ fn gelu_derivative_f64_against_mpmath_on_every_path() {
     }
 }
 
+/// The backward kernels of the bounded derivatives stay within their range for every input, on
+/// every path, `f32` and `f64`: random bit patterns (every binade, subnormals, infinities, NaN)
+/// and a dense walk over `|x| <= 40` (the caps of the tails: `gelu` at 13.15 and 37.75). NaN
+/// in gives NaN out; nothing else may be NaN or leave the range (with `dy = 1`). A derivative
+/// built from an exponential whose `2^n` went below the smallest normal gave `-1.7e308` here.
+#[test]
+fn bounded_derivatives_stay_in_range_for_every_input() {
+    use nabla_kernels::Element;
+    type Bwd<T> = fn(&[T], &[T], &mut [T]);
+    fn check<T: Element>(cases: &[(&str, Bwd<T>, f64, f64)]) {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut xs: Vec<T> = (0..1 << 16)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                if T::MANTISSA_BITS == 23 {
+                    T::from_f64(f32::from_bits(state as u32) as f64)
+                } else {
+                    T::from_f64(f64::from_bits(state))
+                }
+            })
+            .collect();
+        xs.extend((0..=160_000).map(|i| T::from_f64(-40.0 + i as f64 * 0.0005)));
+        xs.extend([T::INFINITY, T::NEG_INFINITY, T::ZERO, T::MIN_POSITIVE]);
+        let dy = vec![T::ONE; xs.len()];
+        for &(name, bwd, lo, hi) in cases {
+            for path in isa::available() {
+                let mut dx = vec![T::ZERO; xs.len()];
+                isa::with_isa(path, || bwd(&xs, &dy, &mut dx)).unwrap();
+                for (&x, &d) in xs.iter().zip(&dx) {
+                    let (x, d) = (x.to_f64(), d.to_f64());
+                    assert!(
+                        if x.is_nan() {
+                            d.is_nan()
+                        } else {
+                            (lo..=hi).contains(&d)
+                        },
+                        "{name}' {path} at {x:e} gave {d:e}, outside [{lo}, {hi}]"
+                    );
+                }
+            }
+        }
+    }
+    // gelu' and its tanh form: min -0.17 near x = -1.41 (-0.1701), max 1.13 near 1.41
+    // (1.1289); silu': -0.0998 .. 1.0998; softplus' (sigmoid): 0 .. 1; erf': 0 .. 2/sqrt(pi).
+    check::<f32>(&[
+        ("gelu", act::gelu_backward, -0.171, 1.13),
+        ("gelu_tanh", act::gelu_tanh_backward, -0.171, 1.13),
+        ("silu", act::silu_backward, -0.1, 1.1),
+        ("softplus", act::softplus_backward, 0.0, 1.0),
+        ("erf", act::erf_backward, 0.0, 1.1284),
+    ]);
+    check::<f64>(&[
+        ("gelu", act::gelu_backward, -0.171, 1.13),
+        ("gelu_tanh", act::gelu_tanh_backward, -0.171, 1.13),
+        ("silu", act::silu_backward, -0.1, 1.1),
+        ("softplus", act::softplus_backward, 0.0, 1.0),
+        ("erf", act::erf_backward, 0.0, 1.1284),
+    ]);
+}
+
 /// Up to `BUNDLE_MAX_BYTES` streamed the kernels run bundles of vectors, beyond it one vector at
 /// a time (`simd::bundles_pay`): both give the same bits, for every activation forward,
 /// backward and in place, on every path. The whole slice is beyond the limit, its pieces
