@@ -457,17 +457,17 @@ fn activation_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
     }
 }
 
-/// The kernels without a `std` counterpart whose `f32` AVX-512 routes look their polynomials up
-/// per lane (`math::gelu_derivative`, `math::erf`), in L2 (inputs over `[-8, 8)`, as the
+/// The kernels without a `std` counterpart whose AVX-512 routes look their polynomials up per
+/// lane (`math::gelu_derivative`, `math::erf`), in L2 (inputs over `[-8, 8)`, as the
 /// activation rows), against the same kernel on the scalar path: `gelu_backward` reads `x` and
 /// `dy` and writes `dx`, `erf` reads `x` and writes `y`. Not in `--quick`.
-fn lookup_entries(out: &mut Vec<Entry>) {
+fn lookup_entries<T: Element>(out: &mut Vec<Entry>) {
     use nabla_kernels::isa::{self, Isa};
     let (label, bytes, _) = STREAM[0];
-    let len = elems::<f32>(bytes);
+    let len = elems::<T>(bytes);
     for (name, arrays) in [("gelu_backward", 3.0), ("erf", 2.0)] {
         out.push(Entry {
-            name: format!("{name}/f32/{label}"),
+            name: format!("{name}/{}/{label}", T::NAME),
             group: Group::Activation,
             quick: false,
             work: Work::Stream {
@@ -477,10 +477,10 @@ fn lookup_entries(out: &mut Vec<Entry>) {
             },
             reference: "its scalar path",
             make: Box::new(move || {
-                let x: Vec<f32> = data(len, 8, 8.0);
-                let dy: Vec<f32> = data(len, 10, 1.0);
-                let mut y = vec![0.0f32; len];
-                let run = move |y: &mut [f32]| {
+                let x: Vec<T> = data(len, 8, 8.0);
+                let dy: Vec<T> = data(len, 10, 1.0);
+                let mut y = vec![T::ZERO; len];
+                let run = move |y: &mut [T]| {
                     if name == "erf" {
                         act::erf(black_box(&x), y);
                     } else {
@@ -603,7 +603,8 @@ pub fn entries() -> Vec<Entry> {
     reduce_entries::<f64>(&mut v, false);
     activation_entries::<f32>(&mut v, true);
     activation_entries::<f64>(&mut v, false);
-    lookup_entries(&mut v);
+    lookup_entries::<f32>(&mut v);
+    lookup_entries::<f64>(&mut v);
     softmax_entries::<f32>(&mut v, true);
     softmax_entries::<f64>(&mut v, false);
     graph_entries(&mut v);
