@@ -309,36 +309,60 @@ pub(crate) fn exp_summand<T: Element, S: Simd<T>>(s: S, d: S::V) -> S::V {
     s.scalef(p, s.sub(t, k(s, c.shift)))
 }
 
-/// `e^x` for `x = hi + lo` given as an unevaluated sum (`|lo|` much smaller than `|hi|`), as
-/// `(pm1, t)` with `e^x ~ (1 + pm1) 2^n` where `shl_mantissa(t)` is `2^n` (callers may add an
-/// integer to `t` first to scale by a further power of 2). Returning `e^r - 1` rather than `e^r`
-/// lets callers fold the last addition into their own product (`v e^r = v + v pm1`, one rounding).
-/// Valid for `|hi|` up to 745 (`f32`: 104).
+/// `e^(c x)` for `x = hi + lo` given as an unevaluated sum (`|lo|` much smaller than `|hi|`) and
+/// `c` a constant power of 2 or its negative (1; `-1/2` for the Gaussian, `-1` for `erf`), as
+/// `(pm1, t)` with `e^(c x) ~ (1 + pm1) 2^n` where `shl_mantissa(t)` is `2^n` (callers may add
+/// an integer to `t` first to scale by a further power of 2). Returning `e^r - 1` rather than
+/// `e^r` lets callers fold the last addition into their own product (`v e^r = v + v pm1`, one
+/// rounding). Valid for `|c hi|` up to 745 (`f32`: 104).
+///
+/// `c` costs no operation: the reduction runs on `r / c` with the constants scaled (`c log2 e`,
+/// `ln 2 / c`) and the polynomial's coefficient of `r^j` times `c^j`, so every intermediate is
+/// the one for `c hi + c lo` times a power of 2 and rounds the same: the bits are those of
+/// scaling `hi` and `lo` first (except where that scaling would have rounded a subnormal `lo`),
+/// one multiplication fewer (see [`gaussian_tail_by_lookup`] for what that gave).
 #[inline(always)]
-fn exp_pair<T: Element, S: Simd<T>>(s: S, hi: S::V, lo: S::V) -> (S::V, S::V) {
-    let c = if is_f32::<T>() { &EXP_F32 } else { &EXP_F64 };
-    let shift = k(s, c.shift);
-    let t = s.mul_add(hi, k(s, c.log2e), shift);
+fn exp_pair<T: Element, S: Simd<T>>(s: S, hi: S::V, lo: S::V, c: f64) -> (S::V, S::V) {
+    debug_assert!(
+        c.abs().log2().fract() == 0.0,
+        "c is a power of 2 or its negative"
+    );
+    let e = if is_f32::<T>() { &EXP_F32 } else { &EXP_F64 };
+    let shift = k(s, e.shift);
+    let t = s.mul_add(hi, k(s, c * e.log2e), shift);
     let n = s.sub(t, shift);
-    let r = s.mul_add(n, k(s, -c.ln2_hi), hi);
-    let r = s.add(r, s.mul_add(n, k(s, -c.ln2_lo), lo));
-    // The exp polynomial without its final `* r + 1`.
+    let r = s.mul_add(n, k(s, -e.ln2_hi / c), hi);
+    let r = s.add(r, s.mul_add(n, k(s, -e.ln2_lo / c), lo));
+    // The exp polynomial without its final `* r + 1`, in `r / c`.
     let q = if is_f32::<T>() {
-        horner_head(s, r, &EXP_POLY_F32)
+        horner_head(s, r, &EXP_POLY_F32, c)
     } else {
-        horner_head(s, r, &EXP_POLY_F64)
+        horner_head(s, r, &EXP_POLY_F64, c)
     };
     (s.mul(q, r), t)
 }
 
-/// [`horner`] without the last step: `c[0]*x^(N-2) + ... + c[N-2]` (the constant term `c[N-1]`
-/// left out).
+/// [`horner`] without the last step, at `x / c` for a power of 2 `c`:
+/// `c[0] (c x)^(N-2) + ... + c[N-2]` times `c` (the constant term `c[N-1]` left out; each
+/// coefficient scaled exactly, by `c` to the power of its degree plus one).
 #[inline(always)]
-fn horner_head<T: Element, S: Simd<T>, const N: usize>(s: S, x: S::V, c: &[f64; N]) -> S::V {
-    let mut acc = k(s, c[0]);
+fn horner_head<T: Element, S: Simd<T>, const N: usize>(
+    s: S,
+    x: S::V,
+    coef: &[f64; N],
+    c: f64,
+) -> S::V {
+    let scaled = |i: usize| {
+        let mut v = coef[i];
+        for _ in 0..N - 1 - i {
+            v *= c;
+        }
+        k(s, v)
+    };
+    let mut acc = scaled(0);
     let mut i = 1;
     while i + 1 < N {
-        acc = s.mul_add(acc, x, k(s, c[i]));
+        acc = s.mul_add(acc, x, scaled(i));
         i += 1;
     }
     acc
@@ -664,7 +688,7 @@ fn x_sigmoid<T: Element, S: Simd<T>>(s: S, x: S::V, u: S::V) -> S::V {
     if s.any(far) {
         // max: NaN stays NaN; below `low` the result is 0 after rounding anyway.
         let uc = s.max(k(s, low), u);
-        let (pm1, t) = exp_pair(s, uc, k(s, 0.0));
+        let (pm1, t) = exp_pair(s, uc, k(s, 0.0), 1.0);
         let xe = s.mul(s.mul_add(x, pm1, x), s.shl_mantissa(s.add(t, k(s, 64.0))));
         let xe = s.mul(xe, k(s, 5.421_010_862_427_522e-20));
         // Below `low` the exact result rounds to (signed) zero.
@@ -2368,23 +2392,18 @@ fn square_pair<T: Element, S: Simd<T>>(s: S, x: S::V) -> (S::V, S::V) {
     (hi, lo)
 }
 
-/// `c x^2 = hi + lo` exactly for `c = -1/2` or `-1`, as [`square_pair`] but in three
-/// operations where the path fuses multiply-adds (`c x` is exact for normal `x`; a subnormal
-/// one may lose its last bit, a change far below `x^2`'s rounding).
+/// `x^2 = hi + lo` exactly, as [`square_pair`] but in two operations where the path fuses
+/// multiply-adds (the rounded square and its error by one multiply-add).
 #[inline(always)]
-fn neg_square<T: Element, S: Simd<T>>(s: S, x: S::V, c: f64) -> (S::V, S::V) {
-    debug_assert!(c == -0.5 || c == -1.0);
-    let c = k(s, c);
+fn square_exact<T: Element, S: Simd<T>>(s: S, x: S::V) -> (S::V, S::V) {
     if S::FUSED_MUL_ADD {
-        let h = s.mul(x, c);
-        let hi = s.mul(h, x);
+        let hi = s.mul(x, x);
         (
             hi,
-            s.mul_add(h, x, s.bit_xor(hi, s.splat_bits(sign_bits::<T>()))),
+            s.mul_add(x, x, s.bit_xor(hi, s.splat_bits(sign_bits::<T>()))),
         )
     } else {
-        let (hi, lo) = square_pair(s, x);
-        (s.mul(hi, c), s.mul(lo, c))
+        square_pair(s, x)
     }
 }
 
@@ -2394,8 +2413,8 @@ fn neg_square<T: Element, S: Simd<T>>(s: S, x: S::V, c: f64) -> (S::V, S::V) {
 /// `bias` is 0 for `f32`, 64 for `f64` (it keeps the values normal up to the cap).
 #[inline(always)]
 fn normal_tail<T: Element, S: Simd<T>>(s: S, a: S::V) -> (S::V, S::V) {
-    let (hi, lo) = neg_square(s, a, -0.5);
-    let (pm1, t) = exp_pair(s, hi, lo);
+    let (hi, lo) = square_exact(s, a);
+    let (pm1, t) = exp_pair(s, hi, lo, -0.5);
     let t = if is_f32::<T>() {
         t
     } else {
@@ -2434,10 +2453,10 @@ fn gelu_cap<T: Element>() -> f64 {
 /// scaled complementary function shared with [`gelu`] (for `f32` on AVX-512 its 32 pieces,
 /// looked up per lane: `cargo xtask perf --filter erf`, lookup route off -> on, two interleaved
 /// pairs, `erf/f32/l2` 13.1-13.2 -> 10.95-10.98 us, 2.5 -> 3.0 Gelem/s; the exact split of
-/// `a^2` in three operations where multiply-adds are fused gave AVX2, in a scratch program,
-/// 1.02 -> 1.06-1.07 Gelem/s; for `f64` on AVX-512 the 16 pieces of `GELU_TABLE_F64`: a
-/// scratch program, `erf` on 2^16 values over `[-8, 8)` one vector at a time, three
-/// alternations of the two builds, 0.646-0.648 -> 0.752-0.758 Gelem/s).
+/// `a^2` by a fused multiply-add (then in three operations, now two: see `exp_pair`) gave
+/// AVX2, in a scratch program, 1.02 -> 1.06-1.07 Gelem/s; for `f64` on AVX-512 the 16 pieces
+/// of `GELU_TABLE_F64`: a scratch program, `erf` on 2^16 values over `[-8, 8)` one vector at a
+/// time, three alternations of the two builds, 0.646-0.648 -> 0.752-0.758 Gelem/s).
 #[inline(always)]
 pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     let one = k(s, 1.0);
@@ -2457,8 +2476,8 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     // erf is 1 (rounded) from 3.92 (f32) / 5.93 (f64) on.
     let cap = if is_f32::<T>() { 4.0 } else { 6.0 };
     let ac = s.min(k(s, cap), a);
-    let (hi, lo) = neg_square(s, ac, -1.0);
-    let (pm1, t) = exp_pair(s, hi, lo);
+    let (hi, lo) = square_exact(s, ac);
+    let (pm1, t) = exp_pair(s, hi, lo, -1.0);
     // erfc a = 2 Phi(-a sqrt 2) = e^(-a^2) K(a') 2/a', a' = a sqrt 2.
     let a2 = s.mul(ac, k(s, core::f64::consts::SQRT_2));
     let kk = if pieces_fit::<T, S>() {
@@ -2656,6 +2675,15 @@ fn scale_by_exp_pair<T: Element, S: Simd<T>>(s: S, v: S::V, t: S::V) -> S::V {
 /// (`P = K`) and [`gelu_derivative`] (`P = M`). Below `bare` (0 for the `f32` tables, `1/2` for
 /// [`GELU_TABLE_F64`]) the pieces hold the whole product and the exponential is skipped (its
 /// argument set to 0, which gives exactly 1).
+///
+/// `-a^2/2` reaches [`exp_pair`] as the exact square of `a` (two operations) with the `-1/2`
+/// folded into its constants, one multiplication fewer than scaling first, with the same bits
+/// (a scratch program hashed `gelu`, `erf`, `silu` and `gelu_backward` on 2^18 random and
+/// 400 001 walked inputs, every path, `f32` and `f64`: identical but for the sign of NaN
+/// results on SSE2). `cargo xtask perf --filter gelu/f32`, three interleaved pairs:
+/// `gelu/f32/l2` 7.33-7.41 -> 6.81-6.82 us (4.4 -> 4.8 Gelem/s), `gelu/f32/dram` 4.16-4.29 ->
+/// 4.03-4.07 ms (76-79% -> 81-82% of the copy roof); `gelu_backward/f32/l2` 7.55-7.92 ->
+/// 7.39-7.43 us in two pairs; `f64` within noise.
 #[inline(always)]
 fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usize>(
     s: S,
@@ -2674,8 +2702,8 @@ fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usiz
     } else {
         ac
     };
-    let (hi, lo) = neg_square(s, e, -0.5);
-    let (pm1, t) = exp_pair(s, hi, lo);
+    let (hi, lo) = square_exact(s, e);
+    let (pm1, t) = exp_pair(s, hi, lo, -0.5);
     let v = scale_by_exp_pair(s, s.mul_add(p, pm1, p), t);
     s.select(s.lt(capv, a), k(s, 0.0), v)
 }
@@ -2744,8 +2772,8 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     // e^(-x^2/2) for all lanes (the tail pieces were evaluated at max(a, 1/2)), times 2^64 for
     // `f64` as in `normal_tail`: near the cap `2^n` is below the smallest normal, which
     // `shl_mantissa` cannot build (without the bias `f64` gave -1.7e308 at x = 37.749999...).
-    let (hi, lo) = neg_square(s, s.min(capv, a), -0.5);
-    let (pm1, t) = exp_pair(s, hi, lo);
+    let (hi, lo) = square_exact(s, s.min(capv, a));
+    let (pm1, t) = exp_pair(s, hi, lo, -0.5);
     let t = if is_f32::<T>() {
         t
     } else {
