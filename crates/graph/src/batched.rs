@@ -15,7 +15,7 @@
 
 use crate::graph::{Graph, Op, Var};
 use crate::tensor::Tensor;
-use nabla_kernels::gemm::{self, MatMut, MatRef};
+use nabla_kernels::gemm::{self, MatMut, MatRef, Strided};
 use nabla_kernels::{Element, activation};
 
 /// `shape` with the reduced `axes` set to 1.
@@ -273,13 +273,10 @@ fn matmul_b<T: Element>(
             gemm::gemm_batched(
                 bt,
                 T::ONE,
-                y,
-                0,
-                MatRef::row_major(d, m, n).t(),
-                m * n,
+                Strided::new(y, 0),
+                Strided::new(MatRef::row_major(d, m, n).t(), m * n),
                 T::ZERO,
-                MatMut::row_major(&mut out, k, m),
-                k * m,
+                Strided::new(MatMut::row_major(&mut out, k, m), k * m),
             );
         }
         Tensor::new(out, &[bt, ra, ca])
@@ -303,26 +300,20 @@ fn matmul_b<T: Element>(
                 gemm::gemm_batched(
                     bt,
                     T::ONE,
-                    MatRef::row_major(d, m, n).t(),
-                    m * n,
-                    x,
-                    0,
+                    Strided::new(MatRef::row_major(d, m, n).t(), m * n),
+                    Strided::new(x, 0),
                     T::ZERO,
-                    MatMut::row_major(&mut out, n, k),
-                    n * k,
+                    Strided::new(MatMut::row_major(&mut out, n, k), n * k),
                 );
             }
         } else {
             gemm::gemm_batched(
                 bt,
                 T::ONE,
-                x.t(),
-                0,
-                MatRef::row_major(d, m, n),
-                m * n,
+                Strided::new(x.t(), 0),
+                Strided::new(MatRef::row_major(d, m, n), m * n),
                 T::ZERO,
-                MatMut::row_major(&mut out, k, n),
-                k * n,
+                Strided::new(MatMut::row_major(&mut out, k, n), k * n),
             );
         }
         Tensor::new(out, &[bt, rb, cb])

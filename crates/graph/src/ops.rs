@@ -5,7 +5,7 @@ use crate::dims::Dims;
 use crate::error::{GraphError, unwrap_or_panic};
 use crate::graph::{Op, Var};
 use crate::tensor::{Tensor, numel, same_dims};
-use nabla_kernels::gemm::{MatMut, MatRef};
+use nabla_kernels::gemm::{MatMut, MatRef, Strided};
 use nabla_kernels::{Element, activation};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -618,13 +618,10 @@ impl<'g, T: Element> Var<'g, T> {
             nabla_kernels::gemm::gemm_batched(
                 batch,
                 T::ONE,
-                view(a.data(), ra, ca, ta),
-                ra * ca,
-                view(b.data(), rb, cb, tb),
-                rb * cb,
+                Strided::new(view(a.data(), ra, ca, ta), ra * ca),
+                Strided::new(view(b.data(), rb, cb, tb), rb * cb),
                 T::ZERO,
-                MatMut::row_major(&mut out, m, n),
-                m * n,
+                Strided::new(MatMut::row_major(&mut out, m, n), m * n),
             );
         }
         let shape: Dims = match ba {

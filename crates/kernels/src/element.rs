@@ -17,7 +17,7 @@ use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 /// impl is, once: the public generic functions are thin and call these.
 mod sealed {
     use crate::KernelError;
-    use crate::gemm::{Epilogue, MatMut, MatRef};
+    use crate::gemm::{Epilogue, MatMut, MatRef, Strided};
 
     pub trait Sealed: Sized {
         /// `C = act(alpha op(A) op(B) + beta C + bias)` on the active path, shapes checked:
@@ -33,17 +33,13 @@ mod sealed {
         ) -> Result<(), KernelError>;
 
         /// The batched product, all checks included: [`crate::gemm::try_gemm_batched`].
-        #[allow(clippy::too_many_arguments)]
         fn gemm_batched(
             batch: usize,
             alpha: Self,
-            a: MatRef<'_, Self>,
-            a_stride: usize,
-            b: MatRef<'_, Self>,
-            b_stride: usize,
+            a: Strided<MatRef<'_, Self>>,
+            b: Strided<MatRef<'_, Self>>,
             beta: Self,
-            c: MatMut<'_, Self>,
-            c_stride: usize,
+            c: Strided<MatMut<'_, Self>>,
         ) -> Result<(), KernelError>;
     }
 }
@@ -164,17 +160,12 @@ macro_rules! impl_element {
             fn gemm_batched(
                 batch: usize,
                 alpha: Self,
-                a: crate::gemm::MatRef<'_, Self>,
-                a_stride: usize,
-                b: crate::gemm::MatRef<'_, Self>,
-                b_stride: usize,
+                a: crate::gemm::Strided<crate::gemm::MatRef<'_, Self>>,
+                b: crate::gemm::Strided<crate::gemm::MatRef<'_, Self>>,
                 beta: Self,
-                c: crate::gemm::MatMut<'_, Self>,
-                c_stride: usize,
+                c: crate::gemm::Strided<crate::gemm::MatMut<'_, Self>>,
             ) -> Result<(), crate::KernelError> {
-                crate::gemm::checked_gemm_batched(
-                    batch, alpha, a, a_stride, b, b_stride, beta, c, c_stride,
-                )
+                crate::gemm::checked_gemm_batched(batch, alpha, a, b, beta, c)
             }
         }
 

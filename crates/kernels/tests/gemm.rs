@@ -5,7 +5,7 @@
 //! `gamma_k = k * eps / (1 - k * eps)`; we allow `(k + 2) * eps` times that magnitude (the `+ 2`
 //! covers the alpha and beta roundings) and never less than the smallest normal.
 
-use nabla_kernels::gemm::{self, Activation, Epilogue, MatMut, MatRef};
+use nabla_kernels::gemm::{self, Activation, Epilogue, MatMut, MatRef, Strided};
 use nabla_kernels::isa::{self, Isa};
 use nabla_kernels::parallel::{Parallelism, with_parallelism};
 use nabla_kernels::{Element, KernelError};
@@ -463,13 +463,10 @@ fn batched_equals_one_at_a_time() {
             gemm::gemm_batched(
                 batch,
                 0.5,
-                MatRef::row_major(&a, m, k),
-                m * k,
-                MatRef::row_major(&b, k, n),
-                k * n,
+                Strided::new(MatRef::row_major(&a, m, k), m * k),
+                Strided::new(MatRef::row_major(&b, k, n), k * n),
                 2.0,
-                MatMut::row_major(&mut c, m, n),
-                m * n,
+                Strided::new(MatMut::row_major(&mut c, m, n), m * n),
             )
         });
         for t in 0..batch {
@@ -484,6 +481,49 @@ fn batched_equals_one_at_a_time() {
             assert_eq!(&c[t * m * n..(t + 1) * m * n], &want[..], "batch entry {t}");
         }
     }
+}
+
+/// A batch whose last matrix reaches past its slice is `OutOfBounds` (naming the elements
+/// needed and held), a C stride shorter than one C (entries would overlap) is `Invalid`, and
+/// neither writes anything.
+#[test]
+fn batched_errors_name_the_reach_and_the_overlap() {
+    let (m, k, n) = (2, 3, 2);
+    let a = [1.0f32; 3 * 6];
+    let b = [1.0f32; 3 * 6];
+    let mut c = [7.0f32; 3 * 4];
+    // Three A's 6 apart need 2 * 7 + 6 = 20 elements; the slice holds 18.
+    let err = gemm::try_gemm_batched(
+        3,
+        1.0,
+        Strided::new(MatRef::row_major(&a, m, k), 7),
+        Strided::new(MatRef::row_major(&b, k, n), 6),
+        0.0,
+        Strided::new(MatMut::row_major(&mut c, m, n), 4),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::OutOfBounds {
+            op: "gemm_batched",
+            needed: 20,
+            len: 18
+        }
+    );
+    let err = gemm::try_gemm_batched(
+        3,
+        1.0,
+        Strided::new(MatRef::row_major(&a, m, k), 6),
+        Strided::new(MatRef::row_major(&b, k, n), 6),
+        0.0,
+        Strided::new(MatMut::row_major(&mut c, m, n), 3),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, KernelError::Invalid { op: "gemm_batched", reason } if reason.contains("overlap")),
+        "{err:?}"
+    );
+    assert!(c.iter().all(|&v| v == 7.0), "an error wrote into C");
 }
 
 #[test]

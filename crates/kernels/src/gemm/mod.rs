@@ -49,7 +49,7 @@ mod scratch;
 mod view;
 
 pub use copy::{copy_matrix, try_copy_matrix};
-pub use view::{MatMut, MatRef};
+pub use view::{MatMut, MatRef, Strided};
 
 use crate::element::Element;
 use crate::error::{KernelError, unwrap_or_panic};
@@ -203,34 +203,38 @@ pub(crate) fn checked_gemm<T: Element>(
 /// # Errors
 /// Shape errors as [`try_gemm`]; [`KernelError::OutOfBounds`] when the last matrix of a batch
 /// reaches past its slice; [`KernelError::Invalid`] when C's stride makes batch entries overlap.
-#[allow(clippy::too_many_arguments)]
 pub fn try_gemm_batched<T: Element>(
     batch: usize,
     alpha: T,
-    a: MatRef<'_, T>,
-    a_stride: usize,
-    b: MatRef<'_, T>,
-    b_stride: usize,
+    a: Strided<MatRef<'_, T>>,
+    b: Strided<MatRef<'_, T>>,
     beta: T,
-    c: MatMut<'_, T>,
-    c_stride: usize,
+    c: Strided<MatMut<'_, T>>,
 ) -> Result<(), KernelError> {
-    T::gemm_batched(batch, alpha, a, a_stride, b, b_stride, beta, c, c_stride)
+    T::gemm_batched(batch, alpha, a, b, beta, c)
 }
 
 /// [`try_gemm_batched`]'s body, for [`Element`]'s per-type instance (see [`checked_gemm`]).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn checked_gemm_batched<T: Element>(
     batch: usize,
     alpha: T,
-    a: MatRef<'_, T>,
-    a_stride: usize,
-    b: MatRef<'_, T>,
-    b_stride: usize,
+    a: Strided<MatRef<'_, T>>,
+    b: Strided<MatRef<'_, T>>,
     beta: T,
-    c: MatMut<'_, T>,
-    c_stride: usize,
+    c: Strided<MatMut<'_, T>>,
 ) -> Result<(), KernelError> {
+    let Strided {
+        mat: a,
+        stride: a_stride,
+    } = a;
+    let Strided {
+        mat: b,
+        stride: b_stride,
+    } = b;
+    let Strided {
+        mat: c,
+        stride: c_stride,
+    } = c;
     check_shapes("gemm_batched", &a, &b, &c, None)?;
     if batch == 0 {
         return Ok(());
@@ -328,21 +332,15 @@ pub(crate) fn checked_gemm_batched<T: Element>(
 /// # Panics
 /// On the errors [`try_gemm_batched`] returns.
 #[track_caller]
-#[allow(clippy::too_many_arguments)]
 pub fn gemm_batched<T: Element>(
     batch: usize,
     alpha: T,
-    a: MatRef<'_, T>,
-    a_stride: usize,
-    b: MatRef<'_, T>,
-    b_stride: usize,
+    a: Strided<MatRef<'_, T>>,
+    b: Strided<MatRef<'_, T>>,
     beta: T,
-    c: MatMut<'_, T>,
-    c_stride: usize,
+    c: Strided<MatMut<'_, T>>,
 ) {
-    unwrap_or_panic(try_gemm_batched(
-        batch, alpha, a, a_stride, b, b_stride, beta, c, c_stride,
-    ))
+    unwrap_or_panic(try_gemm_batched(batch, alpha, a, b, beta, c))
 }
 
 fn check_shapes<T>(

@@ -17,6 +17,24 @@ pub struct MatRef<'a, T> {
     pub(crate) cs: usize,
 }
 
+/// One operand of a batched product ([`try_gemm_batched`](super::try_gemm_batched)): matrix
+/// `t` of the batch is `mat` moved `t * stride` elements further into its slice (`stride` 0
+/// repeats one matrix for every entry).
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<M> {
+    /// The batch's first matrix.
+    pub mat: M,
+    /// Elements from one matrix of the batch to the next.
+    pub stride: usize,
+}
+
+impl<M> Strided<M> {
+    /// `mat`, then one matrix every `stride` elements.
+    pub fn new(mat: M, stride: usize) -> Self {
+        Strided { mat, stride }
+    }
+}
+
 /// A mutable `rows x cols` matrix inside a slice, laid out as [`MatRef`].
 ///
 /// Rows and columns must not overlap (no two `(i, j)` at the same address): checked when built.
