@@ -417,6 +417,60 @@ fn fused_bias_activation_matches_gemm_then_activation() {
     }
 }
 
+/// The bias and ReLU of the fused epilogue change nothing they should not, in full tiles and
+/// edge tiles, with the bias per column (row-major C) and per row (column-major C):
+/// `-AB = -0` plus a bias of `-0` stays `-0` (an absent bias must not add `+0`), and NaN passes
+/// through ReLU.
+#[test]
+fn epilogue_keeps_negative_zero_and_nan() {
+    let (m, k, n) = (37, 9, 70);
+    let a = vec![0.0f32; m * k];
+    let b: Vec<f32> = (0..k * n).map(|i| val(5, i) as f32).collect();
+    let bias = vec![-0.0f32; m.max(n)];
+    let mut a_nan = a.clone();
+    a_nan[20 * k + 3] = f32::NAN; // row 20 of C becomes NaN
+    for col_major in [false, true] {
+        for_each_path(|path| {
+            for (act, a) in [(Activation::Identity, &a), (Activation::Relu, &a_nan)] {
+                let mut c = vec![1.0f32; m * n];
+                let cm = if col_major {
+                    MatMut::from_strides(&mut c, m, n, 1, m).unwrap()
+                } else {
+                    MatMut::row_major(&mut c, m, n)
+                };
+                gemm::try_gemm_with(
+                    -1.0,
+                    MatRef::row_major(a, m, k),
+                    MatRef::row_major(&b, k, n),
+                    0.0,
+                    cm,
+                    Epilogue {
+                        bias: Some(&bias[..n]),
+                        act,
+                    },
+                )
+                .unwrap();
+                for i in 0..m {
+                    for j in 0..n {
+                        let x = c[if col_major { j * m + i } else { i * n + j }];
+                        let ok = if i == 20 && act == Activation::Relu {
+                            x.is_nan()
+                        } else if act == Activation::Relu {
+                            x == 0.0
+                        } else {
+                            x.to_bits() == (-0.0f32).to_bits()
+                        };
+                        assert!(
+                            ok,
+                            "{path:?} {act:?} col-major {col_major}: C[{i}][{j}] = {x}"
+                        );
+                    }
+                }
+            }
+        });
+    }
+}
+
 #[test]
 fn results_do_not_depend_on_thread_count() {
     // B transposed (packed by the packing pass), and row-major with whole panels (packed by

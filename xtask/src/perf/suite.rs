@@ -173,6 +173,60 @@ fn gemm_entries<T: Element>(out: &mut Vec<Entry>) {
     }
 }
 
+/// The fused epilogue `act(A B + bias)` at 512^2 against the plain product in the same run:
+/// the ratio column below 1 is the epilogue's cost (the goal: under 3%, ratio above
+/// 0.97).
+fn epilogue_entries<T: Element>(out: &mut Vec<Entry>) {
+    use gemm::{Activation, Epilogue};
+    let n = 512;
+    for (label, act) in [
+        ("identity", Activation::Identity),
+        ("relu", Activation::Relu),
+        ("sigmoid", Activation::Sigmoid),
+        ("tanh", Activation::Tanh),
+        ("gelu", Activation::Gelu),
+    ] {
+        out.push(Entry {
+            name: format!("gemm/{}/512_bias_{label}", T::NAME),
+            group: Group::Gemm,
+            quick: false,
+            work: Work::Flops {
+                flops: 2.0 * (n * n * n) as f64,
+                ty: T::NAME,
+            },
+            reference: "plain GEMM",
+            make: Box::new(move || {
+                let a: Rc<Vec<T>> = Rc::new(data(n * n, 1, 1.0));
+                let b: Rc<Vec<T>> = Rc::new(data(n * n, 2, 1.0));
+                let bias: Vec<T> = data(n, 3, 1.0);
+                let (a2, b2) = (a.clone(), b.clone());
+                let mut c = vec![T::ZERO; n * n];
+                let mut c_ref = vec![T::ZERO; n * n];
+                Case {
+                    nabla: Box::new(move || {
+                        product(n, &a, &b, &mut c, Epilogue::bias_act(&bias, act))
+                    }),
+                    reference: Box::new(move || product(n, &a2, &b2, &mut c_ref, Epilogue::none())),
+                }
+            }),
+        });
+    }
+}
+
+/// `C = epilogue(A B)` for square `n x n` row-major matrices.
+fn product<T: Element>(n: usize, a: &[T], b: &[T], c: &mut [T], epi: gemm::Epilogue<'_, T>) {
+    gemm::try_gemm_with(
+        T::ONE,
+        MatRef::row_major(a, n, n),
+        MatRef::row_major(b, n, n),
+        T::ZERO,
+        MatMut::row_major(c, n, n),
+        epi,
+    )
+    .expect("shapes agree");
+    black_box(c);
+}
+
 /// Matrix-vector shapes through GEMM's fast path: (label, rows of A, cols of A, A transposed).
 /// Rated as a read of A from L2 (`y = A x` with A row-major, 800 KB, is one pass over A); the
 /// rate column is bytes of A per second and `Gelem/s` is multiply-adds per nanosecond (so
@@ -597,6 +651,8 @@ pub fn entries() -> Vec<Entry> {
     let mut v = Vec::new();
     gemm_entries::<f32>(&mut v);
     gemm_entries::<f64>(&mut v);
+    epilogue_entries::<f32>(&mut v);
+    epilogue_entries::<f64>(&mut v);
     gemv_entries::<f32>(&mut v);
     gemv_entries::<f64>(&mut v);
     reduce_entries::<f32>(&mut v, true);
