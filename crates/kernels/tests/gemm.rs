@@ -160,15 +160,18 @@ proptest! {
 #[test]
 fn gemm_spans_several_blocks() {
     // k above every depth block (so partial sums are carried through C with beta = 1), n above
-    // the column panel, m above the row block, ragged everywhere.
+    // the column block (a packed B block holds at most 4 MiB: 512 f64 columns 1024 deep, so
+    // 512 + 18 here), m above the row block, ragged everywhere.
     let rm = ROW;
     let cm = Layout { pad: 1, ..COL };
     check_plain::<f32>(((131, 1100, 45), (rm, rm, rm)), (1.0, 0.5), 1);
     check_plain::<f64>(((45, 2100, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
+    check_plain::<f64>(((70, 1030, 530), (rm, cm, rm)), (1.0, 0.5), 23);
     check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
     check_plain::<f64>(((200, 70, 9), (rm, rm, cm)), (2.0, 0.0), 4);
     // A single row panel (m <= MR) with a row-major B of whole panels, too big for the
-    // small-B rule: B is read in place, over two column blocks (4096 + 256) and depth blocks.
+    // small-B rule: B is read in place, over column blocks (f32: 4 x 1024 + 256; f64 300 deep:
+    // 1744 + 1744 + 864) and depth blocks.
     check_plain::<f32>(((5, 1600, 4352), (rm, rm, rm)), (1.0, 0.5), 5);
     check_plain::<f64>(((8, 300, 4352), (rm, rm, rm)), (1.5, 0.0), 6);
     check_plain::<f32>(((1, 257, 512), (cm, rm, rm)), (1.0, 1.0), 7);

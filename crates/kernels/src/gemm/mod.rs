@@ -431,6 +431,17 @@ const C_PREFETCH_BYTES: usize = 1 << 20;
 /// 512^3 and `256x784x512` within +-2% (interleaved medians, one core).
 const A_BLOCK_BYTES: usize = 256 << 10;
 
+/// Target size of a packed B block (`KC x NC` elements, bytes): the block every A block
+/// sweeps, so it should stay in L3 while they do. When `NC` was 4096 columns for both types,
+/// the `f64` block of a 2048-wide product was 16 MiB and every A block streamed it from DRAM:
+/// `f64` 2048^3 ran at 59-62% of the FMA peak. Interleaved medians (scratch program, one core,
+/// AVX-512), 4096 columns -> this budget: `f64` 2048^3 203 -> 140 ms (61.7% -> 89.4%), 1024^3
+/// -2.0% and +0.8% (512 columns either way at `KC` deep: 8 -> 4 MiB), 512^3 +0.7% (unchanged:
+/// 512 columns); `f32` `4096x1024x4096` 153.7 -> 133.4 ms (81.4% -> 93.8%), 2048^3 -2.1%.
+/// Half the budget lost 0.7-2.2% (`f64` 2048^3 and 1024^3, `f32` 2048^3), twice it lost 2.1-2.4%
+/// (`f32` 2048^3 and `4096x1024x4096`).
+const B_BLOCK_BYTES: usize = 4 << 20;
+
 /// Depth of a block: each micro-kernel call multiplies `KC` depths. Deep blocks make few passes
 /// over C (each pass loads and stores it) and long micro-kernel calls; the B micro-panel
 /// (`KC x NR`, 64 KB in f32) then streams from L2 next to the A panel instead of sitting in L1,
@@ -454,8 +465,8 @@ fn blocking<T: Element>(isa: Isa, k: usize, a_in_place: bool) -> Blocking {
     // 14% in f32, so packed blocks keep the `KC`-deep size.
     let depth = if a_in_place { k.clamp(1, kc) } else { kc };
     let mc = ((A_BLOCK_BYTES / (depth * size_of::<T>())) / mr).max(1) * mr;
-    // Columns: B panels of up to 4096 columns (a multiple of NR); 1024 measured no better.
-    let nc = nr * (4096 / nr);
+    // Columns: as many whole panels as keep the packed B block within `B_BLOCK_BYTES`.
+    let nc = nr * (B_BLOCK_BYTES / (k.clamp(1, kc) * size_of::<T>() * nr)).max(1);
     Blocking { mr, nr, kc, mc, nc }
 }
 
