@@ -128,6 +128,8 @@ const GEMM: &[(&str, usize, usize, usize, bool, bool)] = &[
     ("2048", 2048, 2048, 2048, false, false),
     ("mlp_256x784x512", 256, 784, 512, false, true),
     ("mlp_256x784x512_bt", 256, 784, 512, true, true),
+    // `x W` of a batch of 8 through a 4096 x 4096 layer: GEMM's streaming path.
+    ("batch8_8x4096x4096", 8, 4096, 4096, false, false),
     // `dY W^T` of a batch of 8 through a 4096 x 4096 layer: GEMM's dot-product path.
     ("batch8_8x4096x4096_bt", 8, 4096, 4096, true, false),
 ];

@@ -157,7 +157,7 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
 /// writable and overlaps neither.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn product<
+pub(crate) unsafe fn product<
     T: Element,
     S: Simd<T>,
     const MR: usize,
@@ -173,14 +173,57 @@ unsafe fn product<
     b_ks: usize,
     b_out: *mut T,
 ) -> [[S::V; NV]; MR] {
+    // SAFETY: the caller's contract.
+    unsafe {
+        product_from::<T, S, MR, NV, PACKED, STORE_B, 0>(s, kc, a, a_rs, b, b_ks, b_out, None)
+    }
+}
+
+/// [`product`] added to `acc0` when given (`acc0 + sum_k a[k] b[k]^T`, each depth one
+/// multiply-add in order), and with `AHEAD > 0` a prefetch into L1 of each depth's B row
+/// `AHEAD` bytes further along it (a hint: it may point anywhere).
+///
+/// # Safety
+/// As [`product`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn product_from<
+    T: Element,
+    S: Simd<T>,
+    const MR: usize,
+    const NV: usize,
+    const PACKED: bool,
+    const STORE_B: bool,
+    const AHEAD: usize,
+>(
+    s: S,
+    kc: usize,
+    a: *const T,
+    a_rs: usize,
+    b: *const T,
+    b_ks: usize,
+    b_out: *mut T,
+    acc0: Option<[[S::V; NV]; MR]>,
+) -> [[S::V; NV]; MR] {
     debug_assert!(kc >= 1);
     let nr = NV * S::LANES;
-    // (Software prefetches measured no faster: of B 16 depths ahead for the packing tile; in
-    // f64 (512^3, 1024^3, `500x1000x500`, `256x784x512`), of B 12 depths ahead into L1 (+0.4%
-    // to +2%), of the next B panel into L2 spread over a panel's tiles (+0.3% to +0.7%), and
-    // of A's rows read in place 512 or 1024 bytes ahead (1-4% slower).)
+    let ahead = |row: *const T| {
+        if AHEAD > 0 {
+            for v in 0..NV {
+                prefetch(
+                    row.wrapping_add(AHEAD / size_of::<T>() + v * S::LANES),
+                    Cache::L1,
+                );
+            }
+        }
+    };
+    // (Software prefetches measured no faster in the micro-kernel: of B 16 depths ahead for
+    // the packing tile; in f64 (512^3, 1024^3, `500x1000x500`, `256x784x512`), of B 12 depths
+    // ahead into L1 (+0.4% to +2%), of the next B panel into L2 spread over a panel's tiles
+    // (+0.3% to +0.7%), and of A's rows read in place 512 or 1024 bytes ahead (1-4% slower).)
     // SAFETY: every access below has k < kc and i < MR: inside the panels the caller guarantees.
     unsafe {
+        ahead(b);
         let bv = load_b::<T, S, NV>(s, b);
         if STORE_B {
             store_b::<T, S, NV>(s, b_out, &bv);
@@ -188,11 +231,15 @@ unsafe fn product<
         let mut acc = [bv; MR];
         for (i, row) in acc.iter_mut().enumerate() {
             let av = s.splat(*a.add(a_index::<MR, PACKED>(a_rs, i, 0)));
-            for v in row.iter_mut() {
-                *v = s.mul(av, *v);
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = match &acc0 {
+                    Some(c) => s.mul_add(av, *v, c[i][j]),
+                    None => s.mul(av, *v),
+                };
             }
         }
         for k in 1..kc {
+            ahead(b.add(k * b_ks));
             let bv = load_b::<T, S, NV>(s, b.add(k * b_ks));
             if STORE_B {
                 store_b::<T, S, NV>(s, b_out.add(k * nr), &bv);

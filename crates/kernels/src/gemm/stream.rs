@@ -1,0 +1,276 @@
+//! `C = act(alpha * A B + beta * C + bias)` with few rows of A against a large row-major B,
+//! streaming B row by row: the GEMM driver's path for a small batch through a large layer
+//! (`x W` with `x` a few rows, `W` row-major and beyond the caches).
+//!
+//! The micro-kernel reads a row-major B in place in panels `NR` columns wide: two cache lines
+//! of each row, rows `n` elements apart, so every depth touches a new page and the hardware
+//! prefetchers cannot run ahead of the loads; with few rows of A nothing hides that latency
+//! (`f32` `8x4096x4096` read its 64 MiB of B at 9.6 GB/s). Here C holds the sums: for each
+//! block of [`KB`] rows of B, the micro-kernel's product runs along those rows from left to
+//! right ([`KB`] sequential streams, each prefetched [`AHEAD_BYTES`] ahead), starting from the
+//! sums so far in C, which stays in L2. B is read once, in order; A once per column block.
+//!
+//! Each `C[i][j]` accumulates its `k` products in `T` one depth after another, starting from
+//! `beta * C[i][j]` (nothing when `beta == 0`, which never reads C), with `alpha` folded into
+//! A's elements (one more rounding per product, inside GEMM's bound `(k + 2) eps sum |a||b|`,
+//! and none when `alpha` is 1); the epilogue then runs over the finished block. The order does
+//! not depend on how the column blocks are split across threads.
+
+use super::PAR_THRESHOLD_FLOPS;
+use super::kernel::{self, Bias, CPtr, Update};
+use super::{Activation, MatRef};
+use crate::element::Element;
+use crate::isa::Isa;
+use crate::parallel::should_split;
+use crate::simd::{Simd, SimdOp};
+
+/// Rows of A at most: each vector of B's rows serves this many rows of C.
+pub(super) const MAX_ROWS: usize = 8;
+
+/// Rows of B per pass over C's block: each row of C is loaded and stored once per `KB` depths.
+const KB: usize = 8;
+
+/// How far ahead along each of its rows the product prefetches B (bytes).
+const AHEAD_BYTES: usize = 1024;
+
+/// Columns of C per block at most: `MAX_ROWS` rows of them (256 KiB in `f32`) stay in L2 while
+/// B's rows stream past.
+const COLS_PER_BLOCK: usize = 8192;
+
+/// B larger than this (bytes) streams with one row or more than 4 rows of A (see
+/// [`try_stream`]).
+const MIN_B_BYTES_8: usize = 4 << 20;
+
+/// Runs the product by streaming B when its layout and size suit (see the module docs; after
+/// the driver's checks: `k > 0`, `alpha != 0`). Returns whether it did.
+///
+/// Which products stream, from median times in one process with the micro-kernel path
+/// alternating, an 8 MiB sweep between runs (so B comes from L3 or DRAM, as a layer's weights
+/// do in a training step), one core, AVX-512, `f32`, micro-kernel -> streamed:
+/// * up to 4 rows, every size measured: `4x128x128` 2.0 -> 1.3 us, `4x512x512` 24.0 -> 19.7 us,
+///   `4x784x512` -22.5%, `4x1024x1024` -35.8%, `2x512x512` -38.3%, `3x100x300` -9.6%;
+/// * 5 to 8 rows, with B above [`MIN_B_BYTES_8`]: `8x2048x2048` 1048 -> 608 us, `8x4096x4096`
+///   6832 -> 3115 us (B read at 21.5 GB/s), `8x8192x512` -47.9%, `8x512x8192` -36.9%,
+///   `8x2048x1024` -15.2%; below it the micro-kernel's 8-row tiles stay ahead: `8x512x512`
+///   21.8 -> 30.5 us, `8x256x4096` +53%, `8x1024x1024` even;
+/// * one row, with B above [`MIN_B_BYTES_8`] (below, the matrix-vector path's axpy form is as
+///   fast or faster): `1x4096x4096` 2258 -> 1981 us (against numpy's 1751 us here).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn try_stream<T: Element>(
+    isa: Isa,
+    alpha: T,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    beta: T,
+    c: CPtr<T>,
+    bias: Bias<'_, T>,
+    act: Activation,
+) -> bool {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let big = k * n * size_of::<T>() > MIN_B_BYTES_8;
+    let rows_fit = match m {
+        1 => big,
+        2..=4 => true,
+        _ => m <= MAX_ROWS && big,
+    };
+    if !rows_fit || b.cs != 1 || c.cs != 1 {
+        return false;
+    }
+    let upd = Update {
+        alpha: T::ONE,
+        beta: T::ZERO,
+        bias,
+        act,
+    };
+    // One column block per thread (each element's sum is the same whoever computes it), at
+    // most `COLS_PER_BLOCK` wide, a whole number of cache lines.
+    let flops = 2 * m * k * n;
+    let threads = if should_split(flops, PAR_THRESHOLD_FLOPS) {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    let width = n.div_ceil(threads).next_multiple_of(64).min(COLS_PER_BLOCK);
+    super::gemv::run_blocks::<T, _>(isa, n.div_ceil(width), flops, |b0, b1| Columns {
+        a,
+        b,
+        alpha,
+        beta,
+        c,
+        upd: &upd,
+        width,
+        j0: b0 * width,
+        j1: (b1 * width).min(n),
+    });
+    true
+}
+
+/// Columns `j0..j1` of C.
+struct Columns<'a, 'm, T> {
+    a: &'a MatRef<'m, T>,
+    b: &'a MatRef<'m, T>,
+    alpha: T,
+    beta: T,
+    c: CPtr<T>,
+    /// The epilogue, applied to the finished sums (`alpha` 1, `beta` 0).
+    upd: &'a Update<'a, T>,
+    /// Columns per block.
+    width: usize,
+    j0: usize,
+    j1: usize,
+}
+
+impl<T: Element> SimdOp<T> for Columns<'_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Simd<T>>(self, s: S) {
+        let m = self.a.rows;
+        if m <= 2 {
+            self.run_rows::<S, 2>(s)
+        } else if m <= 4 {
+            self.run_rows::<S, 4>(s)
+        } else {
+            self.run_rows::<S, MAX_ROWS>(s)
+        }
+    }
+}
+
+impl<T: Element> Columns<'_, '_, T> {
+    /// The column blocks, with `M >= m` rows of accumulators.
+    #[inline(always)]
+    fn run_rows<S: Simd<T>, const M: usize>(&self, s: S) {
+        let mut j0 = self.j0;
+        while j0 < self.j1 {
+            let j1 = (j0 + self.width).min(self.j1);
+            if S::REGISTERS >= 32 {
+                self.block::<S, M, 2>(s, j0, j1);
+            } else {
+                self.block::<S, M, 1>(s, j0, j1);
+            }
+            j0 = j1;
+        }
+    }
+
+    /// Columns `j0..j1`, one column block, `NV` vectors wide at a time.
+    #[inline(always)]
+    fn block<S: Simd<T>, const M: usize, const NV: usize>(&self, s: S, j0: usize, j1: usize) {
+        let (m, k) = (self.a.rows, self.a.cols);
+        let mut p0 = 0;
+        while p0 < k {
+            let kb = KB.min(k - p0);
+            self.depths::<S, M, NV>(s, p0, kb, j0, j1);
+            p0 += kb;
+        }
+        if matches!(
+            (self.upd.bias, self.upd.act),
+            (Bias::None, Activation::Identity)
+        ) {
+            return;
+        }
+        for i in 0..m {
+            let mut j = j0;
+            while j < j1 {
+                let cols = (j1 - j).min(S::LANES);
+                let row = &self.c_row(i, j, cols)[..];
+                let v = s.load_partial(row, T::ZERO);
+                // SAFETY: the 1 x cols tile at (i, j) lies inside C, written by this task only.
+                unsafe { kernel::update::<T, S, 1, 1>(s, &[[v]], self.c, i, j, 1, cols, self.upd) };
+                j += cols;
+            }
+        }
+    }
+
+    /// Columns `j .. j + cols` of C's row `i`.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    fn c_row(&self, i: usize, j: usize, cols: usize) -> &mut [T] {
+        // SAFETY: row i < m, columns j..j+cols <= n of C, which this task alone reads and
+        // writes (column blocks are disjoint), through no other reference while this one lives.
+        unsafe { core::slice::from_raw_parts_mut(self.c.ptr.add(i * self.c.rs + j), cols) }
+    }
+
+    /// Adds depths `p0 .. p0 + kb` of `alpha A B` into columns `j0..j1` of C's rows (the
+    /// first depth of all starting from `beta * C`), `M >= m` rows of accumulators (those past
+    /// `m` multiply zeros and are neither read nor stored).
+    #[inline(always)]
+    fn depths<S: Simd<T>, const M: usize, const NV: usize>(
+        &self,
+        s: S,
+        p0: usize,
+        kb: usize,
+        j0: usize,
+        j1: usize,
+    ) {
+        let (a, b) = (self.a, self.b);
+        let m = a.rows;
+        // `alpha A`'s elements depth by depth (`[d][i]`), as the micro-kernel reads them.
+        let mut ap = [[T::ZERO; M]; KB];
+        for (d, row) in ap.iter_mut().enumerate().take(kb) {
+            for (i, x) in row.iter_mut().enumerate().take(m) {
+                *x = self.alpha * a.data[i * a.rs + (p0 + d) * a.cs];
+            }
+        }
+        // Rows p0.. of B, bounds-checked once: depth d's columns j0..j1 at `brow + d * b.rs`.
+        let brow = b.data[p0 * b.rs + j0..][..(kb - 1) * b.rs + (j1 - j0)].as_ptr();
+        let (l, w) = (S::LANES, NV * S::LANES);
+        let read_c = p0 > 0 || self.beta != T::ZERO;
+        let beta = s.splat(self.beta);
+        // C's old value (read only with `read_c`) as the start of a sum: itself, or times
+        // beta before the first depth.
+        let start = |c: S::V| if p0 > 0 { c } else { s.mul(beta, c) };
+        let mut j = j0;
+        while j + w <= j1 {
+            let mut acc0 = [[s.splat(T::ZERO); NV]; M];
+            if read_c {
+                for (i, row) in acc0.iter_mut().enumerate().take(m) {
+                    let c = &self.c_row(i, j, w)[..w];
+                    for (v, x) in row.iter_mut().enumerate() {
+                        // SAFETY: `c` holds w = NV * LANES elements.
+                        *x = start(unsafe { s.load(c.as_ptr().add(v * l)) });
+                    }
+                }
+            }
+            // SAFETY: depths p0..p0+kb, columns j..j+w <= j1 lie in the rows checked above;
+            // `ap` holds M x kb elements.
+            let acc = unsafe {
+                kernel::product_from::<T, S, M, NV, true, false, AHEAD_BYTES>(
+                    s,
+                    kb,
+                    ap.as_ptr().cast::<T>(),
+                    0,
+                    brow.add(j - j0),
+                    b.rs,
+                    core::ptr::null_mut(),
+                    read_c.then_some(acc0),
+                )
+            };
+            for (i, row) in acc.iter().enumerate().take(m) {
+                let c = &mut self.c_row(i, j, w)[..w];
+                for (v, &x) in row.iter().enumerate() {
+                    // SAFETY: `c` holds w = NV * LANES elements.
+                    unsafe { s.store(c.as_mut_ptr().add(v * l), x) };
+                }
+            }
+            j += w;
+        }
+        // The last columns (fewer than a step), a vector at a time, the same sums in the same
+        // order.
+        while j < j1 {
+            let cols = (j1 - j).min(l);
+            for i in 0..m {
+                let c = self.c_row(i, j, cols);
+                let mut acc = if read_c {
+                    start(s.load_partial(c, T::ZERO))
+                } else {
+                    s.splat(T::ZERO)
+                };
+                for (d, row) in ap.iter().enumerate().take(kb) {
+                    let bv = s.load_partial(&b.data[(p0 + d) * b.rs + j..][..cols], T::ZERO);
+                    acc = s.mul_add(s.splat(row[i]), bv, acc);
+                }
+                s.store_partial(c, acc);
+            }
+            j += cols;
+        }
+    }
+}
