@@ -474,10 +474,11 @@ fn epilogue_keeps_negative_zero_and_nan() {
     }
 }
 
-/// Few rows of A against a row-major B take the streaming path (`gemm/stream.rs`): up to 4
-/// rows at any size, 1 or 5 to 8 rows when B holds more than 4 MiB. Depths not a multiple of
-/// its 8-row blocks, columns not a multiple of its steps, A column-major or row-major, C with
-/// padded rows, alpha and beta folded in, with and without an epilogue.
+/// Few rows of A against a row-major B take the streaming path (`gemm/stream.rs`): 2 to 4
+/// rows at any size, 1 or 5 to 8 rows when B holds at least 4 MiB, up to 32 rows in passes of
+/// 8 when B holds 4 MiB times the square of the passes. Depths not a multiple of its 8-row
+/// blocks, columns not a multiple of its steps, A column-major or row-major, C with padded
+/// rows, alpha and beta folded in, with and without an epilogue.
 #[test]
 fn streamed_products_match_the_reference() {
     let rm = ROW;
@@ -493,6 +494,9 @@ fn streamed_products_match_the_reference() {
         check_plain::<f32>(((m, 1030, 1031), (rm, rm, cp)), (1.0, 0.5), seed);
         check_plain::<f64>(((m, 730, 721), (am, rm, rm)), (-1.5, 0.0), seed + 1);
     }
+    // Two passes (12 rows: 6 + 6) over 16.8 MB of B, three (17 rows: 6 + 6 + 5) over 38 MB.
+    check_plain::<f32>(((12, 2050, 2049), (rm, rm, cp)), (1.0, 0.5), 70);
+    check_plain::<f32>(((17, 3100, 3090), (am, rm, rm)), (0.5, 0.0), 71);
     // The epilogue after the last depth block, bias per column.
     let case = Case::<f32>::new(3, 45, 77, am, rm, cp, 60);
     let bias: Vec<f32> = (0..77).map(|j| val(61, j) as f32).collect();

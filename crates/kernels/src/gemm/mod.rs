@@ -27,12 +27,14 @@
 //!   32 rows and a depth of at least 40 per row (no bias or activation) is computed as dot
 //!   products of A's rows with `W`'s rows (`dot.rs`), without the transposing pack of `W`: the
 //!   `dY W^T` of a small batch. Same contract; `8x4096x4096` `f32` 6.7 -> 3.2 ms.
-//! * Few rows against a row-major B: up to 4 rows of A at any size, or 1 and 5 to 8 rows when B
-//!   holds more than 4 MiB (the `x W` of a small batch through a large layer), B is streamed
-//!   (`stream.rs`): the micro-kernel's product runs along 8 rows of B at a time, left to right,
-//!   adding into C's rows, instead of along `NR`-wide panels whose every depth is a new page.
-//!   Same contract, but for `alpha`, folded into A's elements (one more rounding per product
-//!   unless `alpha` is 1); `f32` `8x4096x4096` 6.8 -> 3.1 ms, `4x1024x1024` -36%.
+//! * Few rows against a row-major B: 2 to 4 rows of A at any size, 1 or 5 to 8 rows when B
+//!   holds at least 4 MiB, up to 32 rows (in passes of 8) when B holds 4 MiB times the square
+//!   of the passes (the `x W` of a small batch through a large layer): B is streamed
+//!   (`stream.rs`), the micro-kernel's product running along 8 rows of B at a time, left to
+//!   right, adding into C's rows, instead of along `NR`-wide panels whose every depth is a new
+//!   page. Same contract, but for `alpha`, folded into A's elements (one more rounding per
+//!   product unless `alpha` is 1); `f32` `8x4096x4096` 6.8 -> 3.1 ms, `4x1024x1024` -36%,
+//!   `16x4096x4096` 10.3 -> 6.5 ms.
 //! * Threads: blocks are fixed by the shape and ISA, never by the thread count, so results are
 //!   bit-identical on 1 or many threads. Work under [`PAR_THRESHOLD_FLOPS`] never touches the
 //!   rayon pool; [`crate::parallel`] controls the rest.

@@ -24,8 +24,11 @@ use crate::isa::Isa;
 use crate::parallel::should_split;
 use crate::simd::{Simd, SimdOp};
 
-/// Rows of A at most: each vector of B's rows serves this many rows of C.
-pub(super) const MAX_ROWS: usize = 8;
+/// Rows of A per pass over B: each vector of B's rows serves this many rows of C.
+const MAX_ROWS: usize = 8;
+
+/// Rows of A at most (in passes of [`MAX_ROWS`]).
+const MAX_STREAMED_ROWS: usize = 32;
 
 /// Rows of B per pass over C's block: each row of C is loaded and stored once per `KB` depths.
 const KB: usize = 8;
@@ -37,9 +40,9 @@ const AHEAD_BYTES: usize = 1024;
 /// B's rows stream past.
 const COLS_PER_BLOCK: usize = 8192;
 
-/// B larger than this (bytes) streams with one row or more than 4 rows of A (see
-/// [`try_stream`]).
-const MIN_B_BYTES_8: usize = 4 << 20;
+/// B at least this large (bytes) times the square of the passes over it streams with one row
+/// or more than 4 rows of A (see [`try_stream`]).
+const MIN_B_BYTES: usize = 4 << 20;
 
 /// Runs the product by streaming B when its layout and size suit (see the module docs; after
 /// the driver's checks: `k > 0`, `alpha != 0`). Returns whether it did.
@@ -47,14 +50,20 @@ const MIN_B_BYTES_8: usize = 4 << 20;
 /// Which products stream, from median times in one process with the micro-kernel path
 /// alternating, an 8 MiB sweep between runs (so B comes from L3 or DRAM, as a layer's weights
 /// do in a training step), one core, AVX-512, `f32`, micro-kernel -> streamed:
-/// * up to 4 rows, every size measured: `4x128x128` 2.0 -> 1.3 us, `4x512x512` 24.0 -> 19.7 us,
+/// * 2 to 4 rows, every size measured: `4x128x128` 2.0 -> 1.3 us, `4x512x512` 24.0 -> 19.7 us,
 ///   `4x784x512` -22.5%, `4x1024x1024` -35.8%, `2x512x512` -38.3%, `3x100x300` -9.6%;
-/// * 5 to 8 rows, with B above [`MIN_B_BYTES_8`]: `8x2048x2048` 1048 -> 608 us, `8x4096x4096`
-///   6832 -> 3115 us (B read at 21.5 GB/s), `8x8192x512` -47.9%, `8x512x8192` -36.9%,
-///   `8x2048x1024` -15.2%; below it the micro-kernel's 8-row tiles stay ahead: `8x512x512`
-///   21.8 -> 30.5 us, `8x256x4096` +53%, `8x1024x1024` even;
-/// * one row, with B above [`MIN_B_BYTES_8`] (below, the matrix-vector path's axpy form is as
-///   fast or faster): `1x4096x4096` 2258 -> 1981 us (against numpy's 1751 us here).
+/// * 5 to 8 rows, with B of at least [`MIN_B_BYTES`]: `8x2048x2048` 1048 -> 608 us,
+///   `8x4096x4096` 6832 -> 3115 us (B read at 21.5 GB/s), `8x8192x512` -47.9%, `8x512x8192`
+///   -36.9%, `8x2048x1024` -15.2%; below it the micro-kernel's 8-row tiles stay ahead:
+///   `8x512x512` 21.8 -> 30.5 us, `8x256x4096` +53%, `8x1024x1024` even;
+/// * one row, likewise (below, the matrix-vector path's axpy form is as fast or faster):
+///   `1x4096x4096` 2258 -> 1981 us (against numpy's 1751 us here);
+/// * 9 to 32 rows, in passes of 8 rows over B, each streaming all of it, so with B of at least
+///   [`MIN_B_BYTES`] times the square of the passes: `12x4096x4096` 10.8 -> 5.5 ms,
+///   `16x4096x4096` 10.3 -> 6.5 ms, `24x4096x4096` -26%, `32x4096x4096` 15.2 -> 12.7 ms,
+///   `12x2048x2048` -27%, `10x8192x2048` -44%; below it: `16x2048x2048` even, `24x2048x2048`
+///   +15%, `32x2048x2048` +22%. Passes of 16 rows (16 accumulators of one vector, 16
+///   broadcasts per 16 multiply-adds) lost to passes of 8: `16x4096x4096` 12.0 -> 6.3 ms.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn try_stream<T: Element>(
     isa: Isa,
@@ -67,12 +76,10 @@ pub(super) fn try_stream<T: Element>(
     act: Activation,
 ) -> bool {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    let big = k * n * size_of::<T>() > MIN_B_BYTES_8;
-    let rows_fit = match m {
-        1 => big,
-        2..=4 => true,
-        _ => m <= MAX_ROWS && big,
-    };
+    // Each group of up to `MAX_ROWS` rows streams all of B once.
+    let passes = m.div_ceil(MAX_ROWS);
+    let big = k * n * size_of::<T>() >= MIN_B_BYTES * passes * passes;
+    let rows_fit = (2..=4).contains(&m) || (m <= MAX_STREAMED_ROWS && big);
     if !rows_fit || b.cs != 1 || c.cs != 1 {
         return false;
     }
@@ -105,7 +112,7 @@ pub(super) fn try_stream<T: Element>(
     true
 }
 
-/// Columns `j0..j1` of C.
+/// Columns `j0..j1` of C, all its rows (in groups of at most `MAX_ROWS`).
 struct Columns<'a, 'm, T> {
     a: &'a MatRef<'m, T>,
     b: &'a MatRef<'m, T>,
@@ -124,28 +131,44 @@ impl<T: Element> SimdOp<T> for Columns<'_, '_, T> {
     type Output = ();
     #[inline(always)]
     fn run<S: Simd<T>>(self, s: S) {
+        // Groups of equal size (up to one row apart), each a pass over B's column block.
         let m = self.a.rows;
-        if m <= 2 {
-            self.run_rows::<S, 2>(s)
-        } else if m <= 4 {
-            self.run_rows::<S, 4>(s)
-        } else {
-            self.run_rows::<S, MAX_ROWS>(s)
+        let size = m.div_ceil(m.div_ceil(MAX_ROWS));
+        let mut i0 = 0;
+        while i0 < m {
+            let rows = size.min(m - i0);
+            let g = Group { i0, rows };
+            if rows <= 2 {
+                self.run_rows::<S, 2>(s, g)
+            } else if rows <= 4 {
+                self.run_rows::<S, 4>(s, g)
+            } else {
+                self.run_rows::<S, MAX_ROWS>(s, g)
+            }
+            i0 += rows;
         }
     }
 }
 
+/// Rows `i0 .. i0 + rows` of A and C.
+#[derive(Clone, Copy)]
+struct Group {
+    i0: usize,
+    rows: usize,
+}
+
 impl<T: Element> Columns<'_, '_, T> {
-    /// The column blocks, with `M >= m` rows of accumulators.
+    /// The column blocks for the rows of `g`, with `M >= g.rows` rows of accumulators by two
+    /// vectors (one with 16 registers).
     #[inline(always)]
-    fn run_rows<S: Simd<T>, const M: usize>(&self, s: S) {
+    fn run_rows<S: Simd<T>, const M: usize>(&self, s: S, g: Group) {
         let mut j0 = self.j0;
         while j0 < self.j1 {
             let j1 = (j0 + self.width).min(self.j1);
             if S::REGISTERS >= 32 {
-                self.block::<S, M, 2>(s, j0, j1);
+                self.block::<S, M, 2>(s, g, j0, j1);
             } else {
-                self.block::<S, M, 1>(s, j0, j1);
+                self.block::<S, M, 1>(s, g, j0, j1);
             }
             j0 = j1;
         }
@@ -153,12 +176,18 @@ impl<T: Element> Columns<'_, '_, T> {
 
     /// Columns `j0..j1`, one column block, `NV` vectors wide at a time.
     #[inline(always)]
-    fn block<S: Simd<T>, const M: usize, const NV: usize>(&self, s: S, j0: usize, j1: usize) {
-        let (m, k) = (self.a.rows, self.a.cols);
+    fn block<S: Simd<T>, const M: usize, const NV: usize>(
+        &self,
+        s: S,
+        g: Group,
+        j0: usize,
+        j1: usize,
+    ) {
+        let k = self.a.cols;
         let mut p0 = 0;
         while p0 < k {
             let kb = KB.min(k - p0);
-            self.depths::<S, M, NV>(s, p0, kb, j0, j1);
+            self.depths::<S, M, NV>(s, g, p0, kb, j0, j1);
             p0 += kb;
         }
         if matches!(
@@ -167,7 +196,7 @@ impl<T: Element> Columns<'_, '_, T> {
         ) {
             return;
         }
-        for i in 0..m {
+        for i in g.i0..g.i0 + g.rows {
             let mut j = j0;
             while j < j1 {
                 let cols = (j1 - j).min(S::LANES);
@@ -196,18 +225,19 @@ impl<T: Element> Columns<'_, '_, T> {
     fn depths<S: Simd<T>, const M: usize, const NV: usize>(
         &self,
         s: S,
+        g: Group,
         p0: usize,
         kb: usize,
         j0: usize,
         j1: usize,
     ) {
         let (a, b) = (self.a, self.b);
-        let m = a.rows;
+        let (i0, m) = (g.i0, g.rows);
         // `alpha A`'s elements depth by depth (`[d][i]`), as the micro-kernel reads them.
         let mut ap = [[T::ZERO; M]; KB];
         for (d, row) in ap.iter_mut().enumerate().take(kb) {
             for (i, x) in row.iter_mut().enumerate().take(m) {
-                *x = self.alpha * a.data[i * a.rs + (p0 + d) * a.cs];
+                *x = self.alpha * a.data[(i0 + i) * a.rs + (p0 + d) * a.cs];
             }
         }
         // Rows p0.. of B, bounds-checked once: depth d's columns j0..j1 at `brow + d * b.rs`.
@@ -223,7 +253,7 @@ impl<T: Element> Columns<'_, '_, T> {
             let mut acc0 = [[s.splat(T::ZERO); NV]; M];
             if read_c {
                 for (i, row) in acc0.iter_mut().enumerate().take(m) {
-                    let c = &self.c_row(i, j, w)[..w];
+                    let c = &self.c_row(i0 + i, j, w)[..w];
                     for (v, x) in row.iter_mut().enumerate() {
                         // SAFETY: `c` holds w = NV * LANES elements.
                         *x = start(unsafe { s.load(c.as_ptr().add(v * l)) });
@@ -245,7 +275,7 @@ impl<T: Element> Columns<'_, '_, T> {
                 )
             };
             for (i, row) in acc.iter().enumerate().take(m) {
-                let c = &mut self.c_row(i, j, w)[..w];
+                let c = &mut self.c_row(i0 + i, j, w)[..w];
                 for (v, &x) in row.iter().enumerate() {
                     // SAFETY: `c` holds w = NV * LANES elements.
                     unsafe { s.store(c.as_mut_ptr().add(v * l), x) };
@@ -258,7 +288,7 @@ impl<T: Element> Columns<'_, '_, T> {
         while j < j1 {
             let cols = (j1 - j).min(l);
             for i in 0..m {
-                let c = self.c_row(i, j, cols);
+                let c = self.c_row(i0 + i, j, cols);
                 let mut acc = if read_c {
                     start(s.load_partial(c, T::ZERO))
                 } else {
