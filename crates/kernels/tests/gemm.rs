@@ -489,6 +489,8 @@ fn streamed_products_match_the_reference() {
             check_plain::<f32>(((m, 37, 70), (rm, rm, cp)), (1.0, 0.0), seed);
             check_plain::<f64>(((m, 8, 64), (am, rm, rm)), (-0.5, 2.0), seed + 1);
             check_plain::<f32>(((m, 1, 33), (am, rm, cp)), (2.0, 1.0), seed + 2);
+            check_plain::<f32>(((m, 20, 3), (rm, rm, rm)), (1.0, 0.0), seed + 3);
+            check_plain::<f64>(((m, 19, 21), (rm, rm, cp)), (1.0, -1.0), seed + 4);
         }
         // B above 4 MiB: 1030 x 1031 f32, 730 x 721 f64.
         check_plain::<f32>(((m, 1030, 1031), (rm, rm, cp)), (1.0, 0.5), seed);

@@ -22,7 +22,7 @@ use super::{Activation, MatRef};
 use crate::element::Element;
 use crate::isa::Isa;
 use crate::parallel::should_split;
-use crate::simd::{Simd, SimdOp};
+use crate::simd::{MAX_LANES, Simd, SimdOp};
 
 /// Rows of A per pass over B: each vector of B's rows serves this many rows of C.
 const MAX_ROWS: usize = 8;
@@ -32,6 +32,9 @@ const MAX_STREAMED_ROWS: usize = 32;
 
 /// Rows of B per pass over C's block: each row of C is loaded and stored once per `KB` depths.
 const KB: usize = 8;
+
+/// Elements per row of the tail buffers: at least a step (`2 * LANES` on 32-register paths).
+const TAIL: usize = 2 * MAX_LANES;
 
 /// How far ahead along each of its rows the product prefetches B (bytes).
 const AHEAD_BYTES: usize = 1024;
@@ -50,8 +53,9 @@ const MIN_B_BYTES: usize = 4 << 20;
 /// Which products stream, from median times in one process with the micro-kernel path
 /// alternating, an 8 MiB sweep between runs (so B comes from L3 or DRAM, as a layer's weights
 /// do in a training step), one core, AVX-512, `f32`, micro-kernel -> streamed:
-/// * 2 to 4 rows, every size measured: `4x128x128` 2.0 -> 1.3 us, `4x512x512` 24.0 -> 19.7 us,
-///   `4x784x512` -22.5%, `4x1024x1024` -35.8%, `2x512x512` -38.3%, `3x100x300` -9.6%;
+/// * 2 to 4 rows, every size measured from 2 columns on: `4x128x128` 2.0 -> 1.3 us, `4x512x512`
+///   24.0 -> 19.7 us, `4x784x512` -22.5%, `4x1024x1024` -35.8%, `2x512x512` -38.3%, `3x100x300`
+///   -9.6%, `4x1000x65` 13.0 -> 9.3 us, `4x10000x2` 113 -> 45 us;
 /// * 5 to 8 rows, with B of at least [`MIN_B_BYTES`]: `8x2048x2048` 1048 -> 608 us,
 ///   `8x4096x4096` 6832 -> 3115 us (B read at 21.5 GB/s), `8x8192x512` -47.9%, `8x512x8192`
 ///   -36.9%, `8x2048x1024` -15.2%; below it the micro-kernel's 8-row tiles stay ahead:
@@ -80,7 +84,8 @@ pub(super) fn try_stream<T: Element>(
     let passes = m.div_ceil(MAX_ROWS);
     let big = k * n * size_of::<T>() >= MIN_B_BYTES * passes * passes;
     let rows_fit = (2..=4).contains(&m) || (m <= MAX_STREAMED_ROWS && big);
-    if !rows_fit || b.cs != 1 || c.cs != 1 {
+    // One column is the matrix-vector path's (its dot form: `4x10000x1` 1.0 us, 45 us here).
+    if !rows_fit || n < 2 || b.cs != 1 || c.cs != 1 {
         return false;
     }
     let upd = Update {
@@ -174,7 +179,11 @@ impl<T: Element> Columns<'_, '_, T> {
         }
     }
 
-    /// Columns `j0..j1`, one column block, `NV` vectors wide at a time.
+    /// Columns `j0..j1`, one column block, `NV` vectors wide at a time. The last columns
+    /// (fewer than a step) go through zero-padded copies: of C's rows, held for the whole
+    /// depth, and of each block of B's rows; a vector loaded right after its elements were
+    /// stored one by one stalls (no store forwarding), which made a one-column tail cost as
+    /// much as 64 columns (`4x1000x65` 4.7 -> 37.4 us against `4x1000x64`).
     #[inline(always)]
     fn block<S: Simd<T>, const M: usize, const NV: usize>(
         &self,
@@ -183,12 +192,114 @@ impl<T: Element> Columns<'_, '_, T> {
         j0: usize,
         j1: usize,
     ) {
-        let k = self.a.cols;
+        let (a, b) = (self.a, self.b);
+        let (i0, m, k) = (g.i0, g.rows, a.cols);
+        let (l, w) = (S::LANES, NV * S::LANES);
+        debug_assert!(w <= TAIL, "a step fits the tail buffers (broken invariant)");
+        let jt = j0 + (j1 - j0) / w * w;
+        let tail = j1 - jt;
+        let mut c_tail = [[T::ZERO; TAIL]; M];
+        let mut b_tail = [[T::ZERO; TAIL]; KB];
+        if tail > 0 {
+            for (i, row) in c_tail.iter_mut().enumerate().take(m) {
+                // -0 is the neutral element of addition: an empty sum that does not read C.
+                let c = self.c_row(i0 + i, jt, tail);
+                for (x, &old) in row.iter_mut().zip(c.iter()) {
+                    *x = if self.beta == T::ZERO {
+                        T::from_f64(-0.0)
+                    } else {
+                        self.beta * old
+                    };
+                }
+            }
+        }
         let mut p0 = 0;
         while p0 < k {
             let kb = KB.min(k - p0);
-            self.depths::<S, M, NV>(s, g, p0, kb, j0, j1);
+            // `alpha A`'s elements depth by depth (`[d][i]`), as the micro-kernel reads them.
+            let mut ap = [[T::ZERO; M]; KB];
+            for (d, row) in ap.iter_mut().enumerate().take(kb) {
+                for (i, x) in row.iter_mut().enumerate().take(m) {
+                    *x = self.alpha * a.data[(i0 + i) * a.rs + (p0 + d) * a.cs];
+                }
+            }
+            let ap = ap.as_ptr().cast::<T>();
+            // Rows p0.. of B, bounds-checked once: depth d's columns j0..j1 at
+            // `brow + d * b.rs`.
+            let brow = b.data[p0 * b.rs + j0..][..(kb - 1) * b.rs + (j1 - j0)].as_ptr();
+            let read_c = p0 > 0 || self.beta != T::ZERO;
+            let beta = s.splat(self.beta);
+            for j in (j0..jt).step_by(w) {
+                let mut acc0 = [[s.splat(T::ZERO); NV]; M];
+                if read_c {
+                    for (i, row) in acc0.iter_mut().enumerate().take(m) {
+                        let c = &self.c_row(i0 + i, j, w)[..w];
+                        for (v, x) in row.iter_mut().enumerate() {
+                            // SAFETY: `c` holds w = NV * LANES elements.
+                            let old = unsafe { s.load(c.as_ptr().add(v * l)) };
+                            // C's old value as the start of the sum: times beta before the
+                            // first depth.
+                            *x = if p0 > 0 { old } else { s.mul(beta, old) };
+                        }
+                    }
+                }
+                // SAFETY: depths p0..p0+kb, columns j..j+w <= jt lie in the rows checked
+                // above; `ap` holds M x kb elements.
+                let acc = unsafe {
+                    kernel::product_from::<T, S, M, NV, true, false, AHEAD_BYTES>(
+                        s,
+                        kb,
+                        ap,
+                        0,
+                        brow.add(j - j0),
+                        b.rs,
+                        core::ptr::null_mut(),
+                        read_c.then_some(acc0),
+                    )
+                };
+                for (i, row) in acc.iter().enumerate().take(m) {
+                    let c = &mut self.c_row(i0 + i, j, w)[..w];
+                    for (v, &x) in row.iter().enumerate() {
+                        // SAFETY: `c` holds w = NV * LANES elements.
+                        unsafe { s.store(c.as_mut_ptr().add(v * l), x) };
+                    }
+                }
+            }
+            if tail > 0 {
+                for (d, row) in b_tail.iter_mut().enumerate().take(kb) {
+                    row[..tail].copy_from_slice(&b.data[(p0 + d) * b.rs + jt..][..tail]);
+                }
+                let mut acc0 = [[s.splat(T::ZERO); NV]; M];
+                for (row, c) in acc0.iter_mut().zip(&c_tail) {
+                    for (v, x) in row.iter_mut().enumerate() {
+                        // SAFETY: v * LANES + LANES <= w <= TAIL: inside the row.
+                        *x = unsafe { s.load(c.as_ptr().add(v * l)) };
+                    }
+                }
+                // SAFETY: `b_tail` holds kb rows of TAIL >= w elements; `ap` as above.
+                let acc = unsafe {
+                    kernel::product_from::<T, S, M, NV, true, false, 0>(
+                        s,
+                        kb,
+                        ap,
+                        0,
+                        b_tail.as_ptr().cast::<T>(),
+                        TAIL,
+                        core::ptr::null_mut(),
+                        Some(acc0),
+                    )
+                };
+                for (row, c) in acc.iter().zip(c_tail.iter_mut()) {
+                    for (v, &x) in row.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { s.store(c.as_mut_ptr().add(v * l), x) };
+                    }
+                }
+            }
             p0 += kb;
+        }
+        for (i, row) in c_tail.iter().enumerate().take(m) {
+            self.c_row(i0 + i, jt, tail).copy_from_slice(&row[..tail]);
         }
         if matches!(
             (self.upd.bias, self.upd.act),
@@ -196,12 +307,11 @@ impl<T: Element> Columns<'_, '_, T> {
         ) {
             return;
         }
-        for i in g.i0..g.i0 + g.rows {
+        for i in i0..i0 + m {
             let mut j = j0;
             while j < j1 {
-                let cols = (j1 - j).min(S::LANES);
-                let row = &self.c_row(i, j, cols)[..];
-                let v = s.load_partial(row, T::ZERO);
+                let cols = (j1 - j).min(l);
+                let v = s.load_partial(self.c_row(i, j, cols), T::ZERO);
                 // SAFETY: the 1 x cols tile at (i, j) lies inside C, written by this task only.
                 unsafe { kernel::update::<T, S, 1, 1>(s, &[[v]], self.c, i, j, 1, cols, self.upd) };
                 j += cols;
@@ -216,91 +326,5 @@ impl<T: Element> Columns<'_, '_, T> {
         // SAFETY: row i < m, columns j..j+cols <= n of C, which this task alone reads and
         // writes (column blocks are disjoint), through no other reference while this one lives.
         unsafe { core::slice::from_raw_parts_mut(self.c.ptr.add(i * self.c.rs + j), cols) }
-    }
-
-    /// Adds depths `p0 .. p0 + kb` of `alpha A B` into columns `j0..j1` of C's rows (the
-    /// first depth of all starting from `beta * C`), `M >= m` rows of accumulators (those past
-    /// `m` multiply zeros and are neither read nor stored).
-    #[inline(always)]
-    fn depths<S: Simd<T>, const M: usize, const NV: usize>(
-        &self,
-        s: S,
-        g: Group,
-        p0: usize,
-        kb: usize,
-        j0: usize,
-        j1: usize,
-    ) {
-        let (a, b) = (self.a, self.b);
-        let (i0, m) = (g.i0, g.rows);
-        // `alpha A`'s elements depth by depth (`[d][i]`), as the micro-kernel reads them.
-        let mut ap = [[T::ZERO; M]; KB];
-        for (d, row) in ap.iter_mut().enumerate().take(kb) {
-            for (i, x) in row.iter_mut().enumerate().take(m) {
-                *x = self.alpha * a.data[(i0 + i) * a.rs + (p0 + d) * a.cs];
-            }
-        }
-        // Rows p0.. of B, bounds-checked once: depth d's columns j0..j1 at `brow + d * b.rs`.
-        let brow = b.data[p0 * b.rs + j0..][..(kb - 1) * b.rs + (j1 - j0)].as_ptr();
-        let (l, w) = (S::LANES, NV * S::LANES);
-        let read_c = p0 > 0 || self.beta != T::ZERO;
-        let beta = s.splat(self.beta);
-        // C's old value (read only with `read_c`) as the start of a sum: itself, or times
-        // beta before the first depth.
-        let start = |c: S::V| if p0 > 0 { c } else { s.mul(beta, c) };
-        let mut j = j0;
-        while j + w <= j1 {
-            let mut acc0 = [[s.splat(T::ZERO); NV]; M];
-            if read_c {
-                for (i, row) in acc0.iter_mut().enumerate().take(m) {
-                    let c = &self.c_row(i0 + i, j, w)[..w];
-                    for (v, x) in row.iter_mut().enumerate() {
-                        // SAFETY: `c` holds w = NV * LANES elements.
-                        *x = start(unsafe { s.load(c.as_ptr().add(v * l)) });
-                    }
-                }
-            }
-            // SAFETY: depths p0..p0+kb, columns j..j+w <= j1 lie in the rows checked above;
-            // `ap` holds M x kb elements.
-            let acc = unsafe {
-                kernel::product_from::<T, S, M, NV, true, false, AHEAD_BYTES>(
-                    s,
-                    kb,
-                    ap.as_ptr().cast::<T>(),
-                    0,
-                    brow.add(j - j0),
-                    b.rs,
-                    core::ptr::null_mut(),
-                    read_c.then_some(acc0),
-                )
-            };
-            for (i, row) in acc.iter().enumerate().take(m) {
-                let c = &mut self.c_row(i0 + i, j, w)[..w];
-                for (v, &x) in row.iter().enumerate() {
-                    // SAFETY: `c` holds w = NV * LANES elements.
-                    unsafe { s.store(c.as_mut_ptr().add(v * l), x) };
-                }
-            }
-            j += w;
-        }
-        // The last columns (fewer than a step), a vector at a time, the same sums in the same
-        // order.
-        while j < j1 {
-            let cols = (j1 - j).min(l);
-            for i in 0..m {
-                let c = self.c_row(i0 + i, j, cols);
-                let mut acc = if read_c {
-                    start(s.load_partial(c, T::ZERO))
-                } else {
-                    s.splat(T::ZERO)
-                };
-                for (d, row) in ap.iter().enumerate().take(kb) {
-                    let bv = s.load_partial(&b.data[(p0 + d) * b.rs + j..][..cols], T::ZERO);
-                    acc = s.mul_add(s.splat(row[i]), bv, acc);
-                }
-                s.store_partial(c, acc);
-            }
-            j += cols;
-        }
     }
 }
