@@ -114,26 +114,27 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
     unsafe {
         match (a, one_vector) {
             (APanel::Packed(p), true) => {
-                let acc = product::<T, S, MR, 1, true, false>(s, kc, p, 0, b, b_ks, b_out);
+                let acc = product::<T, S, MR, 1, true, false, 0>(s, kc, p, 0, b, b_ks, b_out, None);
                 update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Packed(p), false) => {
                 let acc = if b_out.is_null() {
-                    product::<T, S, MR, NV, true, false>(s, kc, p, 0, b, b_ks, b_out)
+                    product::<T, S, MR, NV, true, false, 0>(s, kc, p, 0, b, b_ks, b_out, None)
                 } else {
-                    product::<T, S, MR, NV, true, true>(s, kc, p, 0, b, b_ks, b_out)
+                    product::<T, S, MR, NV, true, true, 0>(s, kc, p, 0, b, b_ks, b_out, None)
                 };
                 update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Rows(p, rs), true) => {
-                let acc = product::<T, S, MR, 1, false, false>(s, kc, p, rs, b, b_ks, b_out);
+                let acc =
+                    product::<T, S, MR, 1, false, false, 0>(s, kc, p, rs, b, b_ks, b_out, None);
                 update::<T, S, MR, 1>(s, &acc, c, i0, j0, m, n, upd);
             }
             (APanel::Rows(p, rs), false) => {
                 let acc = if b_out.is_null() {
-                    product::<T, S, MR, NV, false, false>(s, kc, p, rs, b, b_ks, b_out)
+                    product::<T, S, MR, NV, false, false, 0>(s, kc, p, rs, b, b_ks, b_out, None)
                 } else {
-                    product::<T, S, MR, NV, false, true>(s, kc, p, rs, b, b_ks, b_out)
+                    product::<T, S, MR, NV, false, true, 0>(s, kc, p, rs, b, b_ks, b_out, None)
                 };
                 update::<T, S, MR, NV>(s, &acc, c, i0, j0, m, n, upd);
             }
@@ -151,6 +152,10 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
 /// indexes rows at run time), and its 16 zeroing stores before every tile waited behind the
 /// previous tile's stores to C (7% of a 784 x 128 x 512 product, by perf).
 ///
+/// Given `acc0`, the tile starts from it instead (`acc0 + sum_k a[k] b[k]^T`, each depth one
+/// multiply-add in order). With `AHEAD > 0` each depth's B row is also prefetched into L1,
+/// `AHEAD` bytes further along it (a hint: it may point anywhere).
+///
 /// # Safety
 /// `kc >= 1`; the `MR * kc` elements of A (at [`a_index`]) are readable and
 /// `b + k*b_ks .. + NR` is readable for `k < kc`; with `STORE_B`, `b_out .. + kc * NR` is
@@ -158,36 +163,6 @@ pub(crate) unsafe fn tile<T: Element, S: Simd<T>, const MR: usize, const NV: usi
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn product<
-    T: Element,
-    S: Simd<T>,
-    const MR: usize,
-    const NV: usize,
-    const PACKED: bool,
-    const STORE_B: bool,
->(
-    s: S,
-    kc: usize,
-    a: *const T,
-    a_rs: usize,
-    b: *const T,
-    b_ks: usize,
-    b_out: *mut T,
-) -> [[S::V; NV]; MR] {
-    // SAFETY: the caller's contract.
-    unsafe {
-        product_from::<T, S, MR, NV, PACKED, STORE_B, 0>(s, kc, a, a_rs, b, b_ks, b_out, None)
-    }
-}
-
-/// [`product`] added to `acc0` when given (`acc0 + sum_k a[k] b[k]^T`, each depth one
-/// multiply-add in order), and with `AHEAD > 0` a prefetch into L1 of each depth's B row
-/// `AHEAD` bytes further along it (a hint: it may point anywhere).
-///
-/// # Safety
-/// As [`product`].
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn product_from<
     T: Element,
     S: Simd<T>,
     const MR: usize,

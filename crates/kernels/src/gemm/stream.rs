@@ -246,7 +246,7 @@ impl<T: Element> Columns<'_, '_, T> {
                 // SAFETY: depths p0..p0+kb, columns j..j+w <= jt lie in the rows checked
                 // above; `ap` holds M x kb elements.
                 let acc = unsafe {
-                    kernel::product_from::<T, S, M, NV, true, false, AHEAD_BYTES>(
+                    kernel::product::<T, S, M, NV, true, false, AHEAD_BYTES>(
                         s,
                         kb,
                         ap,
@@ -278,7 +278,7 @@ impl<T: Element> Columns<'_, '_, T> {
                 }
                 // SAFETY: `b_tail` holds kb rows of TAIL >= w elements; `ap` as above.
                 let acc = unsafe {
-                    kernel::product_from::<T, S, M, NV, true, false, 0>(
+                    kernel::product::<T, S, M, NV, true, false, 0>(
                         s,
                         kb,
                         ap,
