@@ -246,6 +246,12 @@ fn few_rows_against_a_transposed_weight() {
     check_plain::<f64>(((5, 260, 10), (rm_pad, cm, rm)), (-0.5, 1.0), 41);
     check_plain::<f32>(((3, 1000, 20), (rm, cm, cm)), (2.0, 0.5), 42);
     check_plain::<f32>(((32, 1300, 40), (rm, cm, rm)), (1.0, 0.0), 43);
+    // Rows that fill their vectors (at least 16, 3/4 of the lanes) go to the micro-kernel as
+    // C^T = W A^T instead, the others stay dot products; which is which depends on the path's
+    // lanes, so every path sees both.
+    check_plain::<f32>(((20, 900, 50), (rm, cm, rm)), (1.0, 1.0), 44);
+    check_plain::<f64>(((16, 700, 33), (rm, cm, rm)), (0.5, 0.0), 45);
+    check_plain::<f32>(((24, 1000, 45), (rm_pad, cm, cm)), (1.0, -1.0), 46);
     // Split across threads by blocks of columns: the same bits as on one thread.
     let (m, k, n) = (8, 2000, 600);
     let a: Vec<f32> = (0..m * k).map(|i| val(9, i) as f32).collect();

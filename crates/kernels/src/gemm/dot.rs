@@ -56,6 +56,27 @@ const PREFETCH_BYTES: usize = 2048;
 /// Columns of C (rows of `W`) per block: the unit of work and of splitting across threads.
 const COLS_PER_BLOCK: usize = 64;
 
+/// Whether the product's layout and size suit the dot products (see the module docs).
+pub(super) fn suits<T>(a: &MatRef<'_, T>, b: &MatRef<'_, T>) -> bool {
+    let (m, k) = (a.rows, a.cols);
+    a.cs == 1 && b.rs == 1 && m <= DOT_MAX_ROWS && k >= DOT_MIN_DEPTH.max(DOT_DEPTH_PER_ROW * m)
+}
+
+/// Whether `m` rows of A fill the vectors of a path with `lanes` lanes well enough that the
+/// product runs faster as `C^T = W A^T` on the micro-kernel (W's rows read in place, `A^T`
+/// packed in panels that its `m` rows fill: at least 16 rows, and 3/4 of the lanes of the
+/// vectors they take) than as dot products. Median times in one process, both routes
+/// alternating with an 8 MiB sweep between runs, one core, dot products -> micro-kernel:
+/// AVX-512 `f32` `16x512x512` -20%, `16x4096x4096` 5.20 -> 3.96 ms, `16x2048x2048` -34%,
+/// `24x2048x2048` -13%, `32x2048x2048` -20%, `32x4096x4096` 9.24 -> 7.22 ms; `f64`
+/// `16x2048x2048` 2.61 -> 1.56 ms; AVX2 `f32` `16x2048x2048` -22%. Emptier vectors lost:
+/// `f32` `8x4096x4096` +27%, `2x4096x4096` +72%, `20x1024x1024` (20 of 32 lanes) +30%,
+/// `12x512x512` +20%; AVX2 `f32` `8x1024x1024` (one full vector) +6%; `f64` with 8 rows (one
+/// full vector) won at `8x1024x1024` (-25%) but lost at `8x4096x4096` (+14%).
+pub(super) fn rows_fill_vectors(m: usize, lanes: usize) -> bool {
+    m >= 16 && 4 * m >= 3 * m.next_multiple_of(lanes)
+}
+
 /// Runs the product as dot products when its layout and size suit (see the module docs;
 /// after the driver's checks: `k > 0`, `alpha != 0`, no epilogue). Returns whether it did.
 #[allow(clippy::too_many_arguments)]
@@ -67,11 +88,10 @@ pub(super) fn try_dot<T: Element>(
     beta: T,
     c: CPtr<T>,
 ) -> bool {
-    let (m, n) = (a.rows, b.cols);
-    let k = a.cols;
-    if a.cs != 1 || b.rs != 1 || m > DOT_MAX_ROWS || k < DOT_MIN_DEPTH.max(DOT_DEPTH_PER_ROW * m) {
+    if !suits(a, b) {
         return false;
     }
+    let (m, n, k) = (a.rows, b.cols, a.cols);
     let blocks = n.div_ceil(COLS_PER_BLOCK);
     let op = |b0: usize, b1: usize| Dots {
         a,
