@@ -41,8 +41,8 @@ const KB: usize = 8;
 const TAIL: usize = 2 * MAX_LANES;
 
 /// How far ahead along each of its rows the product prefetches B (bytes), into L1. Same
-/// measurements, 1024 -> 512 and 2048 (L1): +14% and +23%; into L2 at 2048 or 4096 (in place
-/// of, or besides, this one): 5-40% slower.
+/// measurements: 1024 bytes into L1 3.08 ms, no prefetch 4.62 ms, into L2 instead 512 to
+/// 4096 bytes ahead 3.45-4.77 ms; an L2 hint 2 to 8 KiB ahead besides this one 5-14% slower.
 const AHEAD_BYTES: usize = 1024;
 
 /// Columns of C per block at most: `MAX_ROWS` rows of them (256 KiB in `f32`) stay in L2 while
