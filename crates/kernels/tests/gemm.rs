@@ -484,7 +484,7 @@ fn epilogue_keeps_negative_zero_and_nan() {
 }
 
 /// Few rows of A against a row-major B take the streaming path (`gemm/stream.rs`): 2 to 4
-/// rows at any size, 1 or 5 to 8 rows when B holds at least 4 MiB, up to 32 rows in passes of
+/// rows at any size, 1 or 5 to 8 rows when B holds more than 4 MiB, up to 32 rows in passes of
 /// 8 when B holds 4 MiB times the square of the passes. Depths not a multiple of its 8-row
 /// blocks, columns not a multiple of its steps, A column-major or row-major, C with padded
 /// rows, alpha and beta folded in, with and without an epilogue.

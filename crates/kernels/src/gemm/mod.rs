@@ -31,7 +31,7 @@
 //!   product runs instead as `C^T = W A^T` on the micro-kernel, W's rows read in place:
 //!   `f32` `16x4096x4096` 5.2 -> 3.9 ms, `32x4096x4096` 9.2 -> 7.2 ms.
 //! * Few rows against a row-major B: 2 to 4 rows of A at any size, 1 or 5 to 8 rows when B
-//!   holds at least 4 MiB, up to 32 rows (in passes of 8) when B holds 4 MiB times the square
+//!   holds more than 4 MiB, up to 32 rows (in passes of 8) when B holds 4 MiB times the square
 //!   of the passes (the `x W` of a small batch through a large layer): B is streamed
 //!   (`stream.rs`), the micro-kernel's product running along 8 rows of B at a time, left to
 //!   right, adding into C's rows, instead of along `NR`-wide panels whose every depth is a new

@@ -49,8 +49,8 @@ const AHEAD_BYTES: usize = 1024;
 /// B's rows stream past.
 const COLS_PER_BLOCK: usize = 8192;
 
-/// B at least this large (bytes) times the square of the passes over it streams with one row
-/// or more than 4 rows of A (see [`try_stream`]).
+/// B larger than this (bytes; with two passes or more, at least this times the square of the
+/// passes over it) streams with one row or more than 4 rows of A (see [`try_stream`]).
 const MIN_B_BYTES: usize = 4 << 20;
 
 /// Runs the product by streaming B when its layout and size suit (see the module docs; after
@@ -62,10 +62,10 @@ const MIN_B_BYTES: usize = 4 << 20;
 /// * 2 to 4 rows, every size measured from 2 columns on: `4x128x128` 2.0 -> 1.3 us, `4x512x512`
 ///   24.0 -> 19.7 us, `4x784x512` -22.5%, `4x1024x1024` -35.8%, `2x512x512` -38.3%, `3x100x300`
 ///   -9.6%, `4x1000x65` 13.0 -> 9.3 us, `4x10000x2` 113 -> 45 us;
-/// * 5 to 8 rows, with B of at least [`MIN_B_BYTES`]: `8x2048x2048` 1048 -> 608 us,
+/// * 5 to 8 rows, with B larger than [`MIN_B_BYTES`]: `8x2048x2048` 1048 -> 608 us,
 ///   `8x4096x4096` 6832 -> 3115 us (B read at 21.5 GB/s), `8x8192x512` -47.9%, `8x512x8192`
-///   -36.9%, `8x2048x1024` -15.2%; below it the micro-kernel's 8-row tiles stay ahead:
-///   `8x512x512` 21.8 -> 30.5 us, `8x256x4096` +53%, `8x1024x1024` even;
+///   -36.9%, `8x2048x1024` -15.2%; up to it the micro-kernel's 8-row tiles stay ahead:
+///   `8x512x512` 21.8 -> 30.5 us, `8x256x4096` (4 MiB) +53%, `8x1024x1024` (4 MiB) even;
 /// * one row, likewise (below, the matrix-vector path's axpy form is as fast or faster):
 ///   `1x4096x4096` 2258 -> 1981 us (against numpy's 1751 us here);
 /// * 9 to 32 rows, in passes of 8 rows over B, each streaming all of it, so with B of at least
@@ -88,7 +88,13 @@ pub(super) fn try_stream<T: Element>(
     let (m, k, n) = (a.rows, a.cols, b.cols);
     // Each group of up to `MAX_ROWS` rows streams all of B once.
     let passes = m.div_ceil(MAX_ROWS);
-    let big = k * n * size_of::<T>() >= MIN_B_BYTES * passes * passes;
+    let (bytes, need) = (k * n * size_of::<T>(), MIN_B_BYTES * passes * passes);
+    // One pass needs more than the threshold: at exactly 4 MiB `8x256x4096` lost 53%.
+    let big = if passes == 1 {
+        bytes > need
+    } else {
+        bytes >= need
+    };
     let rows_fit = (2..=4).contains(&m) || (m <= MAX_STREAMED_ROWS && big);
     // One column is the matrix-vector path's (its dot form: `4x10000x1` 1.0 us, 45 us here).
     if !rows_fit || n < 2 || b.cs != 1 || c.cs != 1 {
