@@ -504,13 +504,25 @@ fn run<T: Element>(
     bias: Bias<'_, T>,
     act: Activation,
 ) {
-    let (m, n) = (a.rows, b.cols);
+    let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || n == 0 {
         return;
     }
-    // A column-major C is computed as C^T = op(B)^T op(A)^T, so C's rows are always the
-    // unit-stride axis the micro-kernel writes along.
-    if c.cs != 1 && c.rs == 1 && m > 1 {
+    // C is computed in the orientation whose rows are unit-stride, the axis the micro-kernel
+    // writes along (a column-major C as C^T = op(B)^T op(A)^T), except `A W^T` with A's rows
+    // filling the vectors: that runs as `C^T = W A^T`, the micro-kernel reading W's rows in
+    // place as A panels and packing A^T as B panels (see `dot::rows_fill_vectors`). The test
+    // after a flip is the negation of the one that flipped, so it flips at most once.
+    let plain = matches!(bias, Bias::None) && act == Activation::Identity;
+    let as_w_at = |a: &MatRef<'_, T>, b: &MatRef<'_, T>| {
+        plain && dot::suits(a, b) && dot::rows_fill_vectors(a.rows, T::dispatch(isa, Lanes))
+    };
+    let flip = if c.cs != 1 && c.rs == 1 && m > 1 {
+        !as_w_at(&b.t(), &a.t())
+    } else {
+        c.cs == 1 && as_w_at(&a, &b)
+    };
+    if flip {
         let bias = match bias {
             Bias::PerColumn(v) => Bias::PerRow(v),
             Bias::PerRow(v) => Bias::PerColumn(v),
@@ -518,22 +530,6 @@ fn run<T: Element>(
         };
         return run(isa, alpha, b.t(), a.t(), beta, c.t(), bias, act);
     }
-    run_oriented(isa, alpha, a, b, beta, c, bias, act);
-}
-
-/// [`run`] once C's orientation is settled: its rows unit-stride, or computed as they are.
-#[allow(clippy::too_many_arguments)]
-fn run_oriented<T: Element>(
-    isa: Isa,
-    alpha: T,
-    a: MatRef<'_, T>,
-    b: MatRef<'_, T>,
-    beta: T,
-    c: MatMut<'_, T>,
-    bias: Bias<'_, T>,
-    act: Activation,
-) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
     let cptr = CPtr {
         ptr: c.data.as_mut_ptr(),
         rs: c.rs,
@@ -559,12 +555,6 @@ fn run_oriented<T: Element>(
     }
     if stream::try_stream(isa, alpha, &a, &b, beta, cptr, bias, act) {
         return;
-    }
-    let plain = matches!(bias, Bias::None) && act == Activation::Identity;
-    if plain && dot::suits(&a, &b) && dot::rows_fill_vectors(m, T::dispatch(isa, Lanes)) {
-        // `A W^T` as `C^T = W A^T`: the micro-kernel reads W's rows in place as A panels and
-        // packs A^T as B panels that its rows fill (see `dot::rows_fill_vectors`).
-        return run_oriented(isa, alpha, b.t(), a.t(), beta, c.t(), bias, act);
     }
     if plain
         && (gemv::try_gemv(isa, alpha, &a, &b, beta, cptr)
