@@ -280,10 +280,8 @@ impl<T: Element, S: Simd<T>, const U: usize> Simd<T> for Bundle<S, U> {
         let mut v = [self.0.splat(fill); U];
         for (j, v) in v.iter_mut().enumerate() {
             let part = &src[(j * l).min(src.len())..((j + 1) * l).min(src.len())];
-            if part.len() == l {
-                // SAFETY: `part` holds `S::LANES` readable elements.
-                *v = unsafe { self.0.load(part.as_ptr()) };
-            } else if !part.is_empty() {
+            // A whole vector is one load (see `Simd::load_partial`).
+            if !part.is_empty() {
                 *v = self.0.load_partial(part, fill);
             }
         }
@@ -296,10 +294,7 @@ impl<T: Element, S: Simd<T>, const U: usize> Simd<T> for Bundle<S, U> {
         let n = dst.len();
         for (j, v) in v.into_iter().enumerate() {
             let part = &mut dst[(j * l).min(n)..((j + 1) * l).min(n)];
-            if part.len() == l {
-                // SAFETY: `part` holds `S::LANES` writable elements.
-                unsafe { self.0.store(part.as_mut_ptr(), v) };
-            } else if !part.is_empty() {
+            if !part.is_empty() {
                 self.0.store_partial(part, v);
             }
         }

@@ -254,20 +254,30 @@ pub trait Simd<T: Element>: Copy + Send + Sync + 'static {
         }
     }
 
-    /// Loads `src.len() < LANES` elements, the other lanes set to `fill`.
+    /// Loads `src.len() <= LANES` elements, the other lanes set to `fill`. A whole vector is
+    /// one load; fewer elements go through a buffer (a vector load right after the buffer's
+    /// element stores waits for them: no store forwarding).
     #[inline(always)]
     fn load_partial(self, src: &[T], fill: T) -> Self::V {
         debug_assert!(src.len() <= Self::LANES);
+        if src.len() == Self::LANES {
+            // SAFETY: `src` holds LANES elements.
+            return unsafe { self.load(src.as_ptr()) };
+        }
         let mut buf = [fill; MAX_LANES];
         buf[..src.len()].copy_from_slice(src);
         // SAFETY: `buf` holds MAX_LANES >= LANES elements.
         unsafe { self.load(buf.as_ptr()) }
     }
 
-    /// Stores the first `dst.len() < LANES` lanes of `v`.
+    /// Stores the first `dst.len() <= LANES` lanes of `v` (a whole vector: one store).
     #[inline(always)]
     fn store_partial(self, dst: &mut [T], v: Self::V) {
         debug_assert!(dst.len() <= Self::LANES);
+        if dst.len() == Self::LANES {
+            // SAFETY: `dst` holds LANES elements.
+            return unsafe { self.store(dst.as_mut_ptr(), v) };
+        }
         let mut buf = [T::ZERO; MAX_LANES];
         // SAFETY: `buf` holds MAX_LANES >= LANES elements.
         unsafe { self.store(buf.as_mut_ptr(), v) };
