@@ -1136,9 +1136,10 @@ mod tests {
     #[test]
     fn streamed_products_match_a_naive_product() {
         // 3 rows of A against a row-major B: the streaming path, with a depth of 19 (two
-        // blocks of 8 and a shallower one) and 37 columns (a ragged last step on every path),
-        // beta 1 over C = 1; small integers, so every sum is exact. Under Miri this covers the
-        // scalar path's unsafe loads and stores.
+        // blocks of 8 and a shallower one) and 37 columns (a ragged last step on the vector
+        // paths), beta 1 over C = 1; small integers, so every sum is exact. Under Miri this
+        // covers the scalar path's unsafe loads and stores, whose steps are one column wide:
+        // the tail buffers are exercised by `tests/gemm.rs` on the vector paths only.
         let (m, k, n) = (3, 19, 37);
         let a: Vec<f64> = (0..m * k).map(|i| (i % 7) as f64 - 3.0).collect();
         let b: Vec<f64> = (0..k * n).map(|i| (i % 5) as f64 - 2.0).collect();

@@ -69,7 +69,7 @@ const MIN_B_BYTES: usize = 4 << 20;
 /// * one row, likewise (below, the matrix-vector path's axpy form is as fast or faster):
 ///   `1x4096x4096` 2258 -> 1981 us (against numpy's 1751 us here);
 /// * 9 to 32 rows, in passes of 8 rows over B, each streaming all of it, so with B of at least
-///   [`MIN_B_BYTES`] times the square of the passes: `12x4096x4096` 10.8 -> 5.5 ms,
+///   [`MIN_B_BYTES`] times the square of the passes (one pass: more than it): `12x4096x4096` 10.8 -> 5.5 ms,
 ///   `16x4096x4096` 10.3 -> 6.5 ms, `24x4096x4096` -26%, `32x4096x4096` 15.2 -> 12.7 ms,
 ///   `12x2048x2048` -27%, `10x8192x2048` -44%; below it: `16x2048x2048` even, `24x2048x2048`
 ///   +15%, `32x2048x2048` +22%. Passes of 16 rows (16 accumulators of one vector, 16
