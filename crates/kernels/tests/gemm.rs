@@ -210,6 +210,10 @@ fn gemm_spans_several_blocks() {
     with_parallelism(Parallelism::Sequential, || {
         check_plain::<f64>(((150, 500, 40), (rm, rm, rm)), (1.0, 0.5), 29)
     });
+    // B rows 2 KiB apart (512 f32), 800 deep: a panel spans 1.6 MiB of L2 sets, so with 4
+    // row panels B is packed (as read), with 2 it is read in place at any span.
+    check_plain::<f32>(((30, 800, 512), (rm, rm, rm)), (1.0, 0.5), 32);
+    check_plain::<f32>(((16, 800, 512), (rm, rm, rm)), (1.0, 0.0), 33);
     // B rows 4 KiB apart (512 f64): in place for at most 4 panels, packed for 25.
     check_plain::<f64>(((30, 20, 512), (rm, rm, rm)), (1.0, 0.0), 21);
     check_plain::<f64>(((200, 20, 512), (rm, rm, rm)), (1.0, 0.0), 19);

@@ -631,10 +631,14 @@ fn run<T: Element>(
             // small (packing it would cost more than its strided rows cost the micro-kernel) or
             // when A has few row panels (`few_a_panels`): each element of B
             // then serves few micro-kernel calls, and packing it is a whole extra pass over B
-            // that they do not repay. See DIRECT_B_MAX_PANELS for the measurements.
+            // that they do not repay; unless each panel, rereading its B panel, would find it
+            // gone from L2 (DIRECT_B_SPAN_BYTES). See DIRECT_B_MAX_PANELS for the measurements.
             let direct = b.cs == 1
                 && nc % bl.nr == 0
-                && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES || few_a_panels);
+                && (kc * nc * size_of::<T>() <= DIRECT_B_BYTES
+                    || few_a_panels
+                        && (m <= DIRECT_B_ANY_SPAN_PANELS * bl.mr
+                            || aliased_span(kc, b.rs * size_of::<T>()) <= DIRECT_B_SPAN_BYTES));
             let blen = if direct { 0 } else { n_panels * bl.nr * kc };
             scratch::with_scratch::<T, _>(&scratch::PACK_B, blen, |bpack| {
                 let m_blocks = m.div_ceil(bl.mc);
@@ -841,6 +845,33 @@ const PACK_AS_READ_MAX_A_BLOCKS: usize = 8;
 /// B rows a multiple of this many bytes apart map to the same few L1 sets: read in place only
 /// up to half of [`DIRECT_B_MAX_PANELS`].
 const DIRECT_B_BAD_STRIDE: usize = 4096;
+
+/// A B panel read in place is read again by each A panel, from L2 if it stayed there. Its rows
+/// (two cache lines each) are `rs` bytes apart, and rows a multiple of `2^j` bytes apart share
+/// L2 sets: the panel fits only while its [`aliased_span`] stays within a part of L2. Beyond
+/// this span (and more than [`DIRECT_B_ANY_SPAN_PANELS`] A panels) B is packed. Intel Xeon
+/// (Sapphire Rapids class, 2 MiB L2, 16 ways), `f32`, one core, median times in one process,
+/// both ways alternating, in place -> packed, by span: 1 MiB (`32x512x512`, `32x256x1024`)
+/// +27% and +12%, 1.25 MiB (`32x640x512`) +15%, against 1.5 MiB (`32x768x512`, `32x384x1024`)
+/// -11% and -17%, 1.53 MiB (`32x784x512`, the MLP's first layer at batch 32) -13%, 2 MiB
+/// (`32x1024x512`, `32x512x1024`) -33% and -37%, `64x784x512` -29%; rows 2000 bytes apart
+/// (`32x784x500`, span 12 KiB) within 2%.
+const DIRECT_B_SPAN_BYTES: usize = 5 << 18;
+
+/// With this many A panels or fewer B is read in place at any span: packing it costs about the
+/// second reading it saves. `16x784x512` (two panels, span 1.53 MiB) lost 21% packed, 24 rows
+/// (three) were even.
+const DIRECT_B_ANY_SPAN_PANELS: usize = 2;
+
+/// The bytes `depth` rows `row_bytes` apart span as far as cache sets see them: `depth` times
+/// the largest power of two dividing `row_bytes` (rows `2^j` apart, `j >= 6`, fall into one in
+/// `2^(j-6)` sets), so rows 2000 bytes apart span `16 depth` and rows 2048 apart `2048 depth`.
+fn aliased_span(depth: usize, row_bytes: usize) -> usize {
+    if row_bytes == 0 {
+        return 0;
+    }
+    depth.saturating_mul(1 << row_bytes.trailing_zeros().min(32))
+}
 
 /// Where the micro-kernel finds B's panels: packed, or in place.
 #[derive(Clone, Copy)]
@@ -1073,6 +1104,16 @@ mod tests {
             }
         }
         c
+    }
+
+    #[test]
+    fn aliased_span_counts_the_power_of_two_in_the_stride() {
+        assert_eq!(aliased_span(784, 2048), 784 * 2048);
+        assert_eq!(aliased_span(784, 2000), 784 * 16);
+        assert_eq!(aliased_span(10, 3), 10);
+        assert_eq!(aliased_span(10, 0), 0);
+        assert!(aliased_span(640, 2048) <= DIRECT_B_SPAN_BYTES);
+        assert!(aliased_span(768, 2048) > DIRECT_B_SPAN_BYTES);
     }
 
     #[test]
