@@ -271,6 +271,22 @@ fn run(o: &Opts) -> Report {
 }
 
 fn run_once(o: &Opts) -> Report {
+    let plan = if o.quick {
+        Plan {
+            samples: 11,
+            min_sample_secs: 0.005,
+        }
+    } else {
+        Plan {
+            samples: 21,
+            min_sample_secs: 0.01,
+        }
+    };
+    run_with(o, &plan)
+}
+
+/// One run of the suite as `o` selects it, each side sampled as `plan` says.
+fn run_with(o: &Opts, plan: &Plan) -> Report {
     let isa = nabla_kernels::isa::active();
     let started = std::time::Instant::now();
     println!(
@@ -283,17 +299,6 @@ fn run_once(o: &Opts) -> Report {
     let roof = Roofline::measure(o.quick);
     let roof_json = roofline_json(&roof);
     println!("{}\n", report::roofline_line(&roof_json));
-    let plan = if o.quick {
-        Plan {
-            samples: 11,
-            min_sample_secs: 0.005,
-        }
-    } else {
-        Plan {
-            samples: 21,
-            min_sample_secs: 0.01,
-        }
-    };
     println!("{}", report::table_header());
     let mut rows = Vec::new();
     let entries = suite::entries();
@@ -319,11 +324,11 @@ fn run_once(o: &Opts) -> Report {
                 Work::Unrated => (Box::new(|| {}) as Box<dyn FnMut()>, 0.0),
             };
             let t = if matches!(e.work, Work::Unrated) {
-                harness::interleaved(&mut [&mut *case.nabla, &mut *case.reference], &plan)
+                harness::interleaved(&mut [&mut *case.nabla, &mut *case.reference], plan)
             } else {
                 harness::interleaved(
                     &mut [&mut *case.nabla, &mut *case.reference, &mut *roof_fn],
-                    &plan,
+                    plan,
                 )
             };
             drop(case);
@@ -480,6 +485,37 @@ mod tests {
         ] {
             let t = default_tolerance(g.name(), "x/f32/l2");
             assert!(t.fraction > 0.0 && t.fraction < 0.5 && t.ratio > 0.0);
+        }
+    }
+
+    /// The `--quick` suite end to end, one sample of each side per row: what `.ci/run` relies
+    /// on to show that the suite runs (its release build of its own took CI about five
+    /// minutes; this runs on the test build it already has). Every quick row must come out,
+    /// with positive, finite times and figures.
+    #[test]
+    fn quick_suite_runs_every_row() {
+        let o = Opts {
+            quick: true,
+            runs: None,
+            filter: None,
+            json: None,
+            save: None,
+            check: None,
+        };
+        let plan = Plan {
+            samples: 1,
+            min_sample_secs: 0.0,
+        };
+        let report = run_with(&o, &plan);
+        let quick = suite::entries().iter().filter(|e| e.quick).count();
+        assert_eq!(report.rows.len(), quick);
+        for r in &report.rows {
+            let figures = [r.median_s, r.reference_median_s, r.rate, r.ratio];
+            assert!(
+                figures.iter().all(|v| v.is_finite() && *v > 0.0),
+                "{}: {figures:?}",
+                r.name
+            );
         }
     }
 }
