@@ -16,6 +16,7 @@
 //!   whole `f32` range against an `f64` reference.
 
 pub mod activation;
+mod cache;
 pub mod element;
 pub mod elementwise;
 pub mod error;

@@ -161,10 +161,11 @@ proptest! {
 fn gemm_spans_several_blocks() {
     // k above every depth block (so partial sums are carried through C with beta = 1), n above
     // the column block (a packed B block holds at most 4 MiB: 512 f64 columns 1024 deep, so
-    // 512 + 18 here), m above the row block, ragged everywhere.
+    // 512 + 18 here), m above the row block (at most 256 rows of f32 1024 deep, with a 1 MiB
+    // block), ragged everywhere.
     let rm = ROW;
     let cm = Layout { pad: 1, ..COL };
-    check_plain::<f32>(((131, 1100, 45), (rm, rm, rm)), (1.0, 0.5), 1);
+    check_plain::<f32>(((600, 1100, 45), (rm, rm, rm)), (1.0, 0.5), 1);
     check_plain::<f64>(((45, 2100, 70), (cm, rm, rm)), (-0.5, 0.0), 2);
     check_plain::<f64>(((70, 1030, 530), (rm, cm, rm)), (1.0, 0.5), 23);
     check_plain::<f32>(((3, 5, 4200), (rm, cm, rm)), (1.0, 1.0), 3);
@@ -198,17 +199,19 @@ fn gemm_spans_several_blocks() {
     // Sequentially: a 520-deep block, just past the depth limit, and 1300 deep, a 1024-deep
     // block then a 276-deep one whose sums are added to the first's in C, all packed as read
     // (A has 2 or 3 blocks, at most PACK_AS_READ_MAX_A_BLOCKS); f64 1100 deep with 9 A blocks
-    // of 32 rows on AVX-512: the 1024-deep block through the packing pass, the 76-deep one
-    // packed as read, a ragged last panel.
+    // of 32 rows on AVX-512 (A column-major, so packed, in blocks whose size does not follow
+    // the L2): the 1024-deep block through the packing pass, the 76-deep one packed as read, a
+    // ragged last panel.
     with_parallelism(Parallelism::Sequential, || {
         check_plain::<f32>(((130, 520, 96), (rm, rm, rm)), (1.0, 0.0), 26);
         check_plain::<f32>(((130, 1300, 96), (rm, rm, rm)), (1.0, 0.5), 30);
-        check_plain::<f64>(((260, 1100, 40), (rm, rm, rm)), (1.0, 0.5), 31);
+        check_plain::<f64>(((260, 1100, 40), (cm, rm, rm)), (1.0, 0.5), 31);
     });
-    // A read in place in blocks sized by the product's depth (f64, 500 deep: 64-row blocks on
-    // AVX-512, the third ragged; B packed as read by the first block).
+    // A read in place in blocks sized by the product's depth and the L2 (f64, 500 deep: blocks
+    // of 64 rows with a 256 KiB block, 128 with 512 KiB, 256 with 1 MiB, on AVX-512; the last
+    // ragged; B packed as read by the first block).
     with_parallelism(Parallelism::Sequential, || {
-        check_plain::<f64>(((150, 500, 40), (rm, rm, rm)), (1.0, 0.5), 29)
+        check_plain::<f64>(((600, 500, 40), (rm, rm, rm)), (1.0, 0.5), 29)
     });
     // B rows 2 KiB apart (512 f32), 800 deep: a panel spans 1.6 MiB of L2 sets, so with 4
     // row panels B is packed (as read), with 2 it is read in place at any span.

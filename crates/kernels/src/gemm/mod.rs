@@ -450,8 +450,22 @@ const C_PREFETCH_BYTES: usize = 1 << 20;
 
 /// Target size of a packed A block (bytes). 512 KiB (64 `f64` rows of a 1024-deep block, so
 /// each B panel brought from L3 serves twice the tiles) measured no better: `f64` 1024^3 equal,
-/// 512^3 and `256x784x512` within +-2% (interleaved medians, one core).
+/// 512^3 and `256x784x512` within +-2% (interleaved medians, one core). A read in place takes
+/// [`in_place_a_block_bytes`] instead.
 const A_BLOCK_BYTES: usize = 256 << 10;
+
+/// Target size of a block of A read in place: half of this core's L2, between
+/// [`A_BLOCK_BYTES`] and 1 MiB (that default where the CPU does not report its L2). On the AMD
+/// Zen 5 core (1 MiB L2) that is 512 KiB, which measured even with 256 KiB there (see
+/// [`A_BLOCK_BYTES`]). On the Intel Xeon (Sapphire Rapids class, 2 MiB L2) each B panel, which
+/// comes from a slow shared L3 there, then serves 4 times the tiles; one core, median times in
+/// one process, 256 KiB -> 1 MiB alternating: `f64` `256x784x512` -10%, `A*B^T` -7%, 1024^3
+/// -4%, 512^3 -1.5%; `f32` `256x784x512` -4%, `A*B^T` -3%, `128x784x512` -3%, 512^3 even.
+/// Packed blocks (`A^T B`) keep [`A_BLOCK_BYTES`]: 1 MiB cost them 3% (`f64` `100x1000x100`,
+/// `f32` `784x128x512`).
+fn in_place_a_block_bytes() -> usize {
+    crate::cache::l2_bytes().map_or(A_BLOCK_BYTES, |l2| (l2 / 2).clamp(A_BLOCK_BYTES, 1 << 20))
+}
 
 /// Target size of a packed B block (`KC x NC` elements, bytes): the block every A block
 /// sweeps, so it should stay in L3 while they do. When `NC` was 4096 columns for both types,
@@ -479,14 +493,18 @@ const KC: usize = 1024;
 fn blocking<T: Element>(isa: Isa, k: usize, a_in_place: bool) -> Blocking {
     let (mr, nr) = T::dispatch(isa, ShapeOf);
     let kc = KC;
-    // Rows: an A block (MC rows of a depth block) takes a quarter of a 1 MiB L2. Read in place,
-    // a block shallower than `KC` gets more rows, up to that size: interleaved medians, one
+    // Rows: a packed A block (MC rows of a depth block) takes a quarter of a 1 MiB L2, one read
+    // in place half of this core's L2 (`in_place_a_block_bytes`). Read in place, a block shallower than `KC` gets more rows, up to that size: interleaved medians, one
     // core, AVX-512, `MC` from `KC` -> from the depth: f32 512^3 -0.3%, `500x100x500` -1.0%,
     // `2000x64x2000` -1.7%; f64 512^3 -0.9%, `500x100x500` -2.0%, `2000x64x2000` 4521 -> 4235
     // us; none slower, AVX2 likewise. Packed (`A^T B`: `784x128x512`, `512x128x512`) it cost
     // 14% in f32, so packed blocks keep the `KC`-deep size.
-    let depth = if a_in_place { k.clamp(1, kc) } else { kc };
-    let mc = ((A_BLOCK_BYTES / (depth * size_of::<T>())) / mr).max(1) * mr;
+    let (depth, a_block) = if a_in_place {
+        (k.clamp(1, kc), in_place_a_block_bytes())
+    } else {
+        (kc, A_BLOCK_BYTES)
+    };
+    let mc = ((a_block / (depth * size_of::<T>())) / mr).max(1) * mr;
     // Columns: as many whole panels as keep the packed B block within `B_BLOCK_BYTES`.
     let nc = nr * (B_BLOCK_BYTES / (k.clamp(1, kc) * size_of::<T>() * nr)).max(1);
     Blocking { mr, nr, kc, mc, nc }
