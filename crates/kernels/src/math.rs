@@ -2714,7 +2714,7 @@ fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usiz
 }
 
 /// [`gelu`] where [`Simd::lookup`] is fast (AVX-512, [`pieces_fit`]): one formula for every
-/// lane, with `a = |x|` capped at [`gelu_cap`] and `tail = a Phi(-a) = K(a) e^(-a^2/2)`:
+/// lane, with `a = |x|` up to [`gelu_cap`] (0 past it) and `tail = a Phi(-a) = K(a) e^(-a^2/2)`:
 /// `-tail` for `x < 0`, `x - tail` otherwise (`tail <= x/2`: no cancellation). `K` comes from
 /// the 32 pieces of [`GELU_TABLE_F32`] (`f64`: the 16 of [`GELU_TABLE_F64`], which hold the
 /// tail itself below `1/2`), each lane's coefficients fetched by its own piece, so no vector
@@ -2796,7 +2796,7 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 }
 
 /// [`gelu_derivative`] where [`Simd::lookup`] is fast (AVX-512, [`pieces_fit`]), as
-/// [`gelu_by_lookup`]: with `a = |x|` capped at [`gelu_cap`], `D = e^(-a^2/2) M(a)` from the
+/// [`gelu_by_lookup`]: with `a = |x|` up to [`gelu_cap`] (0 past it), `D = e^(-a^2/2) M(a)` from the
 /// pieces of [`GELU_DERIVATIVE_TABLE_F32`] (`f64`: [`GELU_DERIVATIVE_TABLE_F64`], which hold
 /// `D` itself below `1/2`) is the derivative at `-a`, and `1 - D` the one at `a`. One
 /// exponential instead of two, no division, no second polynomial.

@@ -494,8 +494,9 @@ fn blocking<T: Element>(isa: Isa, k: usize, a_in_place: bool) -> Blocking {
     let (mr, nr) = T::dispatch(isa, ShapeOf);
     let kc = KC;
     // Rows: a packed A block (MC rows of a depth block) takes a quarter of a 1 MiB L2, one read
-    // in place half of this core's L2 (`in_place_a_block_bytes`). Read in place, a block shallower than `KC` gets more rows, up to that size: interleaved medians, one
-    // core, AVX-512, `MC` from `KC` -> from the depth: f32 512^3 -0.3%, `500x100x500` -1.0%,
+    // in place half of this core's L2 (`in_place_a_block_bytes`). Read in place, a block
+    // shallower than `KC` gets more rows, up to that size: interleaved medians, one core,
+    // AVX-512, `MC` from `KC` -> from the depth: f32 512^3 -0.3%, `500x100x500` -1.0%,
     // `2000x64x2000` -1.7%; f64 512^3 -0.9%, `500x100x500` -2.0%, `2000x64x2000` 4521 -> 4235
     // us; none slower, AVX2 likewise. Packed (`A^T B`: `784x128x512`, `512x128x512`) it cost
     // 14% in f32, so packed blocks keep the `KC`-deep size.
@@ -873,7 +874,9 @@ const DIRECT_B_BAD_STRIDE: usize = 4096;
 /// +27% and +12%, 1.25 MiB (`32x640x512`) +15%, against 1.5 MiB (`32x768x512`, `32x384x1024`)
 /// -11% and -17%, 1.53 MiB (`32x784x512`, the MLP's first layer at batch 32) -13%, 2 MiB
 /// (`32x1024x512`, `32x512x1024`) -33% and -37%, `64x784x512` -29%; rows 2000 bytes apart
-/// (`32x784x500`, span 12 KiB) within 2%.
+/// (`32x784x500`, span 12 KiB) within 2%. [`DIRECT_B_BAD_STRIDE`] is the older rule about the
+/// same aliasing (in L1, measured on Zen 5); folding the two into one needs measurements on
+/// both machines, which stop 27 did not have.
 const DIRECT_B_SPAN_BYTES: usize = 5 << 18;
 
 /// With this many A panels or fewer B is read in place at any span: packing it costs about the
