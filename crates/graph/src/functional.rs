@@ -293,6 +293,7 @@ fn jacobian_rows_batched<'g, T: Element>(
     // Every row is written by exactly one sweep: a recycled buffer needs no clearing (a fresh
     // 2 MB one was 7% of the n = 500 Hessian in page faults).
     let mut jac = crate::pool::for_overwrite(m * n);
+    let mut memo = crate::batched::SweepMemo::default();
     for r0 in (0..m).step_by(rows) {
         let b = rows.min(m - r0);
         let mut seeds = crate::pool::filled(b * m, T::ZERO);
@@ -303,7 +304,13 @@ fn jacobian_rows_batched<'g, T: Element>(
             .chain(out_shape.iter().copied())
             .collect();
         let from = if upper { r0 } else { 0 };
-        let swept = g.vjp_batched(output, input, Tensor::new(seeds, &seed_shape), from)?;
+        let swept = g.vjp_batched(
+            output,
+            input,
+            Tensor::new(seeds, &seed_shape),
+            from,
+            &mut memo,
+        )?;
         jac[r0 * n..(r0 + b) * n].copy_from_slice(swept.data());
     }
     Some(jac)

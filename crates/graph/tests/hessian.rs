@@ -256,3 +256,30 @@ fn column_restricted_sweeps_match_row_by_row() {
     // Off-diagonal blocks carry weight (the products couple the coordinates).
     assert!((0..n).any(|i| r[i * n + (i + 100) % n].abs() > 1e-3));
 }
+
+/// An infinite entry in the constant matrix: the batched Hessian (whose unit seeds would
+/// otherwise gather the matrix's columns instead of multiplying by them) has NaN exactly where
+/// the row-by-row Hessian, which multiplies, has it (here everywhere: the zero-weighted products
+/// `0 * inf` reach every entry), and the same finite values wherever it has any.
+#[test]
+fn non_finite_constant_gives_the_row_by_row_nans() {
+    let (m, n) = (30, 8);
+    let mut a = scaled(Tensor::<f64>::randn(&[m, n], 14), 0.3).to_vec();
+    a[7 * n + 3] = f64::INFINITY;
+    let a = Tensor::new(a, &[m, n]);
+    let x = scaled(Tensor::<f64>::randn(&[n], 15), 0.5);
+    let f = func(|x: Var<'_, f64>| softplus_f(&a, x));
+    let (batched, rows) = (hessian(f, &x).unwrap(), hessian_unbatched(f, &x).unwrap());
+    let (h, r) = (batched.data(), rows.data());
+    assert!(r.iter().any(|v| v.is_nan()), "the reference has NaNs");
+    for (i, (p, q)) in h.iter().zip(r).enumerate() {
+        if q.is_nan() {
+            assert!(p.is_nan(), "H[{i}]: batched {p}, row-by-row NaN");
+        } else {
+            assert!(
+                (p - q).abs() <= 1e-12 * (1.0 + q.abs()),
+                "H[{i}]: batched {p}, row-by-row {q}"
+            );
+        }
+    }
+}
