@@ -44,6 +44,7 @@ mod graph;
 pub mod guide;
 mod map;
 mod ops;
+mod pages;
 pub mod pool;
 mod rules;
 mod tensor;

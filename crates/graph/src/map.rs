@@ -222,12 +222,13 @@ impl<T: Element> Graph<T> {
 /// A buffer for `n` partials (overwritten whole by the kernel): a recycled one from the tensor
 /// pool when `n` fits the pool (no page faults, and no fill pass: at 10^7 f32 zeroing it first
 /// cost a fifth of the fused gradient), else a fresh zeroed allocation, which the operating
-/// system maps lazily (no zeroing pass; the kernel's writes fault the pages in).
+/// system maps lazily (no zeroing pass; the kernel's writes fault the pages in, on huge pages
+/// where Linux allows: see [`crate::pages`]).
 fn partial_buffer<T: Element>(n: usize) -> Vec<T> {
     if n.saturating_mul(std::mem::size_of::<T>()) <= crate::pool::limit() {
         crate::pool::for_overwrite(n)
     } else {
-        vec![T::ZERO; n]
+        crate::pages::zeroed(n)
     }
 }
 
