@@ -193,8 +193,12 @@ pub(crate) fn filled<T: Element>(len: usize, value: T) -> Vec<T> {
             v
         }
         None => {
-            let mut v = crate::pages::with_capacity(len);
-            v.resize(len, value);
+            // Zeroed lazily by the allocator (a `+0.0` fill is then no pass at all), advised to
+            // use huge pages when large, then filled when the value is not `+0.0`.
+            let mut v = crate::pages::zeroed(len);
+            if value.to_bits_u64() != 0 {
+                v.fill(value);
+            }
             v
         }
     }
@@ -359,6 +363,25 @@ impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         if let Some(shell) = self.0.take() {
             (shell.recycle)(shell);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A fresh `filled` buffer holds its value with its sign: `+0.0` comes from the lazily
+    /// zeroed allocation, `-0.0` and other values are written; small and huge-page sizes.
+    #[test]
+    fn fresh_filled_buffers_hold_their_value() {
+        super::clear();
+        for len in [3000usize, (40 << 20) / 8 + 5] {
+            for value in [0.0f64, -0.0, 1.5, f64::NAN] {
+                let v = super::filled(len, value);
+                assert_eq!(v.len(), len);
+                for x in [v[0], v[len / 2], v[len - 1]] {
+                    assert_eq!(x.to_bits(), value.to_bits(), "{len} {value}");
+                }
+            }
         }
     }
 }
