@@ -80,13 +80,13 @@ fn mul_b_owned<T: Element>(mut dy: Tensor<T>, d: &Tensor<T>) -> Tensor<T> {
     mul_b(&dy, d)
 }
 
-/// `dy * d` for an adjoint that flows to one operand of a product only (the other is a
-/// constant): `dy` itself when `d` is all ones (the gradient of `sum(f(x))` multiplies `f'` by
-/// the broadcast ones of the sum, and a Hessian's sweep over it then multiplied its whole batch
-/// by them: `x * 1 == x` for every `x`, NaN and signed zeros included, so skipping is exact),
-/// else [`mul_b_owned`]. The test reads `d` (one row, not the batch) only up to its first
-/// element that is not 1.
-fn times<T: Element>(dy: Tensor<T>, d: &Tensor<T>) -> Tensor<T> {
+/// `dy * d` for an adjoint that flows to one operand of a product only (the other operand, `d`,
+/// is off the path to the input): `dy` itself when `d` is all ones (the gradient of `sum(f(x))`
+/// multiplies `f'` by the broadcast ones of the sum, and a Hessian's sweep over it then
+/// multiplied its whole batch by them: `x * 1 == x` for every `x`, NaN and signed zeros
+/// included, so skipping is exact), else [`mul_b_owned`]. The test reads `d` (one row, not the
+/// batch) only up to its first element that is not 1.
+fn mul_b_skipping_ones<T: Element>(dy: Tensor<T>, d: &Tensor<T>) -> Tensor<T> {
     if d.data().iter().all(|&v| v == T::ONE) && dy.shape().get(1..) == Some(d.shape()) {
         dy
     } else {
@@ -439,8 +439,14 @@ impl<T: Element> Graph<T> {
                             Some(sum_to_b(&mul_b(&dy, &bv), b, &a_shape)),
                             Some(sum_to_b(&mul_b(&dy, &av), b, bv.shape())),
                         ],
-                        [true, false] => [Some(sum_to_b(&times(dy, &bv), b, &a_shape)), None],
-                        [false, true] => [None, Some(sum_to_b(&times(dy, &av), b, bv.shape()))],
+                        [true, false] => [
+                            Some(sum_to_b(&mul_b_skipping_ones(dy, &bv), b, &a_shape)),
+                            None,
+                        ],
+                        [false, true] => [
+                            None,
+                            Some(sum_to_b(&mul_b_skipping_ones(dy, &av), b, bv.shape())),
+                        ],
                         [false, false] => [None, None],
                     }
                 }

@@ -1,18 +1,21 @@
 //! Fresh buffers backed by transparent huge pages where Linux offers them.
 //!
 //! A new buffer's pages are mapped by the operating system when first written, one fault per
-//! 4 KiB page: on the Intel Xeon VM of stop 28, writing a fresh 4 GiB `Vec<f32>` took 2.0-2.2 s
-//! against 0.46-0.56 s for a second pass over the same memory. Advised with `MADV_HUGEPAGE`
-//! before that first write, the kernel maps 2 MiB at a time and the first pass took 0.68-0.81 s
-//! (scratch program, two rounds). Where the system's transparent-huge-page setting is
-//! `madvise` (the default of many distributions, and this machine's) nothing else asks for
-//! them; under `always` the advice changes nothing, under `never` it is ignored.
+//! 4 KiB page. `examples/logistic_1e9.rs` shows the cost: its first run writes a fresh 4 GB
+//! gradient, its second reuses the first one's buffer. On the Intel Xeon VM of stop 28, with
+//! the builds before and after this advice alternated three times, the first run took 1.89,
+//! 2.13 and 2.77 s before (the second 0.85-0.98 s) and 1.76, 1.33 and 1.28 s after: advised with
+//! `MADV_HUGEPAGE` before the first write, the kernel maps 2 MiB at a time. How much it saves
+//! depends on how easily the kernel finds free 2 MiB blocks (it compacts memory when it must).
+//! Where the system's transparent-huge-page setting is `madvise` (the default of many
+//! distributions, and this machine's) nothing else asks for them; under `always` the advice
+//! changes nothing, under `never` it is ignored.
 //!
 //! Only buffers of at least [`HUGE_PAGE_MIN_BYTES`] are advised: smaller ones are served by
 //! the tensor pool after their first use, and a huge page per small buffer would waste memory.
 
 /// Buffers at least this big (bytes) are advised to use huge pages: 32 MiB, sixteen 2 MiB pages.
-pub(crate) const HUGE_PAGE_MIN_BYTES: usize = 32 << 20;
+const HUGE_PAGE_MIN_BYTES: usize = 32 << 20;
 
 /// `len` zeros in a fresh allocation (not the tensor pool's), advised to use huge pages when
 /// it is at least [`HUGE_PAGE_MIN_BYTES`]. The allocator maps zeroed pages lazily, so the

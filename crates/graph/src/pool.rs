@@ -20,9 +20,10 @@
 //!   [`clear`] frees what the pool holds.
 //! * Reuse is by exact length, so a recycled buffer never holds more memory than asked for.
 //! * A buffer the pool cannot serve is allocated fresh; on Linux, one of 32 MiB or more is
-//!   first advised to use transparent huge pages (`madvise(MADV_HUGEPAGE)`), which made the
-//!   first write of a fresh 4 GiB buffer about 2.7 times faster on the Intel Xeon VM of stop 28
-//!   (the gradient of the 10^9-element example, `examples/logistic_1e9.rs`).
+//!   first advised to use transparent huge pages (`madvise(MADV_HUGEPAGE)`), so that its first
+//!   write faults 2 MiB at a time instead of 4 KiB (the first run of `examples/logistic_1e9.rs`,
+//!   which writes a fresh 4 GB gradient, went from 1.9-2.8 s to 1.3-1.8 s on the Intel Xeon VM
+//!   of stop 28).
 //!
 //! ```
 //! use nabla_graph::{pool, Tensor};
