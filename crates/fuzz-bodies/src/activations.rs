@@ -14,9 +14,14 @@ struct Fun<T: 'static> {
     inplace: fn(&mut [T]),
     ulps: f64,
     reference: Option<fn(f64) -> f64>,
-    /// The `f64` reference is a composition of several `std` operations (so, in `f64` itself,
-    /// a few ULP off): allow that.
-    composite: bool,
+    /// How far (ULP) the `f64` reference, computed in `f64`, may itself be from the exact
+    /// value; `f64` results are allowed that on top of their bound. 1 for one `std` function,
+    /// 3 for a composition of several `std` operations, 2 for `std`'s `tanh` (the system
+    /// libm): at `x = 0.20508035368186484`, `0.20667486746156838` and `0.23177270511072423` it
+    /// is 2 ULP from the correctly rounded result (1.67-1.96 from the exact value, by mpmath)
+    /// and nabla's `tanh` 2 ULP the other way (within its bound), so the fuzzer saw 4 ULP
+    /// between them.
+    ref_ulps: f64,
     /// Only inputs `>= min_x` are held to the bound (gelu_tanh's bound grows in its tail: the
     /// documented range is `x >= -1` for `f32`, `x >= -1/4` for `f64`).
     min_x: f64,
@@ -63,19 +68,19 @@ fn gelu_tanh(x: f64) -> f64 {
 fn funs<T: El>() -> Vec<Fun<T>> {
     macro_rules! fun {
         ($name:ident, $inplace:ident, $ulps:expr, $r:expr) => {
-            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY, false)
+            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY, 1.0)
         };
         ($name:ident, $inplace:ident, $ulps:expr, $r:expr, composite) => {
-            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY, true)
+            fun!($name, $inplace, $ulps, $r, f64::NEG_INFINITY, 3.0)
         };
-        ($name:ident, $inplace:ident, $ulps:expr, $r:expr, $min:expr, $composite:expr) => {
+        ($name:ident, $inplace:ident, $ulps:expr, $r:expr, $min:expr, $ref_ulps:expr) => {
             Fun {
                 name: stringify!($name),
                 f: act::$name::<T>,
                 inplace: act::$inplace::<T>,
                 ulps: $ulps,
                 reference: $r,
-                composite: $composite,
+                ref_ulps: $ref_ulps,
                 min_x: $min,
             }
         };
@@ -85,7 +90,14 @@ fn funs<T: El>() -> Vec<Fun<T>> {
         fun!(log, log_inplace, 1.0, Some(f64::ln)),
         fun!(log1p, log1p_inplace, 2.0, Some(f64::ln_1p)),
         fun!(expm1, expm1_inplace, 2.0, Some(f64::exp_m1)),
-        fun!(tanh, tanh_inplace, 2.0, Some(f64::tanh)),
+        fun!(
+            tanh,
+            tanh_inplace,
+            2.0,
+            Some(f64::tanh),
+            f64::NEG_INFINITY,
+            2.0
+        ),
         fun!(sigmoid, sigmoid_inplace, 2.0, Some(sigmoid), composite),
         fun!(silu, silu_inplace, 2.0, Some(silu), composite),
         fun!(softplus, softplus_inplace, 2.0, Some(softplus), composite),
@@ -97,7 +109,7 @@ fn funs<T: El>() -> Vec<Fun<T>> {
             2.0,
             Some(gelu_tanh),
             if T::MANTISSA_BITS == 52 { -0.25 } else { -1.0 },
-            true
+            3.0
         ),
         fun!(sqrt, sqrt_inplace, 0.0, Some(f64::sqrt)),
         fun!(reciprocal, reciprocal_inplace, 0.0, Some(|x: f64| 1.0 / x)),
@@ -226,14 +238,12 @@ fn against_reference<T: El>(
         }
         return;
     }
-    let is_f64 = T::MANTISSA_BITS == 52;
     // Half an ULP for the rounding of the correctly rounded result; for f64 results the
-    // reference is itself computed in f64: about 1 ULP off for one std function, a few for a
-    // composition.
-    let slack = match (is_f64, fun.composite) {
-        (false, _) => 0.5,
-        (true, false) => 1.5,
-        (true, true) => 3.5,
+    // reference is itself computed in f64 (`Fun::ref_ulps`).
+    let slack = if T::MANTISSA_BITS == 52 {
+        0.5 + fun.ref_ulps
+    } else {
+        0.5
     };
     if want.abs() < T::MIN_POSITIVE.to_f64() {
         let bound = if fun.ulps >= 2.0 {
