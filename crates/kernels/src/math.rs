@@ -2436,9 +2436,26 @@ fn unbias<T: Element, S: Simd<T>>(s: S, v: S::V) -> S::V {
     }
 }
 
-/// Just above the largest `|x|` for which GELU (`f32`, `f64`) is a normal number (13.1462,
-/// 37.7468); beyond, its magnitude on the negative side is below the smallest normal and `-0`
-/// is returned.
+/// The largest `|x|` (a `T`) for which GELU's magnitude on the negative side, `|x| Phi(-|x|)`,
+/// is a normal number (`f32` 13.146246, `f64` 37.615868313955986; by mpmath, the next `T` up
+/// gives `0.999997` and `0.99999999999996` times the smallest normal). Past it [`gelu`] returns
+/// `-0` for negative `x`, within its absolute bound there, and `x` for positive `x`, what
+/// `x - |x| Phi(-|x|)` rounds to; its tail is not evaluated, for it would be subnormal, and on
+/// Intel cores each vector that computes a subnormal takes a microcode assist. With the old
+/// limit (13.15 for `f32`) `gelu` on 8192 inputs over `[13.1, 13.15)` took 6-7 times as long
+/// as over `[12.9, 12.95)` on AVX-512, and 6-10 times on AVX2, whose route also computed a
+/// subnormal `Phi(-a)` from `a = 12.95` on (see [`gelu`]; a scratch program, Intel Xeon VM).
+#[inline(always)]
+fn gelu_normal_limit<T: Element>() -> f64 {
+    if is_f32::<T>() {
+        13.146_245_956_420_898
+    } else {
+        37.615_868_313_955_986
+    }
+}
+
+/// Past this `|x|` (`f32` 13.15, `f64` 37.75) [`gelu_derivative`] returns 0 or 1 without
+/// evaluating its tails.
 #[inline(always)]
 fn gelu_cap<T: Element>() -> f64 {
     if is_f32::<T>() { 13.15 } else { 37.75 }
@@ -2501,8 +2518,8 @@ pub fn erf<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 
 /// GELU, exact (erf) form: `x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`, within 2 ULP of the
 /// correctly rounded result (absolute error at most the smallest normal where that is
-/// subnormal: `x < -13.146` for `f32`, `-37.747` for `f64`; from `-13.15` / `-37.75` on `-0`
-/// is returned).
+/// subnormal: `x < -13.146246` for `f32`, `-37.615868` for `f64`, where `-0` is returned: see
+/// `gelu_normal_limit`).
 ///
 /// `gelu(+inf) = +inf`, `gelu(-inf) = -0`, NaN gives NaN.
 ///
@@ -2571,14 +2588,22 @@ pub fn gelu<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
         // All lanes near 0 (or NaN: NaN * anything is NaN).
         return y_near;
     }
-    let out = s.lt(k(s, gelu_cap::<T>()), a);
-    // Past the cap the tail is evaluated at 1, not at the cap, where it is subnormal (see
-    // `gaussian_tail_by_lookup`), and then replaced by 0.
+    let out = s.lt(k(s, gelu_normal_limit::<T>()), a);
+    // Past the limit the tail is evaluated at 1, not where it is subnormal (see
+    // `gelu_normal_limit`), and then replaced by 0.
     let ac = s.select(out, k(s, 1.0), a);
     let (tail, v) = normal_tail(s, ac);
-    // a Phi(-a) and Phi(-a); past the cap 0.
+    // a Phi(-a), normal up to the limit; past it 0.
     let t = s.select(out, zero, unbias(s, tail));
-    let w = s.mul(t, v);
+    // Phi(-a) = t / a, for `x (1 - Phi(-a))` on the positive side only. From `a = 12.95`
+    // (`f32`) it is subnormal, so `t` is raised to 16 (`f64`: 64) smallest normals first: the
+    // product is then normal, and below `2^-24` either way, where `1 - w` rounds to 1.
+    let tiny = if is_f32::<T>() {
+        16.0 * f32::MIN_POSITIVE as f64
+    } else {
+        64.0 * f64::MIN_POSITIVE
+    };
+    let w = s.mul(s.max(t, k(s, tiny)), v);
     let neg = s.bit_xor(t, s.splat_bits(sign_bits::<T>()));
     let pos = s.mul(x, s.sub(k(s, 1.0), w));
     s.select(near, y_near, s.select(s.lt(x, zero), neg, pos))
@@ -2671,8 +2696,9 @@ fn scale_by_exp_pair<T: Element, S: Simd<T>>(s: S, v: S::V, t: S::V) -> S::V {
     }
 }
 
-/// `e^(-a^2/2) P(a)` at `a = |x|`, with `P` the pieces `table` (on `centers`), 0 past the cap
-/// of [`gelu`] (and at +-inf), NaN for NaN: the shared tail of the lookup routes of [`gelu`]
+/// `e^(-a^2/2) P(a)` at `a = |x|`, with `P` the pieces `table` (on `centers`), 0 past `cap`
+/// ([`gelu_normal_limit`] for [`gelu`], [`gelu_cap`] for its derivative) and at +-inf, NaN for
+/// NaN: the shared tail of the lookup routes of [`gelu`]
 /// (`P = K`) and [`gelu_derivative`] (`P = M`). Below `bare` (0 for the `f32` tables, `1/2` for
 /// [`GELU_TABLE_F64`]) the pieces hold the whole product and the exponential is skipped (its
 /// argument set to 0, which gives exactly 1).
@@ -2692,9 +2718,10 @@ fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usiz
     centers: &[f64; L],
     table: &[[f64; L]; N],
     bare: f64,
+    cap: f64,
 ) -> S::V {
     let a = abs(s, x);
-    let out = s.lt(k(s, gelu_cap::<T>()), a);
+    let out = s.lt(k(s, cap), a);
     // Past the cap the tail is evaluated at 1 instead (and replaced by 0 at the end): at the cap
     // itself it is subnormal, and on Intel cores each lane that computes a subnormal takes a
     // microcode assist: `f32` `gelu` on inputs over [-14, 14) took 7.5 times as long as over
@@ -2714,19 +2741,34 @@ fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usiz
 }
 
 /// [`gelu`] where [`Simd::lookup`] is fast (AVX-512, [`pieces_fit`]): one formula for every
-/// lane, with `a = |x|` up to [`gelu_cap`] (0 past it) and `tail = a Phi(-a) = K(a) e^(-a^2/2)`:
-/// `-tail` for `x < 0`, `x - tail` otherwise (`tail <= x/2`: no cancellation). `K` comes from
-/// the 32 pieces of [`GELU_TABLE_F32`] (`f64`: the 16 of [`GELU_TABLE_F64`], which hold the
-/// tail itself below `1/2`), each lane's coefficients fetched by its own piece, so no vector
-/// evaluates more than one polynomial and nothing divides. The results are within the same
+/// lane, with `a = |x|` up to [`gelu_normal_limit`] (0 past it) and
+/// `tail = a Phi(-a) = K(a) e^(-a^2/2)`: `-tail` for `x < 0`, `x - tail` otherwise
+/// (`tail <= x/2`: no cancellation). `K` comes from the 32 pieces of [`GELU_TABLE_F32`]
+/// (`f64`: the 16 of [`GELU_TABLE_F64`], which hold the tail itself below `1/2`), each lane's
+/// coefficients fetched by its own piece, so no vector evaluates more than one polynomial and
+/// nothing divides. The results are within the same
 /// 2 ULP as the other paths' (`tests/math_accuracy.rs`), not bit-identical to them.
 #[inline(always)]
 fn gelu_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     // Past the cap the tail is 0: gelu is x, or -0 below the smallest normal.
     let tail = if is_f32::<T>() {
-        gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F32, &GELU_TABLE_F32, 0.0)
+        gaussian_tail_by_lookup(
+            s,
+            x,
+            &GELU_CENTERS_F32,
+            &GELU_TABLE_F32,
+            0.0,
+            gelu_normal_limit::<T>(),
+        )
     } else {
-        gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F64, &GELU_TABLE_F64, 0.5)
+        gaussian_tail_by_lookup(
+            s,
+            x,
+            &GELU_CENTERS_F64,
+            &GELU_TABLE_F64,
+            0.5,
+            gelu_normal_limit::<T>(),
+        )
     };
     // `max(-0, x) - tail`: `x - tail` for `x >= +0`, `-tail` (`-0` for `tail = 0`) for
     // `x <= -0`; `max` returns NaN for NaN `x` (its second operand).
@@ -2804,9 +2846,23 @@ pub fn gelu_derivative<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
 fn gelu_derivative_by_lookup<T: Element, S: Simd<T>>(s: S, x: S::V) -> S::V {
     // Past the cap (and at +-inf) D is 0: the derivative is 0 below, 1 above.
     let d = if is_f32::<T>() {
-        gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F32, &GELU_DERIVATIVE_TABLE_F32, 0.0)
+        gaussian_tail_by_lookup(
+            s,
+            x,
+            &GELU_CENTERS_F32,
+            &GELU_DERIVATIVE_TABLE_F32,
+            0.0,
+            gelu_cap::<T>(),
+        )
     } else {
-        gaussian_tail_by_lookup(s, x, &GELU_CENTERS_F64, &GELU_DERIVATIVE_TABLE_F64, 0.5)
+        gaussian_tail_by_lookup(
+            s,
+            x,
+            &GELU_CENTERS_F64,
+            &GELU_DERIVATIVE_TABLE_F64,
+            0.5,
+            gelu_cap::<T>(),
+        )
     };
     s.select(s.lt(x, k(s, 0.0)), d, s.sub(k(s, 1.0), d))
 }

@@ -471,9 +471,10 @@ fn activation_entries<T: StdFns>(out: &mut Vec<Entry>, quick_types: bool) {
         ("gelu", act::gelu::<T>, T::gelu_, true),
         ("softplus", act::softplus::<T>, T::softplus_, false),
     ];
-    // `gelu` also on inputs over [-40, 40) (`l2_wide`, full runs only): past its cap (|x| >
-    // 13.15 in `f32`, 37.75 in `f64`) it must not compute subnormals, which cost Intel cores a
-    // microcode assist per lane (7-13 times the time, before `math::gelu` avoided them).
+    // `gelu` also on inputs over [-40, 40) (`l2_wide`, full runs only): past the largest |x|
+    // where its negative side is normal (13.146 in `f32`, 37.616 in `f64`) it must not compute
+    // subnormals, which cost Intel cores a microcode assist per vector (7-13 times the time,
+    // before `math::gelu` avoided them).
     let wide: &[(&str, usize, bool)] = &[("l2_wide", 128 << 10, false)];
     for &(label, bytes, quick) in STREAM.iter().chain(wide) {
         let len = elems::<T>(bytes);
