@@ -2441,10 +2441,9 @@ fn unbias<T: Element, S: Simd<T>>(s: S, v: S::V) -> S::V {
 /// gives `0.999997` and `0.99999999999996` times the smallest normal). Past it [`gelu`] returns
 /// `-0` for negative `x`, within its absolute bound there, and `x` for positive `x`, what
 /// `x - |x| Phi(-|x|)` rounds to; its tail is not evaluated, for it would be subnormal, and on
-/// Intel cores each vector that computes a subnormal takes a microcode assist. With the old
-/// limit (13.15 for `f32`) `gelu` on 8192 inputs over `[13.1, 13.15)` took 6-7 times as long
-/// as over `[12.9, 12.95)` on AVX-512, and 6-10 times on AVX2, whose route also computed a
-/// subnormal `Phi(-a)` from `a = 12.95` on (see [`gelu`]; a scratch program, Intel Xeon VM).
+/// Intel cores each vector that computes a subnormal takes a microcode assist (the generic
+/// route's `Phi(-a)` is kept normal too: see [`gelu`]). No perf row covers this band; the
+/// closing note of stop 29 gives what a scratch program measured.
 #[inline(always)]
 fn gelu_normal_limit<T: Element>() -> f64 {
     if is_f32::<T>() {
@@ -2722,11 +2721,11 @@ fn gaussian_tail_by_lookup<T: Element, S: Simd<T>, const L: usize, const N: usiz
 ) -> S::V {
     let a = abs(s, x);
     let out = s.lt(k(s, cap), a);
-    // Past the cap the tail is evaluated at 1 instead (and replaced by 0 at the end): at the cap
-    // itself it is subnormal, and on Intel cores each lane that computes a subnormal takes a
-    // microcode assist: `f32` `gelu` on inputs over [-14, 14) took 7.5 times as long as over
-    // [-12, 12) (Intel Xeon, 32768 values in L2), 13 times over [-40, 40). NaN is not past the
-    // cap (every comparison with it is false) and stays NaN.
+    // Past `cap` the tail is evaluated at 1 instead (and replaced by 0 at the end): past
+    // `gelu_normal_limit` it is subnormal, and on Intel cores each lane that computes a
+    // subnormal takes a microcode assist: `f32` `gelu` on inputs over [-14, 14) took 7.5 times
+    // as long as over [-12, 12) (Intel Xeon, 32768 values in L2), 13 times over [-40, 40). NaN
+    // is not past the cap (every comparison with it is false) and stays NaN.
     let ac = s.select(out, k(s, 1.0), a);
     let p = by_pieces(s, ac, pieces_key(s, ac), centers, table);
     let e = if bare > 0.0 {
